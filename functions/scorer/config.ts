@@ -1,0 +1,44 @@
+/**
+ * The scorer Lambda's settings, read from its environment once at cold start,
+ * validated and frozen. Nothing else in the scorer reads `process.env`.
+ */
+import { ConfigError } from './domain/errors.js';
+import type { DeploymentBinding } from './domain/ports.js';
+import { DEFAULT_MAX_RECORD_BYTES } from './domain/score-record.js';
+import type { AwsConnection } from './store/aws-clients.js';
+
+export interface ScorerConfig {
+  readonly binding: DeploymentBinding;
+  readonly modelDir: string;
+  readonly deploymentsTable: string;
+  readonly ledgerTable: string;
+  readonly maxRecordBytes: number;
+  readonly connection: AwsConnection;
+}
+
+export function readScorerConfig(env: NodeJS.ProcessEnv): ScorerConfig {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new ConfigError(`environment variable ${name} is required`);
+    return value;
+  };
+  const model = required('MODEL_NAME');
+  const maxRecordBytes = env['MAX_RECORD_BYTES'] ? Number(env['MAX_RECORD_BYTES']) : DEFAULT_MAX_RECORD_BYTES;
+  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes <= 0) {
+    throw new ConfigError(`MAX_RECORD_BYTES must be a positive integer, got ${JSON.stringify(env['MAX_RECORD_BYTES'])}`);
+  }
+  return Object.freeze({
+    binding: Object.freeze({
+      id: required('DEPLOYMENT_ID'),
+      name: required('DEPLOYMENT_NAME'),
+      model,
+      source: Object.freeze({ bucket: required('SOURCE_BUCKET'), prefix: env['SOURCE_PREFIX'] ?? '' }),
+      target: Object.freeze({ bucket: required('TARGET_BUCKET'), prefix: env['TARGET_PREFIX'] ?? '' }),
+    }),
+    modelDir: env['MODEL_DIR'] ?? `/opt/models/${model}`,
+    deploymentsTable: required('DEPLOYMENTS_TABLE'),
+    ledgerTable: required('LEDGER_TABLE'),
+    maxRecordBytes,
+    connection: Object.freeze({ region: env['AWS_REGION'] ?? 'us-east-1', endpoint: env['AWS_ENDPOINT_URL'] || undefined }),
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * One error family for the whole scorer. A `code` is what users see in error
+ * records and what tests match on; messages say what was wrong and where.
+ */
+export class DropscoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The input record is not what the model expects: the user's to fix, never retried. */
+export class InvalidRecordError extends DropscoreError {}
+
+/** The model artifact or its metadata cannot be loaded: the deployment is FAILED. */
+export class ModelLoadError extends DropscoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_LOAD_FAILED', message, options);
+  }
+}
+
+/** The engine rejected a record that passed validation. */
+export class PredictionError extends DropscoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PREDICTION_FAILED', message, options);
+  }
+}
+
+/** A manifest, model folder or environment setting is wrong: fails fast at start. */
+export class ConfigError extends DropscoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', message, options);
+  }
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

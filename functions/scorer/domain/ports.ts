@@ -1,0 +1,83 @@
+/**
+ * What the scoring domain needs from the outside world. The scorer Lambda and
+ * the local stack plug in S3 and DynamoDB adapters; unit tests plug in mocks.
+ */
+
+export interface ObjectRead {
+  readonly eTag: string;
+  readonly versionId?: string;
+  readonly size: number;
+  /** Absent when the object is larger than the caller's limit: it was not downloaded. */
+  readonly body?: Uint8Array;
+}
+
+export interface ObjectStore {
+  /** `undefined` when there is no such key (deleted since its event was sent). */
+  read(bucket: string, key: string, maxBytes: number): Promise<ObjectRead | undefined>;
+  /** The current eTag of a key, or `undefined` if there is none. */
+  currentETag(bucket: string, key: string): Promise<string | undefined>;
+  write(bucket: string, key: string, body: string, metadata: Readonly<Record<string, string>>): Promise<void>;
+}
+
+export type DeploymentStatus = 'INITIALIZING' | 'DEPLOY_SUCCESS' | 'FAILED' | 'DELETED';
+
+export interface BucketBinding {
+  readonly bucket: string;
+  /** Only keys under this prefix are watched (source) or written (target). */
+  readonly prefix: string;
+}
+
+export interface DeploymentBinding {
+  readonly id: string;
+  readonly name: string;
+  readonly model: string;
+  readonly source: BucketBinding;
+  readonly target: BucketBinding;
+}
+
+export interface Counters {
+  readonly received: number;
+  readonly scored: number;
+  readonly failed: number;
+}
+
+export interface DeploymentRecord extends DeploymentBinding {
+  readonly description: string;
+  readonly framework: string;
+  readonly status: DeploymentStatus;
+  readonly statusDetails?: string;
+  readonly createdAt: string;
+  readonly modifiedAt: string;
+  readonly counters: Counters;
+  readonly lastError?: string;
+}
+
+export type NewDeployment = Omit<DeploymentRecord, 'status' | 'statusDetails' | 'createdAt' | 'modifiedAt' | 'counters' | 'lastError'>;
+
+export interface DeploymentStore {
+  /** Creates the record as INITIALIZING, or rebinds an existing one keeping its counters and creation time. */
+  upsert(deployment: NewDeployment): Promise<DeploymentRecord>;
+  get(id: string): Promise<DeploymentRecord | undefined>;
+  list(): Promise<DeploymentRecord[]>;
+  setStatus(id: string, status: DeploymentStatus, details?: string): Promise<void>;
+  addCounters(id: string, delta: Partial<Counters>, lastError?: string): Promise<void>;
+}
+
+/** `new`: first sight of this input version; `claimed`: seen but not finished; `done`: it has its outcome. */
+export type ClaimState = 'new' | 'claimed' | 'done';
+
+/**
+ * Remembers which input versions (key + eTag) have an outcome, so a redelivered
+ * S3 event neither scores twice nor counts twice.
+ */
+export interface InputLedger {
+  claim(deploymentId: string, key: string, eTag: string): Promise<ClaimState>;
+  /** True when this call finished the input (so the caller counts it), false if another did. */
+  complete(deploymentId: string, key: string, eTag: string, outcome: 'scored' | 'failed'): Promise<boolean>;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}

@@ -1,0 +1,38 @@
+/**
+ * The one interface every framework implements. An engine turns a model folder
+ * into a loaded Model once per container; the Model then predicts many times.
+ */
+import type { ModelArtifact } from '../models/model-artifact.js';
+
+export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'bool';
+
+export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+
+export interface Tensor {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly data: TensorData;
+}
+
+export interface TensorSpec {
+  readonly name: string;
+  readonly dtype: DType;
+  /** `null` marks a free dimension (usually the batch). */
+  readonly shape: readonly (number | null)[];
+}
+
+export interface Signature {
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+}
+
+export type TensorMap = Readonly<Record<string, Tensor>>;
+
+export interface Model {
+  readonly signature: Signature;
+  predict(inputs: TensorMap): Promise<TensorMap>;
+}
+
+export interface Engine {
+  load(artifact: ModelArtifact): Promise<Model>;
+}

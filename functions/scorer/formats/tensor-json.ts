@@ -1,0 +1,119 @@
+/**
+ * Nested JSON arrays ⇄ tensors. Decoding validates everything a user can get
+ * wrong in a record (ragged rows, non-numbers, rank, fixed dimensions, dtype
+ * range) and says where, so an error record is enough to fix the file.
+ */
+import { InvalidRecordError } from '../domain/errors.js';
+import type { DType, Tensor, TensorData, TensorSpec } from '../engines/engine.js';
+
+const MAX_RANK = 32;
+
+export function formatShape(shape: readonly (number | null)[]): string {
+  return `[${shape.map((d) => (d === null ? 'N' : String(d))).join(',')}]`;
+}
+
+export function decodeTensor(value: unknown, spec: TensorSpec, field: string): Tensor {
+  const shape = inferShape(value, field);
+  const expected = spec.shape;
+  const fits = shape.length === expected.length && expected.every((d, i) => d === null || d === shape[i]);
+  if (!fits) {
+    throw new InvalidRecordError(
+      'SHAPE_MISMATCH',
+      `input "${field}": expected shape ${formatShape(expected)}, received ${formatShape(shape)}`,
+    );
+  }
+  const leaves: unknown[] = [];
+  collectLeaves(value, shape, 0, field, '', leaves);
+  return { dtype: spec.dtype, shape, data: toTypedArray(leaves, spec.dtype, field, shape) };
+}
+
+export function encodeTensor(tensor: Tensor): unknown {
+  const flat = Array.from(tensor.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v));
+  if (tensor.shape.length === 0) return flat[0];
+  let offset = 0;
+  const build = (dim: number): unknown[] => {
+    const size = tensor.shape[dim]!;
+    if (dim === tensor.shape.length - 1) {
+      const row = flat.slice(offset, offset + size);
+      offset += size;
+      return row;
+    }
+    return Array.from({ length: size }, () => build(dim + 1));
+  };
+  return build(0);
+}
+
+/** The shape a well-formed nested array would have, read along its first elements. */
+function inferShape(value: unknown, field: string): number[] {
+  const shape: number[] = [];
+  let cursor = value;
+  while (Array.isArray(cursor)) {
+    if (shape.length === MAX_RANK) throw new InvalidRecordError('SHAPE_MISMATCH', `input "${field}": nested deeper than ${MAX_RANK} levels`);
+    shape.push(cursor.length);
+    if (cursor.length === 0) break;
+    cursor = cursor[0];
+  }
+  return shape;
+}
+
+function collectLeaves(value: unknown, shape: readonly number[], depth: number, field: string, path: string, out: unknown[]): void {
+  if (depth === shape.length) {
+    if (Array.isArray(value)) throw new InvalidRecordError('SHAPE_MISMATCH', `input "${field}" at ${path}: ragged array, expected a number and found a nested array`);
+    out.push(value);
+    return;
+  }
+  if (!Array.isArray(value) || value.length !== shape[depth]) {
+    const got = Array.isArray(value) ? `${value.length} elements` : describeValue(value);
+    throw new InvalidRecordError('SHAPE_MISMATCH', `input "${field}" at ${path || '[]'}: ragged array, expected ${shape[depth]} elements like its siblings, got ${got}`);
+  }
+  for (let i = 0; i < value.length; i++) collectLeaves(value[i], shape, depth + 1, field, `${path}[${i}]`, out);
+}
+
+function toTypedArray(leaves: unknown[], dtype: DType, field: string, shape: readonly number[]): TensorData {
+  const where = (i: number): string => `input "${field}" at ${indexPath(i, shape)}`;
+  const numberAt = (i: number): number => {
+    const v = leaves[i];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (dtype === 'bool' && typeof v === 'boolean') return v ? 1 : 0;
+    throw new InvalidRecordError('INVALID_VALUE', `${where(i)}: expected a finite number, got ${describeValue(v)}`);
+  };
+  const integerAt = (i: number, min: number, max: number): number => {
+    const v = numberAt(i);
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new InvalidRecordError('DTYPE_MISMATCH', `${where(i)}: ${v} is not a valid ${dtype} (model input dtype is ${dtype})`);
+    }
+    return v;
+  };
+  const n = leaves.length;
+  switch (dtype) {
+    case 'float32':
+      return Float32Array.from({ length: n }, (_, i) => numberAt(i));
+    case 'float64':
+      return Float64Array.from({ length: n }, (_, i) => numberAt(i));
+    case 'int32':
+      return Int32Array.from({ length: n }, (_, i) => integerAt(i, -(2 ** 31), 2 ** 31 - 1));
+    case 'int64':
+      return BigInt64Array.from({ length: n }, (_, i) => BigInt(integerAt(i, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)));
+    case 'uint8':
+      return Uint8Array.from({ length: n }, (_, i) => integerAt(i, 0, 255));
+    case 'bool':
+      return Uint8Array.from({ length: n }, (_, i) => integerAt(i, 0, 1));
+  }
+}
+
+function indexPath(flatIndex: number, shape: readonly number[]): string {
+  const idx: number[] = [];
+  let rest = flatIndex;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(rest % shape[d]!);
+    rest = Math.floor(rest / shape[d]!);
+  }
+  return idx.map((i) => `[${i}]`).join('') || '[]';
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}`;
+  if (typeof v === 'number') return String(v);
+  return typeof v;
+}

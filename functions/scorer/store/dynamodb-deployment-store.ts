@@ -1,0 +1,116 @@
+/**
+ * The DeploymentStore port on DynamoDB. One item per deployment, keyed by `id`;
+ * attribute names follow the batch-scoring service's snake_case
+ * (`status_details`, `created_at`).
+ */
+import { GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Counters, DeploymentRecord, DeploymentStatus, DeploymentStore, NewDeployment } from '../domain/ports.js';
+
+export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: string, clock: () => Date = () => new Date()): DeploymentStore {
+  const timestamp = (): AttributeValue => ({ S: clock().toISOString() });
+
+  return {
+    async upsert(d: NewDeployment) {
+      const response = await db.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { id: { S: d.id } },
+          UpdateExpression:
+            'SET #name = :name, description = :description, model = :model, framework = :framework, ' +
+            'source_bucket = :sb, source_prefix = :sp, target_bucket = :tb, target_prefix = :tp, #status = :initializing, ' +
+            'created_at = if_not_exists(created_at, :now), modified_at = :now, ' +
+            'received = if_not_exists(received, :zero), scored = if_not_exists(scored, :zero), failed = if_not_exists(failed, :zero) ' +
+            'REMOVE status_details',
+          ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':name': { S: d.name },
+            ':description': { S: d.description },
+            ':model': { S: d.model },
+            ':framework': { S: d.framework },
+            ':sb': { S: d.source.bucket },
+            ':sp': { S: d.source.prefix },
+            ':tb': { S: d.target.bucket },
+            ':tp': { S: d.target.prefix },
+            ':initializing': { S: 'INITIALIZING' },
+            ':now': timestamp(),
+            ':zero': { N: '0' },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(response.Attributes!);
+    },
+
+    async get(id) {
+      const response = await db.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: id } }, ConsistentRead: true }));
+      return response.Item ? fromItem(response.Item) : undefined;
+    },
+
+    async list() {
+      const records: DeploymentRecord[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await db.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+        records.push(...(page.Items ?? []).map(fromItem));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return records.sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    async setStatus(id: string, status: DeploymentStatus, details?: string) {
+      await db.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { id: { S: id } },
+          UpdateExpression: details === undefined
+            ? 'SET #status = :status, modified_at = :now REMOVE status_details'
+            : 'SET #status = :status, modified_at = :now, status_details = :details',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': { S: status }, ':now': timestamp(), ...(details === undefined ? {} : { ':details': { S: details } }) },
+        }),
+      );
+    },
+
+    async addCounters(id: string, delta: Partial<Counters>, lastError?: string) {
+      const values: Record<string, AttributeValue> = { ':now': timestamp() };
+      const adds: string[] = [];
+      for (const name of ['received', 'scored', 'failed'] as const) {
+        if (delta[name]) {
+          adds.push(`${name} :${name}`);
+          values[`:${name}`] = { N: String(delta[name]) };
+        }
+      }
+      if (lastError !== undefined) values[':lastError'] = { S: lastError };
+      await db.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { id: { S: id } },
+          UpdateExpression: `SET modified_at = :now${lastError === undefined ? '' : ', last_error = :lastError'}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: values,
+        }),
+      );
+    },
+  };
+}
+
+function fromItem(item: Record<string, AttributeValue>): DeploymentRecord {
+  const s = (name: string): string => item[name]?.S ?? '';
+  const n = (name: string): number => Number(item[name]?.N ?? '0');
+  return {
+    id: s('id'),
+    name: s('name'),
+    description: s('description'),
+    model: s('model'),
+    framework: s('framework'),
+    source: { bucket: s('source_bucket'), prefix: s('source_prefix') },
+    target: { bucket: s('target_bucket'), prefix: s('target_prefix') },
+    status: s('status') as DeploymentStatus,
+    ...(item['status_details']?.S ? { statusDetails: s('status_details') } : {}),
+    createdAt: s('created_at'),
+    modifiedAt: s('modified_at'),
+    counters: { received: n('received'), scored: n('scored'), failed: n('failed') },
+    ...(item['last_error']?.S ? { lastError: s('last_error') } : {}),
+  };
+}

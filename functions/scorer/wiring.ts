@@ -1,0 +1,28 @@
+/** Builds a scorer on real (or S3/DynamoDB-compatible) stores. */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DeploymentBinding, Logger } from './domain/ports.js';
+import { createScorer, type Scorer } from './domain/scorer.js';
+import { createDynamoDbDeploymentStore } from './store/dynamodb-deployment-store.js';
+import { createDynamoDbInputLedger } from './store/dynamodb-input-ledger.js';
+import { createS3ObjectStore } from './store/s3-object-store.js';
+
+export interface StoreWiring {
+  readonly s3: S3Client;
+  readonly db: DynamoDBClient;
+  readonly deploymentsTable: string;
+  readonly ledgerTable: string;
+  readonly log: Logger;
+}
+
+export function createStoredScorer(wiring: StoreWiring, binding: DeploymentBinding, modelDir: string, maxRecordBytes?: number): Scorer {
+  return createScorer({
+    binding,
+    modelDir,
+    maxRecordBytes,
+    objects: createS3ObjectStore(wiring.s3),
+    deployments: createDynamoDbDeploymentStore(wiring.db, wiring.deploymentsTable),
+    ledger: createDynamoDbInputLedger(wiring.db, wiring.ledgerTable),
+    log: wiring.log,
+  });
+}

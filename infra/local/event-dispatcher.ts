@@ -1,0 +1,123 @@
+/**
+ * Delivers S3 notifications to the deployment watching the object, the way
+ * Lambda's asynchronous invoke does: a bounded pool of concurrent
+ * invocations, two retries with backoff, then a dead-letter file, so a
+ * failing event is never silently dropped.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeError } from '../../functions/scorer/domain/errors.js';
+import { isWatched } from '../../functions/scorer/domain/outcome-object.js';
+import type { DeploymentBinding, Logger } from '../../functions/scorer/domain/ports.js';
+import { decodeS3Key } from '../../functions/scorer/domain/s3-event.js';
+import type { EventReport } from '../../functions/scorer/domain/scorer.js';
+
+export type EventHandler = (event: unknown) => Promise<EventReport>;
+
+export interface Subscriber {
+  readonly binding: DeploymentBinding;
+  readonly handle: EventHandler;
+}
+
+export type Delivery =
+  | { readonly deployment: string; readonly key: string; readonly report: EventReport }
+  | { readonly deployment: string; readonly key: string; readonly error: string; readonly deadLetter: string };
+
+export interface DispatcherOptions {
+  readonly subscribers: () => readonly Subscriber[];
+  readonly concurrency: number;
+  /** Waits before each retry; Lambda's async invoke retries twice. */
+  readonly retryDelaysMs: readonly number[];
+  readonly deadLetterDir: string;
+  readonly log: Logger;
+  /** Awaited, so `idle()` also waits for what the caller does with each delivery. */
+  readonly onDelivered?: (delivery: Delivery) => void | Promise<void>;
+}
+
+interface Job {
+  readonly subscriber: Subscriber;
+  readonly key: string;
+  readonly event: { Records: unknown[] };
+}
+
+export function createEventDispatcher(options: DispatcherOptions) {
+  const queue: Job[] = [];
+  let running = 0;
+  let idleWaiters: (() => void)[] = [];
+
+  function pump(): void {
+    while (running < options.concurrency && queue.length > 0) {
+      const job = queue.shift()!;
+      running++;
+      void run(job).finally(() => {
+        running--;
+        pump();
+        if (running === 0 && queue.length === 0) {
+          for (const wake of idleWaiters) wake();
+          idleWaiters = [];
+        }
+      });
+    }
+  }
+
+  async function run(job: Job): Promise<void> {
+    const deployment = job.subscriber.binding.name;
+    let delivery: Delivery | undefined;
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= options.retryDelaysMs.length && !delivery; attempt++) {
+      if (attempt > 0) await sleep(options.retryDelaysMs[attempt - 1]!);
+      try {
+        delivery = { deployment, key: job.key, report: await job.subscriber.handle(job.event) };
+      } catch (error) {
+        lastError = error;
+        options.log.warn('invocation failed', { deployment, key: job.key, attempt: attempt + 1, reason: describeError(error) });
+      }
+    }
+    if (!delivery) {
+      const deadLetter = writeDeadLetter(job, lastError);
+      options.log.error('event dead-lettered after retries', { deployment, key: job.key, deadLetter });
+      delivery = { deployment, key: job.key, error: describeError(lastError), deadLetter };
+    }
+    try {
+      await options.onDelivered?.(delivery);
+    } catch (error) {
+      options.log.error('delivery listener failed', { deployment, key: job.key, reason: describeError(error) });
+    }
+  }
+
+  function writeDeadLetter(job: Job, error: unknown): string {
+    mkdirSync(options.deadLetterDir, { recursive: true });
+    const file = join(options.deadLetterDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}.json`);
+    writeFileSync(file, JSON.stringify({ deployment: job.subscriber.binding.name, error: describeError(error), event: job.event }, null, 2));
+    return file;
+  }
+
+  return {
+    /** Takes a notification in the real S3 shape; one invocation per record, as S3 sends them. */
+    dispatch(event: { Records: unknown[] }): void {
+      for (const record of event.Records) {
+        const s3 = (record as { s3: { bucket: { name: string }; object: { key: string } } }).s3;
+        const key = decodeS3Key(s3.object.key);
+        const subscriber = options.subscribers().find((s) => isWatched(s.binding, s3.bucket.name, key));
+        if (!subscriber) {
+          options.log.info('no deployment watches this object', { bucket: s3.bucket.name, key });
+          continue;
+        }
+        queue.push({ subscriber, key, event: { Records: [record] } });
+      }
+      pump();
+    },
+
+    /** Resolves once every dispatched event has been delivered or dead-lettered. */
+    idle(): Promise<void> {
+      if (running === 0 && queue.length === 0) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}
+
+export type EventDispatcher = ReturnType<typeof createEventDispatcher>;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,102 @@
+/**
+ * `deployments.json`: the one list of batch deployments. The embedded local
+ * stack, the CLI and (later) `cdk deploy` all read it through this module, so
+ * a deployment means the same thing everywhere.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigError, describeError } from '../../functions/scorer/domain/errors.js';
+import type { BucketBinding } from '../../functions/scorer/domain/ports.js';
+
+export interface DeploymentSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly model: string;
+  readonly source: BucketBinding;
+  readonly target: BucketBinding;
+}
+
+export interface DeploymentsManifest {
+  readonly deployments: readonly DeploymentSpec[];
+}
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** Stable across runs and machines, so a redeploy updates the same record. */
+export function deploymentIdFor(name: string): string {
+  return `dep-${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
+
+export function readDeploymentsManifest(path: string): DeploymentsManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read deployments manifest ${path}: ${describeError(error)}`, { cause: error });
+  }
+  return parseDeploymentsManifest(raw, path);
+}
+
+export function parseDeploymentsManifest(raw: unknown, where: string): DeploymentsManifest {
+  const list = (raw as { deployments?: unknown })?.deployments;
+  if (!Array.isArray(list)) throw new ConfigError(`${where}: expected {"deployments": [...]}`);
+  const deployments = list.map((entry, i) => parseDeployment(entry, `${where}: deployments[${i}]`));
+  checkNamesUnique(deployments, where);
+  checkSourcesDisjoint(deployments, where);
+  return Object.freeze({ deployments: Object.freeze(deployments) });
+}
+
+function parseDeployment(entry: unknown, where: string): DeploymentSpec {
+  const e = (entry ?? {}) as Record<string, unknown>;
+  const name = e['name'];
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new ConfigError(`${where}: "name" must be lowercase letters, digits and hyphens (1-63), got ${JSON.stringify(name)}`);
+  }
+  const model = e['model'];
+  if (typeof model !== 'string' || !NAME_PATTERN.test(model)) {
+    throw new ConfigError(`${where} (${name}): "model" must name a folder under layers/models, got ${JSON.stringify(model)}`);
+  }
+  const source = parseBinding(e['source'], `${where} (${name}).source`);
+  const target = parseBinding(e['target'], `${where} (${name}).target`);
+  if (source.bucket === target.bucket && (source.prefix.startsWith(target.prefix) || target.prefix.startsWith(source.prefix))) {
+    throw new ConfigError(
+      `${where} (${name}): source and target share bucket "${source.bucket}" with overlapping prefixes ` +
+        `("${source.prefix}" and "${target.prefix}"): outcomes would be scored again in a loop; use another bucket or disjoint prefixes`,
+    );
+  }
+  const description = typeof e['description'] === 'string' ? e['description'] : '';
+  return Object.freeze({ id: deploymentIdFor(name), name, description, model, source, target });
+}
+
+function parseBinding(value: unknown, where: string): BucketBinding {
+  const v = (value ?? {}) as Record<string, unknown>;
+  const bucket = v['bucket'];
+  if (typeof bucket !== 'string' || !BUCKET_PATTERN.test(bucket) || bucket.includes('..')) {
+    throw new ConfigError(`${where}: "bucket" must be a valid S3 bucket name, got ${JSON.stringify(bucket)}`);
+  }
+  const prefix = v['prefix'] ?? '';
+  if (typeof prefix !== 'string' || prefix.startsWith('/')) {
+    throw new ConfigError(`${where}: "prefix" must be a string not starting with "/", got ${JSON.stringify(prefix)}`);
+  }
+  return Object.freeze({ bucket, prefix });
+}
+
+function checkNamesUnique(deployments: DeploymentSpec[], where: string): void {
+  const seen = new Set<string>();
+  for (const d of deployments) {
+    if (seen.has(d.name)) throw new ConfigError(`${where}: deployment name "${d.name}" is used twice`);
+    seen.add(d.name);
+  }
+}
+
+/** One object must belong to at most one deployment, or it would get two outcomes. */
+function checkSourcesDisjoint(deployments: DeploymentSpec[], where: string): void {
+  deployments.forEach((a, i) => {
+    for (const b of deployments.slice(i + 1)) {
+      const overlap = a.source.bucket === b.source.bucket && (a.source.prefix.startsWith(b.source.prefix) || b.source.prefix.startsWith(a.source.prefix));
+      if (overlap) throw new ConfigError(`${where}: deployments "${a.name}" and "${b.name}" watch overlapping keys in bucket "${a.source.bucket}"`);
+    }
+  });
+}
