@@ -1,0 +1,58 @@
+/**
+ * What a user sees: `npm start --once` scores the samples, and a restarted
+ * stack still has its deployments, counters and objects.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
+import { tempRoot } from '../support/model-dir.js';
+import { drop, outcomeOf, readOutcome, startTestStack } from '../support/local-stack-harness.js';
+import { FIXTURES, MODELS_ROOT, REPO_ROOT } from '../support/paths.js';
+
+const root = tempRoot();
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('npm start --once', () => {
+  it('deploys the manifest, scores the samples and prints outcomes, status and counters', async () => {
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'infra/local/start.ts', '--once', '--port', '0', '--data-dir', join(root, 'start-data')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/deployed mnist-onnx: model mnist-cnn-onnx \(onnx\).*DEPLOY_SUCCESS/);
+    expect(stdout).toMatch(/✔ mnist-onnx {2}mnist1-digit\.json → s3:\/\/dropscore-mnist-onnx-out\/mnist1-digit\.json\n {4}\{"mnist1-digit\.json":\{"dense":\[\[/);
+    expect(stdout).toMatch(/✖ mnist-onnx {2}wrong-shape\.json .*\n {4}\{"error":\{"code":"SHAPE_MISMATCH"/);
+    expect(stdout).toContain('mnist-onnx  DEPLOY_SUCCESS  received 3, scored 2, failed 1');
+  });
+});
+
+describe('restarting the local stack', () => {
+  it('keeps deployments, counters, inputs and outcomes', async () => {
+    const dataDir = join(root, 'restart-data');
+    const modelsRoot = join(root, 'models');
+    cpSync(join(MODELS_ROOT, 'mnist-cnn-onnx'), join(modelsRoot, 'mnist-cnn-onnx'), { recursive: true });
+    const [spec] = parseDeploymentsManifest({ deployments: [{ name: 'keep', model: 'mnist-cnn-onnx', source: { bucket: 'keep-in' }, target: { bucket: 'keep-out' } }] }, 'test').deployments;
+
+    const first = await startTestStack({ dataDir, modelsRoot });
+    await first.deploy(spec!);
+    await drop(first, 'keep-in', 'r.json', readFileSync(`${FIXTURES}/payloads/keras/img1.json`));
+    const outcome = await outcomeOf(first, 'keep-out', 'r.json');
+    await first.close();
+
+    const second = await startTestStack({ dataDir, modelsRoot });
+    try {
+      const record = await second.deployments.get(spec!.id);
+      expect(record).toMatchObject({ name: 'keep', counters: { received: 1, scored: 1, failed: 0 } });
+      expect((await readOutcome(second, 'keep-out', 'r.json'))!.body).toBe(outcome.body);
+      await second.deploy(spec!);
+      expect(await second.catchUp('keep')).toBe(1);
+      await second.idle();
+      expect((await second.deployments.get(spec!.id))!.counters).toEqual({ received: 1, scored: 1, failed: 0 });
+    } finally {
+      await second.close();
+    }
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { deploymentIdFor, parseDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
+
+const deployment = (overrides: Record<string, unknown> = {}) => ({
+  name: 'd1',
+  model: 'm',
+  source: { bucket: 'in-bucket' },
+  target: { bucket: 'out-bucket' },
+  ...overrides,
+});
+
+describe('deployments manifest', () => {
+  it('reads deployments with stable ids and default prefixes', () => {
+    const manifest = parseDeploymentsManifest({ deployments: [deployment()] }, 'm.json');
+    expect(manifest.deployments[0]).toEqual({
+      id: deploymentIdFor('d1'),
+      name: 'd1',
+      description: '',
+      model: 'm',
+      source: { bucket: 'in-bucket', prefix: '' },
+      target: { bucket: 'out-bucket', prefix: '' },
+    });
+    expect(deploymentIdFor('d1')).toMatch(/^dep-[0-9a-f]{16}$/);
+  });
+
+  it('allows one bucket with disjoint prefixes', () => {
+    const d = deployment({ source: { bucket: 'b-1', prefix: 'in/' }, target: { bucket: 'b-1', prefix: 'out/' } });
+    expect(parseDeploymentsManifest({ deployments: [d] }, 'm.json').deployments).toHaveLength(1);
+  });
+
+  it.each([
+    ['a loop through one bucket', [deployment({ target: { bucket: 'in-bucket' } })], 'outcomes would be scored again in a loop'],
+    ['nested prefixes in one bucket', [deployment({ source: { bucket: 'b-1', prefix: 'in/' }, target: { bucket: 'b-1', prefix: 'in/out/' } })], 'loop'],
+    ['a duplicate name', [deployment(), deployment({ source: { bucket: 'other' } })], 'used twice'],
+    ['two deployments on one source', [deployment(), deployment({ name: 'd2' })], 'watch overlapping keys'],
+    ['a bad bucket name', [deployment({ source: { bucket: 'Bad_Bucket' } })], 'valid S3 bucket name'],
+    ['a bad name', [deployment({ name: 'Has Spaces' })], '"name" must be'],
+    ['no model', [deployment({ model: undefined })], '"model" must name a folder'],
+  ])('rejects %s', (_label, deployments, message) => {
+    expect(() => parseDeploymentsManifest({ deployments }, 'm.json')).toThrow(message);
+  });
+
+  it('rejects a file without a deployments list', () => {
+    expect(() => parseDeploymentsManifest({}, 'm.json')).toThrow('expected {"deployments": [...]}');
+  });
+});

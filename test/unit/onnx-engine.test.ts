@@ -1,0 +1,89 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { ModelLoadError } from '../../functions/scorer/domain/errors.js';
+import { loadModel } from '../../functions/scorer/engines/engine-registry.js';
+import { decodeTensor } from '../../functions/scorer/formats/tensor-json.js';
+import { FIXTURES, MODELS_ROOT } from '../support/paths.js';
+import { INT64_PLUS_ONE, makeModelDir, makeOnnxModelDir, tempRoot } from '../support/model-dir.js';
+import { TOLERANCE, maxRelativeError, readTensorProto } from '../support/tensor-proto.js';
+
+const root = tempRoot();
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('ONNX engine: signatures', () => {
+  it('reads names, dtypes and shapes, with symbolic dimensions free', async () => {
+    const dir = makeModelDir(root, 'mnist-sm', `${FIXTURES}/models/onnx/keras2onnx_mnist_sm/mnist-sm.onnx`);
+    const { model } = await loadModel(dir);
+    expect(model.signature).toEqual({
+      inputs: [{ name: 'conv2d_5_input', dtype: 'float32', shape: [null, 28, 28, 1] }],
+      outputs: [{ name: 'dense_6/Softmax:0', dtype: 'float32', shape: [null, 10] }],
+    });
+  });
+
+  it('keeps a fixed batch of 1 and a float64 input', async () => {
+    const dir = makeModelDir(root, 'mnist-double', `${FIXTURES}/models/onnx/tf2onnx_mnist_double_input/mnist.onnx`);
+    const { model } = await loadModel(dir);
+    expect(model.signature.inputs).toEqual([{ name: 'x', dtype: 'float64', shape: [1, 28, 28] }]);
+  });
+});
+
+describe('ONNX engine: reference outputs of the ONNX backend tests', () => {
+  it.each(['onnx_backend_pytorch_Conv2d', 'onnx_backend_single_relu'])('%s matches test_data_set_0', async (name) => {
+    const fixture = `${FIXTURES}/models/onnx/${name}`;
+    const { model } = await loadModel(makeModelDir(root, name, `${fixture}/model.onnx`));
+    const input = readTensorProto(`${fixture}/test_data_set_0/input_0.pb`);
+    const expected = readTensorProto(`${fixture}/test_data_set_0/output_0.pb`);
+    const spec = model.signature.inputs[0]!;
+    const outputs = await model.predict({ [spec.name]: { dtype: 'float32', shape: input.dims, data: input.data } });
+    const actual = outputs[model.signature.outputs[0]!.name]!;
+    expect(actual.shape).toEqual(expected.dims);
+    expect(maxRelativeError(actual.data as Float32Array, expected.data)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  // onnxruntime (1.30) dropped the opset-6 Gemm kernel this PyTorch 0.3 export uses: the
+  // deployment must fail at load with the reason, not at the first record.
+  it('onnx_backend_pytorch_Linear (opset 6 Gemm) fails at load, naming the op', async () => {
+    const dir = makeModelDir(root, 'linear', `${FIXTURES}/models/onnx/onnx_backend_pytorch_Linear/model.onnx`);
+    await expect(loadModel(dir)).rejects.toThrow(/Could not find an implementation for Gemm\(6\)/);
+  });
+});
+
+describe('the demo model layers/models/mnist-cnn-onnx', () => {
+  const expectedDir = `${FIXTURES}/models/keras_h5/jsimluken_tiny_mnist_cnn_tf2_0/expected`;
+  const cases = readdirSync(expectedDir).filter((f) => f.endsWith('.input.json')).map((f) => f.replace('.input.json', ''));
+
+  it.each(cases)('matches the numpy reference of its source Keras model on %s', async (name) => {
+    const loaded = await loadModel(join(MODELS_ROOT, 'mnist-cnn-onnx'));
+    const spec = loaded.model.signature.inputs[0]!;
+    const input = JSON.parse(readFileSync(`${expectedDir}/${name}.input.json`, 'utf8')).input_1;
+    const expected = JSON.parse(readFileSync(`${expectedDir}/${name}.output.json`, 'utf8')).dense.flat(Infinity) as number[];
+    const outputs = await loaded.model.predict({ input_1: decodeTensor(input, spec, 'input_1') });
+    expect(maxRelativeError(outputs['dense']!.data as Float32Array, expected)).toBeLessThanOrEqual(TOLERANCE);
+  });
+});
+
+describe('ONNX engine: other dtypes and failures', () => {
+  it('runs an int64 model built with our ONNX writer', async () => {
+    const { model } = await loadModel(makeOnnxModelDir(root, 'int64', INT64_PLUS_ONE));
+    const x = decodeTensor([[1, 2, 3]], model.signature.inputs[0]!, 'x');
+    const y = (await model.predict({ x }))['y']!;
+    expect(Array.from(y.data as BigInt64Array)).toEqual([2n, 3n, 4n]);
+  });
+
+  it('fails to load a corrupt file with a ModelLoadError naming it', async () => {
+    const dir = makeModelDir(root, 'corrupt', `${FIXTURES}/payloads/keras/img1.json`);
+    await expect(loadModel(dir)).rejects.toThrow(ModelLoadError);
+    await expect(loadModel(dir)).rejects.toThrow(/onnxruntime cannot load .*img1\.json/);
+  });
+
+  it('names a framework that has no engine yet', async () => {
+    const dir = makeModelDir(root, 'keras-model', `${FIXTURES}/models/keras_h5/jsimluken_tiny_mnist_cnn_tf2_0/tiny_mnist.h5`, 'keras');
+    await expect(loadModel(dir)).rejects.toThrow('framework "keras" of model "keras-model" has no engine yet (supported: onnx)');
+  });
+
+  it('explains a missing model-meta.json', async () => {
+    await expect(loadModel(join(root, 'nowhere'))).rejects.toThrow(/cannot read .*nowhere\/model-meta\.json/);
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * The Lambda handler over the real domain and store adapters, with S3 and
+ * DynamoDB mocked by aws-sdk-client-mock and the real demo ONNX model.
+ */
+import { readFileSync } from 'node:fs';
+import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import ort from 'onnxruntime-node';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DeploymentBinding, Logger } from '../../functions/scorer/domain/ports.js';
+import { createHandler } from '../../functions/scorer/handler.js';
+import { createStoredScorer } from '../../functions/scorer/wiring.js';
+import { FIXTURES, MODELS_ROOT } from '../support/paths.js';
+import { TOLERANCE, maxRelativeError } from '../support/tensor-proto.js';
+
+const s3Mock = mockClient(S3Client);
+const dbMock = mockClient(DynamoDBClient);
+const quietLog: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+const binding: DeploymentBinding = {
+  id: 'dep-1',
+  name: 'mnist',
+  model: 'mnist-cnn-onnx',
+  source: { bucket: 'in', prefix: 'drop/' },
+  target: { bucket: 'out', prefix: 'scored/' },
+};
+const img1 = readFileSync(`${FIXTURES}/payloads/keras/img1.json`);
+
+function handlerFor(modelDir = `${MODELS_ROOT}/mnist-cnn-onnx`) {
+  const wiring = { s3: new S3Client({ region: 'us-east-1' }), db: new DynamoDBClient({ region: 'us-east-1' }), deploymentsTable: 'deployments', ledgerTable: 'ledger', log: quietLog };
+  const scorer = createStoredScorer(wiring, binding, modelDir);
+  const handler = createHandler(() => scorer);
+  return (event: unknown) => handler(event as never, {} as never);
+}
+
+function s3Event(...keys: string[]) {
+  return {
+    Records: keys.map((key) => ({ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'in' }, object: { key, eTag: 'etag-1', sequencer: '0A' } } })),
+  };
+}
+
+function objectBody(bytes: Uint8Array, eTag = 'etag-1') {
+  return { ETag: `"${eTag}"`, ContentLength: bytes.length, Body: { transformToByteArray: async () => bytes } as never };
+}
+
+function putsTo(bucket: string) {
+  return s3Mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Bucket === bucket).map((c) => c.args[0].input);
+}
+
+function ledgerUpdates() {
+  return dbMock.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+}
+
+beforeEach(() => {
+  s3Mock.reset();
+  dbMock.reset();
+  s3Mock.on(GetObjectCommand).resolves(objectBody(img1));
+  s3Mock.on(HeadObjectCommand).resolves({ ETag: '"etag-1"' });
+  s3Mock.on(PutObjectCommand).resolves({});
+  dbMock.on(UpdateItemCommand).resolves({});
+});
+
+describe('scorer handler', () => {
+  it('scores a dropped record into the target, with lineage and counters', async () => {
+    const report = await handlerFor()(s3Event('drop/my+img%2B1.json'));
+    expect(report.results).toEqual([{ key: 'drop/my img+1.json', result: 'scored' }]);
+    expect(s3Mock.commandCalls(GetObjectCommand)[0]!.args[0].input).toEqual({ Bucket: 'in', Key: 'drop/my img+1.json' });
+
+    const [put] = putsTo('out');
+    expect(put!.Key).toBe('scored/my img+1.json');
+    expect(put!.Metadata).toMatchObject({ 'dropscore-outcome': 'result', 'dropscore-deployment-id': 'dep-1', 'dropscore-input-etag': 'etag-1' });
+    expect(put!.Metadata!['dropscore-model-sha256']).toMatch(/^[0-9a-f]{64}$/);
+    expect(Number(put!.Metadata!['dropscore-latency-ms'])).toBeGreaterThan(0);
+
+    // Same numbers as onnxruntime called directly on the same input.
+    const session = await ort.InferenceSession.create(`${MODELS_ROOT}/mnist-cnn-onnx/mnist-cnn.onnx`);
+    const values = JSON.parse(img1.toString()).values;
+    const direct = await session.run({ input_1: new ort.Tensor('float32', Float32Array.from(values.flat(Infinity)), [1, 28, 28, 1]) });
+    const body = JSON.parse(String(put!.Body));
+    expect(Object.keys(body)).toEqual(['my img+1.json']);
+    expect(maxRelativeError(body['my img+1.json'].dense.flat(), direct['dense']!.data as Float32Array)).toBeLessThanOrEqual(TOLERANCE);
+
+    const updates = ledgerUpdates();
+    expect(updates.find((u) => u.TableName === 'deployments' && u.ExpressionAttributeValues?.[':status'])?.ExpressionAttributeValues?.[':status']).toEqual({ S: 'DEPLOY_SUCCESS' });
+    expect(updates.filter((u) => u.TableName === 'deployments' && u.UpdateExpression?.includes('ADD')).map((u) => u.UpdateExpression)).toEqual([
+      'SET modified_at = :now ADD received :received',
+      'SET modified_at = :now ADD scored :scored',
+    ]);
+  });
+
+  it('loads the model once for many records', async () => {
+    const handle = handlerFor();
+    await handle(s3Event('drop/a.json', 'drop/b.json'));
+    await handle(s3Event('drop/c.json'));
+    const statusWrites = ledgerUpdates().filter((u) => u.ExpressionAttributeValues?.[':status']);
+    expect(statusWrites).toHaveLength(1);
+    expect(putsTo('out')).toHaveLength(3);
+  });
+
+  it('writes an error record for a bad record and counts it as failed', async () => {
+    s3Mock.on(GetObjectCommand).resolves(objectBody(new TextEncoder().encode('{"values": [[1, 2, 3]]}')));
+    const report = await handlerFor()(s3Event('drop/bad.json'));
+    expect(report.results[0]!.result).toBe('failed');
+    const [put] = putsTo('out');
+    expect(put!.Metadata!['dropscore-outcome']).toBe('error');
+    expect(JSON.parse(String(put!.Body))).toEqual({
+      error: {
+        code: 'SHAPE_MISMATCH',
+        message: 'input "values": expected shape [N,28,28,1], received [1,3]',
+        input: { bucket: 'in', key: 'drop/bad.json', eTag: 'etag-1' },
+        deployment: { id: 'dep-1', name: 'mnist' },
+        model: { name: 'mnist-cnn-onnx', framework: 'onnx' },
+      },
+    });
+    const counted = ledgerUpdates().filter((u) => u.UpdateExpression?.includes('ADD failed'));
+    expect(counted[0]!.ExpressionAttributeValues![':lastError']!.S).toContain('drop/bad.json: SHAPE_MISMATCH');
+  });
+
+  it('does nothing for a redelivered event whose input already has its outcome', async () => {
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger' }).resolves({ Attributes: { state: { S: 'done' } } });
+    const report = await handlerFor()(s3Event('drop/a.json'));
+    expect(report.results).toEqual([{ key: 'drop/a.json', result: 'duplicate' }]);
+    expect(putsTo('out')).toHaveLength(0);
+    expect(ledgerUpdates().filter((u) => u.UpdateExpression?.includes('ADD'))).toHaveLength(0);
+  });
+
+  it('does not count twice when a concurrent delivery finished first', async () => {
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: 'SET #state = :done, outcome = :outcome' }).rejects(new ConditionalCheckFailedException({ message: 'done', $metadata: {} }));
+    await handlerFor()(s3Event('drop/a.json'));
+    expect(putsTo('out')).toHaveLength(1);
+    expect(ledgerUpdates().filter((u) => u.UpdateExpression?.includes('ADD scored'))).toHaveLength(0);
+  });
+
+  it('ignores objects outside its source prefix and its own outcomes', async () => {
+    const report = await handlerFor()({
+      Records: [
+        { eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'in' }, object: { key: 'elsewhere/a.json' } } },
+        { eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'other-bucket' }, object: { key: 'drop/a.json' } } },
+      ],
+    });
+    expect(report.results.map((r) => r.result)).toEqual(['ignored', 'ignored']);
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('finishes the other records, then fails the invocation so Lambda retries, when S3 fails', async () => {
+    s3Mock.on(GetObjectCommand, { Key: 'drop/flaky.json' }).rejects(Object.assign(new Error('SlowDown: reduce your request rate'), { name: 'SlowDown' }));
+    await expect(handlerFor()(s3Event('drop/flaky.json', 'drop/fine.json'))).rejects.toThrow('1 of 2 object(s) not finished: drop/flaky.json: SlowDown: reduce your request rate');
+    expect(putsTo('out').map((p) => p.Key)).toEqual(['scored/fine.json']);
+  });
+
+  it('fails the invocation when DynamoDB fails, after writing nothing it cannot count', async () => {
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger' }).rejects(new Error('ProvisionedThroughputExceeded'));
+    await expect(handlerFor()(s3Event('drop/a.json'))).rejects.toThrow('ProvisionedThroughputExceeded');
+    expect(putsTo('out')).toHaveLength(0);
+  });
+
+  it('marks the deployment FAILED when the model cannot load, and still gives every input an outcome', async () => {
+    const report = await handlerFor('/nonexistent/model')(s3Event('drop/a.json', 'drop/b.json'));
+    expect(report.results.map((r) => r.result)).toEqual(['failed', 'failed']);
+    const status = ledgerUpdates().find((u) => u.ExpressionAttributeValues?.[':status']);
+    expect(status!.ExpressionAttributeValues![':status']).toEqual({ S: 'FAILED' });
+    expect(status!.ExpressionAttributeValues![':details']!.S).toMatch(/cannot read \/nonexistent\/model\/model-meta.json/);
+    const bodies = putsTo('out').map((p) => JSON.parse(String(p.Body)).error.code);
+    expect(bodies).toEqual(['MODEL_LOAD_FAILED', 'MODEL_LOAD_FAILED']);
+  });
+
+  it('skips an object deleted before its event arrived', async () => {
+    s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    const report = await handlerFor()(s3Event('drop/a.json'));
+    expect(report.results).toEqual([{ key: 'drop/a.json', result: 'missing' }]);
+    expect(putsTo('out')).toHaveLength(0);
+  });
+
+  it('rescores when the key was overwritten while scoring, so the newest object wins', async () => {
+    const newer = new TextEncoder().encode('{"values": [[1]]}');
+    s3Mock.on(GetObjectCommand).resolvesOnce(objectBody(img1, 'old')).resolves(objectBody(newer, 'new'));
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: '"new"' });
+    await handlerFor()(s3Event('drop/a.json'));
+    const puts = putsTo('out');
+    expect(puts.map((p) => p.Metadata!['dropscore-input-etag'])).toEqual(['old', 'new']);
+    expect(JSON.parse(String(puts[1]!.Body)).error.code).toBe('SHAPE_MISMATCH');
+  });
+
+  it('refuses an oversized object without downloading it', async () => {
+    let downloaded = false;
+    s3Mock.on(GetObjectCommand).resolves({ ETag: '"big"', ContentLength: 50 * 1024 * 1024, Body: { transformToByteArray: async () => ((downloaded = true), new Uint8Array()), destroy: () => {} } as never });
+    await handlerFor()(s3Event('drop/huge.json'));
+    expect(downloaded).toBe(false);
+    expect(JSON.parse(String(putsTo('out')[0]!.Body)).error.message).toBe('record is 52428800 bytes, over the 5242880-byte limit');
+  });
+});
