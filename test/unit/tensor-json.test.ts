@@ -55,7 +55,7 @@ describe('decodeTensor', () => {
 
   it('accepts booleans for bool inputs', () => {
     const spec: TensorSpec = { name: 'mask', dtype: 'bool', shape: [3] };
-    expect(Array.from(decodeTensor([true, false, 1], spec, 'mask').data)).toEqual([1, 0, 1]);
+    expect(Array.from(decodeTensor([true, false, 1], spec, 'mask').data as Uint8Array)).toEqual([1, 0, 1]);
   });
 });
 
