@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/local-stack.js';
 import { parseDeploymentsManifest, type DeploymentSpec } from '../../infra/manifest/deployments-manifest.js';
 import { INT64_PLUS_ONE, makeModelDir, makeOnnxModelDir, tempRoot } from '../support/model-dir.js';
-import { drop, exists, outcomeOf, startTestStack } from '../support/local-stack-harness.js';
-import { FIXTURES, MODELS_ROOT } from '../support/paths.js';
+import { drop, exists, outcomeOf, readSource, startTestStack } from '../support/local-stack-harness.js';
+import { FIXTURES, MODELS_ROOT, REPO_ROOT } from '../support/paths.js';
 import { TOLERANCE, maxRelativeError } from '../support/tensor-proto.js';
 
 const MAX_RECORD_BYTES = 64 * 1024;
@@ -195,6 +195,23 @@ describe('delivery semantics', () => {
     // plus the older race object when its event read it before it was overwritten.
     expect(counters.scored).toBe(8);
     expect([9, 10]).toContain(counters.failed);
+  });
+});
+
+describe('dropscore predict', () => {
+  it('prints, offline, exactly the bytes the pipeline wrote for the same record', async () => {
+    const file = join(root, 'batch.json');
+    const piped = await outcomeOf(stack, 'demo-out', 'batch.json');
+    writeFileSync(file, await readSource(stack, 'demo-in', 'batch.json'));
+    const { stdout } = await promisify(execFile)('node', ['bin/dropscore.js', 'predict', join(modelsRoot, 'mnist-cnn-onnx'), file], { cwd: REPO_ROOT, timeout: 60_000 });
+    expect(stdout).toBe(`${piped.body}\n`);
+  });
+
+  it('exits 1 with the error record for a bad record', async () => {
+    const file = join(root, 'bad.json');
+    writeFileSync(file, '{"values": [[1, 2, 3]]}');
+    const run = promisify(execFile)('node', ['bin/dropscore.js', 'predict', join(modelsRoot, 'mnist-cnn-onnx'), file], { cwd: REPO_ROOT, timeout: 60_000 });
+    await expect(run).rejects.toMatchObject({ code: 1, stdout: expect.stringContaining('"code":"SHAPE_MISMATCH"') });
   });
 });
 

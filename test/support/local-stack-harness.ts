@@ -48,3 +48,8 @@ export async function exists(stack: LocalStack, bucket: string, key: string): Pr
     return false;
   }
 }
+
+export async function readSource(stack: LocalStack, bucket: string, key: string): Promise<Uint8Array> {
+  const response = await stack.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return response.Body!.transformToByteArray();
+}

@@ -34,16 +34,28 @@ export interface ModelRef {
   readonly sha256?: string;
 }
 
-export function errorRecord(error: DropscoreError, input: InputRef, deployment: DeploymentBinding, model: ModelRef): unknown {
+export interface ErrorContext {
+  /** Where the record came from: bucket/key/eTag in the pipeline, a file path offline. */
+  readonly input: Readonly<Record<string, string>>;
+  readonly deployment?: Pick<DeploymentBinding, 'id' | 'name'>;
+  readonly model: ModelRef;
+}
+
+export function errorRecord(error: DropscoreError, context: ErrorContext): unknown {
+  const { input, deployment, model } = context;
   return {
     error: {
       code: error.code,
       message: error.message,
-      input: { bucket: input.bucket, key: input.key, eTag: input.eTag, ...(input.versionId ? { versionId: input.versionId } : {}) },
-      deployment: { id: deployment.id, name: deployment.name },
+      input,
+      ...(deployment ? { deployment: { id: deployment.id, name: deployment.name } } : {}),
       model: { name: model.name, ...(model.framework ? { framework: model.framework } : {}) },
     },
   };
+}
+
+export function inputOf(ref: InputRef): Record<string, string> {
+  return { bucket: ref.bucket, key: ref.key, eTag: ref.eTag, ...(ref.versionId ? { versionId: ref.versionId } : {}) };
 }
 
 export interface Lineage {

@@ -14,7 +14,7 @@
  */
 import { loadModel, type LoadedModel } from '../engines/engine-registry.js';
 import { ModelLoadError, describeError } from './errors.js';
-import { errorRecord, fileNameOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
+import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import type { DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectStore } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, scoreRecord, type Outcome } from './score-record.js';
@@ -100,7 +100,7 @@ export function createScorer(deps: ScorerDeps) {
       const model: ModelRef = loaded instanceof ModelLoadError
         ? { name: binding.model }
         : { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
-      const body = outcome.kind === 'result' ? outcome.body : errorRecord(outcome.error, input, binding, model);
+      const body = outcome.kind === 'result' ? outcome.body : errorRecord(outcome.error, { input: inputOf(input), deployment: binding, model });
       const latencyMs = now() - started;
       await objects.write(binding.target.bucket, outcomeKey(binding, ref.key), JSON.stringify(body), lineageMetadata({ outcome: outcome.kind, input, deployment: binding, model, latencyMs }));
 

@@ -1,0 +1,36 @@
+/**
+ * The deployments table (one item per deployment: status, bindings, counters)
+ * and the input ledger (which input versions have an outcome). Key names are
+ * the ones the scorer's DynamoDB adapters use.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+export interface DeploymentTablesProps {
+  /** Keep data when the stack is deleted (default): deployments and ledger are the service's memory. */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class DeploymentTables extends Construct {
+  readonly deployments: Table;
+  readonly ledger: Table;
+
+  constructor(scope: Construct, id: string, props: DeploymentTablesProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.deployments = new Table(this, 'Deployments', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
+    });
+    this.ledger = new Table(this, 'Ledger', {
+      partitionKey: { name: 'deployment_id', type: AttributeType.STRING },
+      sortKey: { name: 'input', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expires_at',
+      removalPolicy,
+    });
+  }
+}
