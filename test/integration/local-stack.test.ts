@@ -31,6 +31,8 @@ beforeAll(async () => {
   makeModelDir(modelsRoot, 'mnist-double', `${FIXTURES}/models/onnx/tf2onnx_mnist_double_input/mnist.onnx`);
   makeOnnxModelDir(modelsRoot, 'int64-plus-one', INT64_PLUS_ONE);
   makeModelDir(modelsRoot, 'broken', `${FIXTURES}/payloads/keras/img1.json`);
+  makeModelDir(modelsRoot, 'wml-keras', `${FIXTURES}/models/keras_h5/wml_mnist_cnn_keras213/mnistCNN.h5`, 'keras');
+  makeModelDir(modelsRoot, 'bad-keras', `${FIXTURES}/models/onnx/onnx_backend_single_relu/model.onnx`, 'keras');
   const manifest = parseDeploymentsManifest(
     {
       deployments: [
@@ -39,6 +41,8 @@ beforeAll(async () => {
         { name: 'double', model: 'mnist-double', source: { bucket: 'double-in' }, target: { bucket: 'double-out' } },
         { name: 'ints', model: 'int64-plus-one', source: { bucket: 'ints-in' }, target: { bucket: 'ints-out' } },
         { name: 'broken', model: 'broken', source: { bucket: 'broken-in' }, target: { bucket: 'broken-out' } },
+        { name: 'keras', model: 'wml-keras', source: { bucket: 'keras-in' }, target: { bucket: 'keras-out' } },
+        { name: 'bad-keras', model: 'bad-keras', source: { bucket: 'bad-keras-in' }, target: { bucket: 'bad-keras-out' } },
       ],
     },
     'test manifest',
@@ -114,6 +118,33 @@ describe('scoring dropped records', () => {
     const outcome = await outcomeOf(stack, 'demo-out', key);
     expect(Object.keys(outcome.json)).toEqual([key.slice(key.lastIndexOf('/') + 1)]);
     expect(outcome.metadata['dropscore-outcome']).toBe('result');
+  });
+});
+
+describe('Keras deployments', () => {
+  it('score the guide\'s img1.json into the guide\'s Keras output, matching real reference outputs', async () => {
+    await drop(stack, 'keras-in', 'img1.json', img1Text);
+    const outcome = await outcomeOf(stack, 'keras-out', 'img1.json');
+    const expected = JSON.parse(readFileSync(`${FIXTURES}/models/keras_h5/wml_mnist_cnn_keras213/expected/img1.output.json`, 'utf8'));
+    const expectedRow: number[] = (Object.values(expected)[0] as number[][])[0]!;
+    const { fields, values } = outcome.json['img1.json'];
+    expect(fields).toEqual(['prediction', 'prediction_classes', 'probability']);
+    const [prediction, predictedClass, probability] = values;
+    expect(maxRelativeError(prediction, expectedRow)).toBeLessThanOrEqual(TOLERANCE);
+    expect(probability).toEqual(prediction);
+    expect(predictedClass).toBe(expectedRow.indexOf(Math.max(...expectedRow)));
+  });
+
+  it('name expected and received shapes for a record of the wrong shape', async () => {
+    await drop(stack, 'keras-in', 'flat.json', readFileSync(`${FIXTURES}/payloads/tensorflow/num_3.json`, 'utf8').replace('"inputs"', '"values"'));
+    const outcome = await outcomeOf(stack, 'keras-out', 'flat.json');
+    expect(outcome.json.error).toMatchObject({ code: 'SHAPE_MISMATCH', message: 'input "values": expected shape [N,28,28,1], received [1,784]' });
+  });
+
+  it('go to FAILED with the reason when the file is not a Keras model', async () => {
+    const record = await stack.deployments.get(specs['bad-keras']!.id);
+    expect(record!.status).toBe('FAILED');
+    expect(record!.statusDetails).toMatch(/a Keras model must be a \.h5, \.hdf5, \.keras or TF\.js model\.json file/);
   });
 });
 

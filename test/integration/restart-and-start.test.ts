@@ -26,6 +26,8 @@ describe('npm start --once', () => {
     expect(stdout).toMatch(/✔ mnist-onnx {2}mnist1-digit\.json → s3:\/\/dropscore-mnist-onnx-out\/mnist1-digit\.json\n {4}\{"mnist1-digit\.json":\{"dense":\[\[/);
     expect(stdout).toMatch(/✖ mnist-onnx {2}wrong-shape\.json .*\n {4}\{"error":\{"code":"SHAPE_MISMATCH"/);
     expect(stdout).toContain('mnist-onnx  DEPLOY_SUCCESS  received 3, scored 2, failed 1');
+    expect(stdout).toMatch(/✔ mnist-keras {2}seven-drawn\.json .*\n {4}\{"seven-drawn\.json":\{"fields":\["prediction","prediction_classes","probability"\],"values":\[\[[^\]]*\],7,/);
+    expect(stdout).toContain('mnist-keras  DEPLOY_SUCCESS  received 3, scored 3, failed 0');
   });
 });
 

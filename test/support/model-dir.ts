@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { encodeOnnxModel, type OnnxGraph } from '../../functions/onnx-proto/onnx-model-builder.js';
 
-export function makeModelDir(root: string, name: string, artifactPath: string, framework = 'onnx'): string {
+/** `companions` are files the artifact needs beside it (weight shards, a prototxt). */
+export function makeModelDir(root: string, name: string, artifactPath: string, framework = 'onnx', companions: string[] = []): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(artifactPath, join(dir, basename(artifactPath)));
+  for (const file of [artifactPath, ...companions]) copyFileSync(file, join(dir, basename(file)));
   writeFileSync(join(dir, 'model-meta.json'), JSON.stringify({ name, framework, artifact: basename(artifactPath) }));
   return dir;
 }

@@ -3,10 +3,12 @@
  * the record format its users write. Frameworks without an engine fail at load.
  */
 import { ModelLoadError } from '../domain/errors.js';
+import { kerasFormat } from '../formats/keras-format.js';
 import { namedTensorsFormat } from '../formats/named-tensors-format.js';
 import type { RecordFormat } from '../formats/record-format.js';
 import { readModelArtifact, type Framework, type ModelArtifact } from '../models/model-artifact.js';
 import type { Engine, Model } from './engine.js';
+import { kerasEngine } from './keras/keras-engine.js';
 import { onnxEngine } from './onnx-engine.js';
 
 interface FrameworkSupport {
@@ -16,6 +18,9 @@ interface FrameworkSupport {
 
 const SUPPORT: Partial<Record<Framework, FrameworkSupport>> = {
   onnx: { engine: onnxEngine, format: namedTensorsFormat },
+  keras: { engine: kerasEngine, format: kerasFormat },
+  // TF.js layers models are Keras models in another file layout.
+  tfjs: { engine: kerasEngine, format: kerasFormat },
 };
 
 export interface LoadedModel {

@@ -20,6 +20,8 @@ export interface ModelMeta {
   /** Main artifact file, relative to the model folder. */
   readonly artifact: string;
   readonly description?: string;
+  /** TensorFlow: the SignatureDef to serve (default `serving_default`). */
+  readonly signature?: string;
 }
 
 export interface ModelArtifact {
@@ -77,5 +79,6 @@ export function parseModelMeta(raw: string, where: string): ModelMeta {
     version: text('version', false) ?? '1',
     artifact,
     description: text('description', false),
+    signature: text('signature', false),
   });
 }

@@ -1,0 +1,128 @@
+/**
+ * Keras models as users saved them (`.h5`/`.hdf5` from Keras 1–3, Keras 3
+ * `.keras`, TF.js layers `model.json`), rebuilt with TensorFlow.js layers and
+ * run on its wasm backend: no Python, no conversion step.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+import { ModelLoadError, PredictionError, describeError } from '../../domain/errors.js';
+import type { ModelArtifact } from '../../models/model-artifact.js';
+import type { DType, Engine, Model, Signature, Tensor, TensorMap } from '../engine.js';
+import { tf, useTfjs } from '../tfjs-runtime.js';
+import { adaptKeras1Weights } from './keras1-weights.js';
+import { listLayers, normaliseModelConfig, type LayerRef } from './keras-config.js';
+import { readKerasH5 } from './keras-h5-reader.js';
+import type { KerasModelSource } from './keras-source.js';
+import { readKerasZip } from './keras-zip-reader.js';
+import { readTfjsLayersArtifacts, readTfjsModelJson } from './tfjs-layers-reader.js';
+import './zero-padding-1d.js';
+
+export const kerasEngine: Engine = {
+  async load(artifact: ModelArtifact): Promise<Model> {
+    await useTfjs();
+    const path = artifact.artifactPath;
+    const lower = path.toLowerCase();
+    let model: tfl.LayersModel;
+    if (lower.endsWith('.json')) model = await buildFromTfjsFolder(path);
+    else if (lower.endsWith('.keras')) model = await buildFromSource(await readKerasZip(path));
+    else if (lower.endsWith('.h5') || lower.endsWith('.hdf5')) model = await buildFromSource(await readKerasH5(path));
+    else throw new ModelLoadError(`${path}: a Keras model must be a .h5, .hdf5, .keras or TF.js model.json file`);
+    if (model.outputs.length !== 1) {
+      throw new ModelLoadError(`${path}: the Keras output format holds one prediction per record; this model has ${model.outputs.length} outputs`);
+    }
+    return wrapLayersModel(model, path);
+  },
+};
+
+async function buildFromSource(source: KerasModelSource): Promise<tfl.LayersModel> {
+  const config = normaliseModelConfig(source.modelConfig, source.kerasVersion, source.file);
+  const layerRefs = listLayers(config);
+  checkLayersSupported(layerRefs, source.file);
+  let model: tfl.LayersModel;
+  try {
+    model = await tfl.models.modelFromJSON({ modelTopology: config } as never);
+  } catch (error) {
+    throw new ModelLoadError(`${source.file}: TensorFlow.js cannot build the model from its config: ${describeError(error)}`, { cause: error });
+  }
+  const classOf = new Map(layerRefs.map((l) => [l.name, l.className]));
+  const keras1 = Number.parseInt(source.kerasVersion, 10) === 1;
+  for (const layer of weightedLayers(model)) {
+    const stored = source.weightsByLayer.get(layer.name);
+    if (!stored) throw new ModelLoadError(`${source.file}: no weights stored for layer "${layer.name}" (${layer.getClassName()})`);
+    const weights = keras1 ? adaptKeras1Weights(classOf.get(layer.name) ?? '', layer.name, stored, source.file) : stored;
+    const expected = layer.weights.map((w) => w.shape);
+    const fits = weights.length === expected.length && weights.every((w, i) => sameShape(w.shape, expected[i]!));
+    if (!fits) {
+      const describe = (shapes: readonly (readonly (number | null)[])[]) => shapes.map((s) => `[${s.join(',')}]`).join(' ');
+      throw new ModelLoadError(`${source.file}: layer "${layer.name}" (${layer.getClassName()}) expects weights ${describe(expected)}, the file has ${describe(weights.map((w) => w.shape))}`);
+    }
+    layer.setWeights(weights.map((w) => tf.tensor(w.data, [...w.shape], 'float32')));
+  }
+  return model;
+}
+
+async function buildFromTfjsFolder(path: string): Promise<tfl.LayersModel> {
+  const json = await readTfjsModelJson(path);
+  if (json.format === 'graph-model') throw new ModelLoadError(`${path} is a TF.js graph model: deploy it with framework "tensorflow"`);
+  const topology = json.modelTopology as { model_config?: Record<string, unknown> } | undefined;
+  if (topology?.model_config) checkLayersSupported(listLayers(topology.model_config), path);
+  try {
+    return await tfl.loadLayersModel(tf.io.fromMemory(await readTfjsLayersArtifacts(path, json)));
+  } catch (error) {
+    if (error instanceof ModelLoadError) throw error;
+    throw new ModelLoadError(`${path}: TensorFlow.js cannot load the layers model: ${describeError(error)}`, { cause: error });
+  }
+}
+
+function checkLayersSupported(layers: readonly LayerRef[], file: string): void {
+  const known = tf.serialization.SerializationMap.getMap().classNameMap;
+  const unsupported = layers.filter((l) => !(l.className in known));
+  if (unsupported.length > 0) {
+    const list = unsupported.map((l) => `${l.className} (layer "${l.name}")`).join(', ');
+    throw new ModelLoadError(`${file}: unsupported Keras layer class${unsupported.length > 1 ? 'es' : ''} ${list}`);
+  }
+}
+
+/** Layers that own weights, descending into nested models. */
+function weightedLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
+  return model.layers.flatMap((layer) => (layer instanceof tfl.LayersModel ? weightedLayers(layer) : layer.weights.length > 0 ? [layer] : []));
+}
+
+function sameShape(a: readonly number[], b: readonly (number | null)[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function wrapLayersModel(model: tfl.LayersModel, origin: string): Model {
+  const signature: Signature = Object.freeze({
+    // Named by their layers, as Keras names them (a Sequential's input is `<first layer>_input`).
+    inputs: model.inputs.map((t) => ({ name: t.sourceLayer.name, dtype: toDType(t.dtype), shape: t.shape.map((d) => d ?? null) })),
+    outputs: model.outputs.map((t) => ({ name: t.sourceLayer.name, dtype: 'float32' as const, shape: t.shape.map((d) => d ?? null) })),
+  });
+  return {
+    signature,
+    async predict(inputs: TensorMap): Promise<TensorMap> {
+      const feeds = signature.inputs.map((spec) => {
+        const t = inputs[spec.name]!;
+        return tf.tensor(t.data as Float32Array, [...t.shape], 'float32');
+      });
+      try {
+        const result = model.predict(feeds.length === 1 ? feeds[0]! : feeds);
+        const outputs = Array.isArray(result) ? result : [result];
+        const map: Record<string, Tensor> = {};
+        for (const [i, spec] of signature.outputs.entries()) {
+          const out = outputs[i]!;
+          map[spec.name] = { dtype: 'float32', shape: out.shape, data: (await out.data()) as Float32Array };
+          out.dispose();
+        }
+        return map;
+      } catch (error) {
+        throw new PredictionError(`TensorFlow.js failed to run ${origin}: ${describeError(error)}`, { cause: error });
+      } finally {
+        feeds.forEach((f) => f.dispose());
+      }
+    },
+  };
+}
+
+function toDType(dtype: string): DType {
+  return dtype === 'int32' ? 'int32' : 'float32';
+}
