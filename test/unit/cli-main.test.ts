@@ -41,6 +41,13 @@ describe('dropscore command line', () => {
     expect([small.code, JSON.parse(small.out).error.code]).toEqual([1, 'RECORD_TOO_LARGE']);
   });
 
+  it('scores a Keras model offline in the Keras output format', async () => {
+    const result = await run('predict', `${MODELS_ROOT}/mnist-keras`, `${REPO_ROOT}samples/mnist-keras/seven-drawn.json`);
+    expect(result.code).toBe(0);
+    const { fields, values } = JSON.parse(result.out)['seven-drawn.json'];
+    expect([fields, values[1]]).toEqual([['prediction', 'prediction_classes', 'probability'], 7]);
+  });
+
   it('gives an error record for a missing record file', async () => {
     const missing = await run('predict', `${MODELS_ROOT}/mnist-cnn-onnx`, '/no/such/record.json');
     expect(missing.code).toBe(1);
