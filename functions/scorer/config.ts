@@ -32,7 +32,7 @@ export function readScorerConfig(env: NodeJS.ProcessEnv): ScorerConfig {
       id: required('DEPLOYMENT_ID'),
       name: required('DEPLOYMENT_NAME'),
       model,
-      source: Object.freeze({ bucket: required('SOURCE_BUCKET'), prefix: env['SOURCE_PREFIX'] ?? '' }),
+      source: Object.freeze({ bucket: required('SOURCE_BUCKET'), prefix: env['SOURCE_PREFIX'] ?? '', suffix: env['SOURCE_SUFFIX'] ?? '' }),
       target: Object.freeze({ bucket: required('TARGET_BUCKET'), prefix: env['TARGET_PREFIX'] ?? '' }),
     }),
     modelDir: env['MODEL_DIR'] ?? `/opt/models/${model}`,

@@ -1,10 +1,11 @@
 /**
  * The scorer Lambda: a thin middy shell. Configuration and the model are set
- * up once per container; each invocation hands its S3 event to the domain.
+ * up once per container; each invocation (an S3 notification, an SQS batch of
+ * them, or a warm-up) goes to the domain.
  */
 import middy from '@middy/core';
-import type { S3Event } from 'aws-lambda';
 import { readScorerConfig } from './config.js';
+import { handleInvocation } from './domain/invocation.js';
 import type { Scorer } from './domain/scorer.js';
 import { createJsonLogger } from './logging.js';
 import { createDynamoDbClient, createS3Client } from './store/aws-clients.js';
@@ -12,7 +13,7 @@ import { createStoredScorer } from './wiring.js';
 
 /** Shared with the local stack, so it runs exactly the handler Lambda runs. */
 export function createHandler(getScorer: () => Scorer) {
-  return middy(async (event: S3Event) => getScorer().handleEvent(event));
+  return middy(async (event: unknown) => handleInvocation(getScorer(), event));
 }
 
 function scorerFromEnvironment(): Scorer {

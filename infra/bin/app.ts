@@ -1,11 +1,20 @@
-/** The CDK app. The only place that reads CDK context or the environment for infrastructure. */
+/**
+ * The CDK app: `cdk synth` / `cdk deploy`. The only place that reads CDK
+ * context or the environment for infrastructure.
+ *   -c manifest=deployments.json   which deployments to provision
+ *   -c localstack=true             write bucket notifications directly (LocalStack Community)
+ */
+import { resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { createDropscoreApp } from '../lib/dropscore-app.js';
 import { readDeploymentsManifest } from '../manifest/deployments-manifest.js';
-import { DropscoreStack } from '../lib/dropscore-stack.js';
 
-const app = new App();
-const manifestPath = (app.node.tryGetContext('manifest') as string | undefined) ?? 'deployments.json';
-new DropscoreStack(app, 'Dropscore', {
+// Context is read from a throwaway App: the real one is built with it below.
+const context = new App().node;
+const manifestPath = resolve(String(context.tryGetContext('manifest') ?? 'deployments.json'));
+createDropscoreApp({
   manifest: readDeploymentsManifest(manifestPath),
+  projectRoot: resolve('.'),
+  directNotifications: String(context.tryGetContext('localstack') ?? 'false') === 'true',
   env: { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] },
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { DeploymentRecord, DeploymentStore, Logger } from '../../functions/scorer/domain/ports.js';
-import type { Scorer } from '../../functions/scorer/domain/scorer.js';
+import type { EventReport, Scorer } from '../../functions/scorer/domain/scorer.js';
 import { createHandler } from '../../functions/scorer/handler.js';
 import { readModelArtifact } from '../../functions/scorer/models/model-artifact.js';
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../../functions/scorer/store/aws-clients.js';
@@ -87,7 +87,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const scorer: Scorer = createStoredScorer(wiring, spec, modelDir, options.maxRecordBytes);
       const handler = createHandler(() => scorer);
       await scorer.warmUp();
-      subscribers.set(spec.name, { binding: spec, spec, handle: (event) => handler(event as never, {} as never) });
+      // The local stack delivers S3 notifications only, which the handler answers with an EventReport.
+      const handle = (event: unknown) => handler(event, {} as never) as Promise<EventReport>;
+      subscribers.set(spec.name, { binding: spec, spec, handle });
       return (await deployments.get(spec.id))!;
     },
 

@@ -15,7 +15,31 @@ export interface DeploymentSpec {
   readonly model: string;
   readonly source: BucketBinding;
   readonly target: BucketBinding;
+  /** How the cloud wires it; the local stack ignores what it cannot apply. */
+  readonly cloud: CloudOptions;
 }
+
+export interface CloudOptions {
+  /** Buckets that exist already are referenced by name, not created (and not deleted with the stack). */
+  readonly existingSource: boolean;
+  readonly existingTarget: boolean;
+  /** `direct`: S3 invokes the scorer per object; `queued`: S3 → SQS → scorer in batches, for high volumes. */
+  readonly delivery: 'direct' | 'queued';
+  readonly batchSize: number;
+  readonly batchWindowSeconds: number;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+}
+
+export const DEFAULT_CLOUD_OPTIONS: CloudOptions = Object.freeze({
+  existingSource: false,
+  existingTarget: false,
+  delivery: 'direct',
+  batchSize: 10,
+  batchWindowSeconds: 5,
+  memoryMb: 1024,
+  timeoutSeconds: 60,
+});
 
 export interface DeploymentsManifest {
   readonly deployments: readonly DeploymentSpec[];
@@ -67,7 +91,33 @@ function parseDeployment(entry: unknown, where: string): DeploymentSpec {
     );
   }
   const description = typeof e['description'] === 'string' ? e['description'] : '';
-  return Object.freeze({ id: deploymentIdFor(name), name, description, model, source, target });
+  const cloud = parseCloudOptions(e, `${where} (${name})`);
+  return Object.freeze({ id: deploymentIdFor(name), name, description, model, source, target, cloud });
+}
+
+function parseCloudOptions(e: Record<string, unknown>, where: string): CloudOptions {
+  const source = (e['source'] ?? {}) as Record<string, unknown>;
+  const target = (e['target'] ?? {}) as Record<string, unknown>;
+  const delivery = (e['delivery'] ?? {}) as Record<string, unknown>;
+  const mode = delivery['mode'] ?? DEFAULT_CLOUD_OPTIONS.delivery;
+  if (mode !== 'direct' && mode !== 'queued') throw new ConfigError(`${where}: delivery.mode must be "direct" or "queued", got ${JSON.stringify(mode)}`);
+  const integer = (value: unknown, fallback: number, min: number, max: number, field: string): number => {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${where}: ${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  return Object.freeze({
+    existingSource: source['existing'] === true,
+    existingTarget: target['existing'] === true,
+    delivery: mode,
+    // Lambda's limits for SQS event sources with a batching window, and for functions.
+    batchSize: integer(delivery['batchSize'], DEFAULT_CLOUD_OPTIONS.batchSize, 1, 10_000, 'delivery.batchSize'),
+    batchWindowSeconds: integer(delivery['batchWindowSeconds'], DEFAULT_CLOUD_OPTIONS.batchWindowSeconds, 0, 300, 'delivery.batchWindowSeconds'),
+    memoryMb: integer(e['memoryMb'], DEFAULT_CLOUD_OPTIONS.memoryMb, 128, 10_240, 'memoryMb'),
+    timeoutSeconds: integer(e['timeoutSeconds'], DEFAULT_CLOUD_OPTIONS.timeoutSeconds, 1, 900, 'timeoutSeconds'),
+  });
 }
 
 function parseBinding(value: unknown, where: string): BucketBinding {
@@ -80,7 +130,9 @@ function parseBinding(value: unknown, where: string): BucketBinding {
   if (typeof prefix !== 'string' || prefix.startsWith('/')) {
     throw new ConfigError(`${where}: "prefix" must be a string not starting with "/", got ${JSON.stringify(prefix)}`);
   }
-  return Object.freeze({ bucket, prefix });
+  const suffix = v['suffix'] ?? '';
+  if (typeof suffix !== 'string') throw new ConfigError(`${where}: "suffix" must be a string, got ${JSON.stringify(suffix)}`);
+  return Object.freeze({ bucket, prefix, ...(suffix ? { suffix } : {}) });
 }
 
 function checkNamesUnique(deployments: DeploymentSpec[], where: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentIdFor, parseDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
+import { DEFAULT_CLOUD_OPTIONS, deploymentIdFor, parseDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
 
 const deployment = (overrides: Record<string, unknown> = {}) => ({
   name: 'd1',
@@ -19,8 +19,20 @@ describe('deployments manifest', () => {
       model: 'm',
       source: { bucket: 'in-bucket', prefix: '' },
       target: { bucket: 'out-bucket', prefix: '' },
+      cloud: DEFAULT_CLOUD_OPTIONS,
     });
     expect(deploymentIdFor('d1')).toMatch(/^dep-[0-9a-f]{16}$/);
+  });
+
+  it('reads cloud options: existing buckets, suffix filter, queued delivery, function size', () => {
+    const d = deployment({
+      source: { bucket: 'in-bucket', existing: true, suffix: '.json' },
+      delivery: { mode: 'queued', batchSize: 50, batchWindowSeconds: 10 },
+      memoryMb: 2048,
+    });
+    const [spec] = parseDeploymentsManifest({ deployments: [d] }, 'm.json').deployments;
+    expect(spec!.source).toEqual({ bucket: 'in-bucket', prefix: '', suffix: '.json' });
+    expect(spec!.cloud).toEqual({ ...DEFAULT_CLOUD_OPTIONS, existingSource: true, delivery: 'queued', batchSize: 50, batchWindowSeconds: 10, memoryMb: 2048 });
   });
 
   it('allows one bucket with disjoint prefixes', () => {
@@ -36,6 +48,8 @@ describe('deployments manifest', () => {
     ['a bad bucket name', [deployment({ source: { bucket: 'Bad_Bucket' } })], 'valid S3 bucket name'],
     ['a bad name', [deployment({ name: 'Has Spaces' })], '"name" must be'],
     ['no model', [deployment({ model: undefined })], '"model" must name a folder'],
+    ['an unknown delivery mode', [deployment({ delivery: { mode: 'carrier-pigeon' } })], 'delivery.mode must be "direct" or "queued"'],
+    ['a batch window over Lambda\'s limit', [deployment({ delivery: { mode: 'queued', batchWindowSeconds: 301 } })], 'delivery.batchWindowSeconds must be an integer from 0 to 300'],
   ])('rejects %s', (_label, deployments, message) => {
     expect(() => parseDeploymentsManifest({ deployments }, 'm.json')).toThrow(message);
   });

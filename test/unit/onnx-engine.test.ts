@@ -79,8 +79,8 @@ describe('ONNX engine: other dtypes and failures', () => {
   });
 
   it('names a framework that has no engine yet', async () => {
-    const dir = makeModelDir(root, 'keras-model', `${FIXTURES}/models/keras_h5/jsimluken_tiny_mnist_cnn_tf2_0/tiny_mnist.h5`, 'keras');
-    await expect(loadModel(dir)).rejects.toThrow('framework "keras" of model "keras-model" has no engine yet (supported: onnx)');
+    const dir = makeModelDir(root, 'caffe-model', `${FIXTURES}/models/onnx/onnx_backend_single_relu/model.onnx`, 'caffe');
+    await expect(loadModel(dir)).rejects.toThrow('framework "caffe" of model "caffe-model" has no engine yet (supported: onnx, keras, tfjs)');
   });
 
   it('explains a missing model-meta.json', async () => {

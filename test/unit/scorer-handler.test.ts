@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import ort from 'onnxruntime-node';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DeploymentBinding, Logger } from '../../functions/scorer/domain/ports.js';
+import type { EventReport } from '../../functions/scorer/domain/scorer.js';
 import { createHandler } from '../../functions/scorer/handler.js';
 import { createStoredScorer } from '../../functions/scorer/wiring.js';
 import { FIXTURES, MODELS_ROOT } from '../support/paths.js';
@@ -31,7 +32,7 @@ function handlerFor(modelDir = `${MODELS_ROOT}/mnist-cnn-onnx`) {
   const wiring = { s3: new S3Client({ region: 'us-east-1' }), db: new DynamoDBClient({ region: 'us-east-1' }), deploymentsTable: 'deployments', ledgerTable: 'ledger', log: quietLog };
   const scorer = createStoredScorer(wiring, binding, modelDir);
   const handler = createHandler(() => scorer);
-  return (event: unknown) => handler(event as never, {} as never);
+  return (event: unknown) => handler(event, {} as never) as Promise<EventReport>;
 }
 
 function s3Event(...keys: string[]) {
@@ -180,6 +181,37 @@ describe('scorer handler', () => {
     const puts = putsTo('out');
     expect(puts.map((p) => p.Metadata!['dropscore-input-etag'])).toEqual(['old', 'new']);
     expect(JSON.parse(String(puts[1]!.Body)).error.code).toBe('SHAPE_MISMATCH');
+  });
+
+  it('loads the model on a warm-up invocation, before any record', async () => {
+    const handler = createHandler(() => createStoredScorer(
+      { s3: new S3Client({ region: 'us-east-1' }), db: new DynamoDBClient({ region: 'us-east-1' }), deploymentsTable: 'deployments', ledgerTable: 'ledger', log: quietLog },
+      binding,
+      `${MODELS_ROOT}/mnist-cnn-onnx`,
+    ));
+    expect(await handler({ dropscore: 'warm-up' }, {} as never)).toEqual({ warmedUp: true });
+    expect(ledgerUpdates().map((u) => u.ExpressionAttributeValues?.[':status'])).toEqual([{ S: 'DEPLOY_SUCCESS' }]);
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('reports only the failed messages of a queued (SQS) batch', async () => {
+    s3Mock.on(GetObjectCommand, { Key: 'drop/flaky.json' }).rejects(new Error('InternalError'));
+    const sqs = (messageId: string, body: string) => ({ eventSource: 'aws:sqs', messageId, body });
+    const handler = createHandler(() => createStoredScorer(
+      { s3: new S3Client({ region: 'us-east-1' }), db: new DynamoDBClient({ region: 'us-east-1' }), deploymentsTable: 'deployments', ledgerTable: 'ledger', log: quietLog },
+      binding,
+      `${MODELS_ROOT}/mnist-cnn-onnx`,
+    ));
+    const result = await handler({
+      Records: [
+        sqs('m1', JSON.stringify(s3Event('drop/fine.json'))),
+        sqs('m2', JSON.stringify(s3Event('drop/flaky.json'))),
+        sqs('m3', JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' })),
+        sqs('m4', 'not json'),
+      ],
+    }, {} as never);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }, { itemIdentifier: 'm4' }] });
+    expect(putsTo('out').map((p) => p.Key)).toEqual(['scored/fine.json']);
   });
 
   it('refuses an oversized object without downloading it', async () => {

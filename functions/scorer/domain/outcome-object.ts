@@ -7,7 +7,7 @@ import type { DropscoreError } from './errors.js';
 import type { DeploymentBinding } from './ports.js';
 
 export function isWatched(binding: DeploymentBinding, bucket: string, key: string): boolean {
-  if (bucket !== binding.source.bucket || !key.startsWith(binding.source.prefix)) return false;
+  if (bucket !== binding.source.bucket || !key.startsWith(binding.source.prefix) || !key.endsWith(binding.source.suffix ?? '')) return false;
   // A deployment writing into its own source bucket must never score its outcomes.
   return !(binding.target.bucket === bucket && key.startsWith(binding.target.prefix));
 }

@@ -25,6 +25,8 @@ export interface BucketBinding {
   readonly bucket: string;
   /** Only keys under this prefix are watched (source) or written (target). */
   readonly prefix: string;
+  /** Source only: only keys ending so are watched (e.g. `.json`); empty for all. */
+  readonly suffix?: string;
 }
 
 export interface DeploymentBinding {

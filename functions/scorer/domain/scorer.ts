@@ -123,6 +123,7 @@ export function createScorer(deps: ScorerDeps) {
 
   return {
     binding,
+    log,
     warmUp: ensureModel,
 
     async handleEvent(event: unknown): Promise<EventReport> {

@@ -5,8 +5,12 @@
  * happens to be installed (an optional accelerator, never required).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+// Named imports on purpose: bundlers drop a bare import of these packages (their
+// `sideEffects` lists omit the Node entry points), leaving the backends unregistered.
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
+
+export const TFJS_BACKEND_VERSIONS = Object.freeze({ cpu: version_cpu, wasm: version_wasm });
 
 export type TfBackend = 'wasm' | 'cpu' | 'tensorflow';
 

@@ -30,6 +30,7 @@ export class DeploymentTables extends Construct {
       sortKey: { name: 'input', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expires_at',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy,
     });
   }

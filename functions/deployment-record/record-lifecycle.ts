@@ -1,0 +1,45 @@
+/**
+ * What `cdk deploy` does to a deployment's record, as a CloudFormation custom
+ * resource: on create/update the record is (re)written as INITIALIZING and the
+ * scorer is asked to warm up (it sets DEPLOY_SUCCESS or FAILED once its model
+ * has loaded); on delete the record is kept, marked DELETED, with its counters.
+ */
+import { describeError } from '../scorer/domain/errors.js';
+import type { DeploymentStore, NewDeployment } from '../scorer/domain/ports.js';
+
+export interface RecordRequest {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResourceProperties: { readonly Deployment: string; readonly ScorerFunctionName: string };
+}
+
+export interface RecordPorts {
+  readonly deployments: DeploymentStore;
+  /** Asynchronous: the custom resource does not wait for the model to load. */
+  readonly warmUp: (functionName: string) => Promise<void>;
+}
+
+export interface RecordOutcome {
+  readonly status: 'SUCCESS' | 'FAILED';
+  readonly physicalResourceId: string;
+  readonly reason?: string;
+}
+
+export async function applyRecordRequest(request: RecordRequest, ports: RecordPorts): Promise<RecordOutcome> {
+  let deployment: NewDeployment;
+  try {
+    deployment = JSON.parse(request.ResourceProperties.Deployment) as NewDeployment;
+  } catch (error) {
+    return { status: 'FAILED', physicalResourceId: 'invalid', reason: `Deployment property is not JSON: ${describeError(error)}` };
+  }
+  try {
+    if (request.RequestType === 'Delete') {
+      if (await ports.deployments.get(deployment.id)) await ports.deployments.setStatus(deployment.id, 'DELETED');
+    } else {
+      await ports.deployments.upsert(deployment);
+      await ports.warmUp(request.ResourceProperties.ScorerFunctionName);
+    }
+    return { status: 'SUCCESS', physicalResourceId: deployment.id };
+  } catch (error) {
+    return { status: 'FAILED', physicalResourceId: deployment.id, reason: describeError(error) };
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The three ways the scorer is invoked, told apart by the event's shape:
+ * - an S3 notification (direct delivery, async invoke: a thrown error makes
+ *   Lambda retry, then dead-letter the event);
+ * - an SQS batch of S3 notifications (queued delivery: failed messages are
+ *   reported one by one, so only they return to the queue);
+ * - a warm-up request sent at deploy time, which loads the model so the
+ *   deployment's status leaves INITIALIZING without waiting for a record.
+ */
+import { describeError } from './errors.js';
+import type { EventReport, Scorer } from './scorer.js';
+
+export const WARM_UP_EVENT = Object.freeze({ dropscore: 'warm-up' });
+
+export interface BatchItemFailures {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+export type InvocationResult = EventReport | BatchItemFailures | { warmedUp: true };
+
+export async function handleInvocation(scorer: Scorer, event: unknown): Promise<InvocationResult> {
+  if ((event as { dropscore?: unknown })?.dropscore === WARM_UP_EVENT.dropscore) {
+    await scorer.warmUp();
+    return { warmedUp: true };
+  }
+  const records = (event as { Records?: { eventSource?: string }[] })?.Records;
+  if (Array.isArray(records) && records.length > 0 && records.every((r) => r?.eventSource === 'aws:sqs')) {
+    return handleQueuedBatch(scorer, records as SqsRecord[]);
+  }
+  return scorer.handleEvent(event);
+}
+
+interface SqsRecord {
+  messageId: string;
+  body: string;
+}
+
+async function handleQueuedBatch(scorer: Scorer, records: SqsRecord[]): Promise<BatchItemFailures> {
+  const batchItemFailures: { itemIdentifier: string }[] = [];
+  for (const record of records) {
+    let notification: unknown;
+    try {
+      notification = JSON.parse(record.body);
+    } catch (error) {
+      // Not an S3 notification at all: retrying cannot help, the queue's dead-letter queue keeps it.
+      scorer.log.error('queued message is not JSON', { messageId: record.messageId, reason: describeError(error) });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    // S3 sends one s3:TestEvent when a queue notification is configured; nothing to score.
+    if ((notification as { Event?: string })?.Event === 's3:TestEvent') continue;
+    try {
+      await scorer.handleEvent(notification);
+    } catch {
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}

@@ -1,0 +1,226 @@
+/**
+ * One batch deployment in AWS: its buckets, the scorer function with its
+ * model layer, the delivery path from the source bucket to the scorer (direct
+ * S3 → Lambda, or queued S3 → SQS → Lambda), a dead-letter queue so no event
+ * is lost, alarms, least-privilege permissions, and its record in the
+ * deployments table.
+ */
+import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnPermission, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Bucket, CfnBucket, EventType, type IBucket, type NotificationKeyFilter } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination, SqsDestination as S3SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Queue, QueueEncryption, QueuePolicy } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { DeploymentSpec } from '../../manifest/deployments-manifest.js';
+import { ModelLayer } from './model-layer.js';
+import { NodeFunction } from './node-function.js';
+import { createSecureBucket } from './secure-bucket.js';
+
+export interface BatchDeploymentProps {
+  readonly spec: DeploymentSpec;
+  readonly framework: string;
+  readonly projectRoot: string;
+  readonly modelsRoot: string;
+  readonly runtimeLayer: ILayerVersion;
+  readonly deploymentsTable: ITable;
+  readonly ledgerTable: ITable;
+  readonly accessLogs: IBucket;
+  /** Creates the deployment's record through the deployments-record custom resource. */
+  readonly recordProvider: IFunction;
+  /**
+   * LocalStack Community cannot run CDK's bucket-notification custom resource:
+   * write the notification configuration on the bucket itself instead.
+   */
+  readonly directNotifications: boolean;
+  readonly logRetention: RetentionDays;
+}
+
+// Lambda's asynchronous invoke: retries, then the on-failure destination.
+const ASYNC_RETRIES = 2;
+const MAX_EVENT_AGE = Duration.hours(6);
+const DLQ_RETENTION = Duration.days(14);
+// Queued delivery: a message that failed this often goes to the dead-letter queue.
+const MAX_RECEIVES = 3;
+
+export class BatchDeployment extends Construct {
+  readonly spec: DeploymentSpec;
+  readonly scorer: NodeFunction;
+  readonly source: IBucket;
+  readonly target: IBucket;
+  readonly deadLetterQueue: Queue;
+  readonly queue?: Queue;
+
+  constructor(scope: Construct, id: string, props: BatchDeploymentProps) {
+    super(scope, id);
+    const { spec } = props;
+    this.spec = spec;
+    this.source = spec.cloud.existingSource
+      ? Bucket.fromBucketName(this, 'Source', spec.source.bucket)
+      : createSecureBucket(this, 'Source', { bucketName: spec.source.bucket, accessLogs: props.accessLogs, versioned: true });
+    this.target = spec.cloud.existingTarget
+      ? Bucket.fromBucketName(this, 'Target', spec.target.bucket)
+      : spec.target.bucket === spec.source.bucket
+        ? this.source
+        : createSecureBucket(this, 'Target', { bucketName: spec.target.bucket, accessLogs: props.accessLogs, versioned: true });
+
+    const model = new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
+    this.scorer = new NodeFunction(this, 'Scorer', {
+      projectRoot: props.projectRoot,
+      entry: 'functions/scorer/handler.ts',
+      description: `dropscore scorer for deployment ${spec.name} (model ${spec.model})`,
+      memoryMb: spec.cloud.memoryMb,
+      timeout: Duration.seconds(spec.cloud.timeoutSeconds),
+      layers: [props.runtimeLayer, model.layer],
+      externalModules: ['onnxruntime-node'],
+      // TensorFlow.js's wasm backend loads its .wasm files from beside the bundle.
+      afterBundling: (inputDir, outputDir) => [`cp ${inputDir}/node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm ${outputDir}/`],
+      logRetention: props.logRetention,
+      environment: {
+        DEPLOYMENT_ID: spec.id,
+        DEPLOYMENT_NAME: spec.name,
+        MODEL_NAME: spec.model,
+        MODEL_DIR: model.modelDir,
+        SOURCE_BUCKET: spec.source.bucket,
+        SOURCE_PREFIX: spec.source.prefix,
+        SOURCE_SUFFIX: spec.source.suffix ?? '',
+        TARGET_BUCKET: spec.target.bucket,
+        TARGET_PREFIX: spec.target.prefix,
+        DEPLOYMENTS_TABLE: props.deploymentsTable.tableName,
+        LEDGER_TABLE: props.ledgerTable.tableName,
+      },
+    });
+    this.grantLeastPrivilege(props);
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    if (spec.cloud.delivery === 'queued') this.queue = this.deliverQueued(props);
+    else this.deliverDirect(props);
+    this.addAlarms();
+
+    const record = new CustomResource(this, 'Record', {
+      serviceToken: props.recordProvider.functionArn,
+      resourceType: 'Custom::DropscoreDeployment',
+      properties: {
+        Deployment: JSON.stringify({ id: spec.id, name: spec.name, description: spec.description, model: spec.model, framework: props.framework, source: spec.source, target: spec.target }),
+        ScorerFunctionName: this.scorer.fn.functionName,
+      },
+    });
+    // The warm-up sent on create needs the function's code and permissions in place.
+    record.node.addDependency(this.scorer);
+  }
+
+  /** The scorer reads only its source prefix, writes only its target prefix, and touches only its own table items. */
+  private grantLeastPrivilege(props: BatchDeploymentProps): void {
+    const { spec } = props;
+    const role = this.scorer.role;
+    const sourceArn = `arn:${Stack.of(this).partition}:s3:::${spec.source.bucket}`;
+    const targetArn = `arn:${Stack.of(this).partition}:s3:::${spec.target.bucket}`;
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${sourceArn}/${spec.source.prefix}*`] }));
+    // Without ListBucket, S3 answers 403 instead of 404 for a key deleted before its event was handled.
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [sourceArn], conditions: { StringLike: { 's3:prefix': [`${spec.source.prefix}*`] } } }));
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${targetArn}/${spec.target.prefix}*`] }));
+    const ownItems = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id] } };
+    role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.deploymentsTable.tableArn], conditions: ownItems }));
+    role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownItems }));
+  }
+
+  private deliverDirect(props: BatchDeploymentProps): void {
+    const fn = this.scorer.fn;
+    fn.configureAsyncInvoke({ retryAttempts: ASYNC_RETRIES, maxEventAge: MAX_EVENT_AGE, onFailure: new SqsDestination(this.deadLetterQueue) });
+    if (props.directNotifications) {
+      const permission = new CfnPermission(this, 'S3Invoke', {
+        action: 'lambda:InvokeFunction',
+        functionName: fn.functionArn,
+        principal: 's3.amazonaws.com',
+        sourceArn: `arn:${Stack.of(this).partition}:s3:::${props.spec.source.bucket}`,
+        sourceAccount: Stack.of(this).account,
+      });
+      const bucket = this.ownedSource(props);
+      bucket.notificationConfiguration = { lambdaConfigurations: [{ event: 's3:ObjectCreated:*', function: fn.functionArn, filter: cfnFilterOf(props.spec) }] };
+      bucket.node.addDependency(permission);
+    } else {
+      this.source.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(fn), ...keyFiltersOf(props.spec));
+    }
+  }
+
+  private deliverQueued(props: BatchDeploymentProps): Queue {
+    const queue = new Queue(this, 'Deliveries', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Lambda's rule: at least six times the function timeout, so in-flight batches are not redelivered.
+      visibilityTimeout: Duration.seconds(props.spec.cloud.timeoutSeconds * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVES },
+    });
+    this.scorer.fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: props.spec.cloud.batchSize,
+        maxBatchingWindow: Duration.seconds(props.spec.cloud.batchWindowSeconds),
+        reportBatchItemFailures: true,
+      }),
+    );
+    if (props.directNotifications) {
+      const policy = new QueuePolicy(this, 'S3SendsToQueue', { queues: [queue] });
+      policy.document.addStatements(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          principals: [new ServicePrincipal('s3.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [queue.queueArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:s3:::${props.spec.source.bucket}` } },
+        }),
+      );
+      const bucket = this.ownedSource(props);
+      bucket.notificationConfiguration = { queueConfigurations: [{ event: 's3:ObjectCreated:*', queue: queue.queueArn, filter: cfnFilterOf(props.spec) }] };
+      bucket.node.addDependency(policy);
+    } else {
+      this.source.addEventNotification(EventType.OBJECT_CREATED, new S3SqsDestination(queue), ...keyFiltersOf(props.spec));
+    }
+    return queue;
+  }
+
+  private ownedSource(props: BatchDeploymentProps): CfnBucket {
+    if (props.spec.cloud.existingSource) {
+      throw new Error(`deployment "${props.spec.name}": an existing source bucket needs CDK's notification custom resource, which the LocalStack path does not use; let the stack create the bucket`);
+    }
+    return (this.source as Bucket).node.defaultChild as CfnBucket;
+  }
+
+  private addAlarms(): void {
+    new Alarm(this, 'ScorerErrorsAlarm', {
+      alarmDescription: `dropscore ${this.node.id}: the scorer failed invocations (they are retried, then dead-lettered)`,
+      metric: this.scorer.fn.metricErrors({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    new Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: `dropscore ${this.node.id}: events in the dead-letter queue need attention (replay or inspect them)`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}
+
+/** No filter at all (not an empty one, which S3 rejects) when the deployment watches the whole bucket. */
+function keyFiltersOf(spec: DeploymentSpec): NotificationKeyFilter[] {
+  const filter = { ...(spec.source.prefix ? { prefix: spec.source.prefix } : {}), ...(spec.source.suffix ? { suffix: spec.source.suffix } : {}) };
+  return Object.keys(filter).length > 0 ? [filter] : [];
+}
+
+function cfnFilterOf(spec: DeploymentSpec): CfnBucket.NotificationFilterProperty | undefined {
+  const rules = keyFiltersOf(spec).flatMap((filter) => Object.entries(filter).map(([name, value]) => ({ name, value: String(value) })));
+  return rules.length > 0 ? { s3Key: { rules } } : undefined;
+}

@@ -1,0 +1,42 @@
+/**
+ * cdk-nag (AwsSolutions) findings we accept, each scoped to the construct it
+ * concerns and each with its reason. Anything else fails `cdk synth`.
+ */
+import { Validations } from 'aws-cdk-lib';
+import type { DropscoreStack } from './dropscore-stack.js';
+
+export function applyNagSuppressions(stack: DropscoreStack): void {
+  const lambdaRuntime = {
+    id: 'AwsSolutions::AwsSolutions-L1',
+    reason: 'Pinned to nodejs22.x: onnxruntime-node and the tfjs wasm backend are measured on it; moving runtime is a tested change, not a default.',
+  };
+  Validations.of(stack.node.findChild('Records')).acknowledge(lambdaRuntime);
+
+  for (const deployment of stack.deployments) {
+    const { spec } = deployment;
+    Validations.of(deployment.scorer).acknowledge(lambdaRuntime);
+    for (const [bucket, prefix] of [[spec.source.bucket, spec.source.prefix], [spec.target.bucket, spec.target.prefix]] as const) {
+      Validations.of(deployment.scorer).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/${prefix}*]`,
+        reason: 'Object keys are whatever users drop: the scorer may read any key under its source prefix and write any key under its target prefix, and nothing else.',
+      });
+    }
+    Validations.of(deployment.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue (of the async invoke or of the delivery queue).',
+    });
+  }
+
+  // CDK's own bucket-notifications function (one per stack), used on the AWS path only.
+  const notifications = stack.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
+  if (notifications) {
+    Validations.of(notifications).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "CDK's BucketNotificationsHandler is created by aws-cdk-lib with this managed policy; it only writes its own logs.",
+    });
+    Validations.of(notifications).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: "CDK's BucketNotificationsHandler needs s3:PutBucketNotification on buckets it cannot name in advance (aws-cdk-lib's design).",
+    });
+  }
+}
