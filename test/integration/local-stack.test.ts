@@ -32,6 +32,8 @@ beforeAll(async () => {
   makeOnnxModelDir(modelsRoot, 'int64-plus-one', INT64_PLUS_ONE);
   makeModelDir(modelsRoot, 'broken', `${FIXTURES}/payloads/keras/img1.json`);
   makeModelDir(modelsRoot, 'wml-keras', `${FIXTURES}/models/keras_h5/wml_mnist_cnn_keras213/mnistCNN.h5`, 'keras');
+  const lenet = `${FIXTURES}/models/caffe/lenet_mnist`;
+  makeModelDir(modelsRoot, 'lenet', `${lenet}/lenet_iter_10000.caffemodel`, 'caffe', [`${lenet}/lenet.prototxt`]);
   makeModelDir(modelsRoot, 'bad-keras', `${FIXTURES}/models/onnx/onnx_backend_single_relu/model.onnx`, 'keras');
   const manifest = parseDeploymentsManifest(
     {
@@ -42,6 +44,7 @@ beforeAll(async () => {
         { name: 'ints', model: 'int64-plus-one', source: { bucket: 'ints-in' }, target: { bucket: 'ints-out' } },
         { name: 'broken', model: 'broken', source: { bucket: 'broken-in' }, target: { bucket: 'broken-out' } },
         { name: 'keras', model: 'wml-keras', source: { bucket: 'keras-in' }, target: { bucket: 'keras-out' } },
+        { name: 'caffe', model: 'lenet', source: { bucket: 'caffe-in' }, target: { bucket: 'caffe-out' } },
         { name: 'bad-keras', model: 'bad-keras', source: { bucket: 'bad-keras-in' }, target: { bucket: 'bad-keras-out' } },
       ],
     },
@@ -145,6 +148,18 @@ describe('Keras deployments', () => {
     const record = await stack.deployments.get(specs['bad-keras']!.id);
     expect(record!.status).toBe('FAILED');
     expect(record!.statusDetails).toMatch(/a Keras model must be a \.h5, \.hdf5, \.keras or TF\.js model\.json file/);
+  });
+});
+
+describe('Caffe deployments', () => {
+  it('score the guide\'s mnist_1.json into {"mnist_1.json": {"prob": [...]}}, matching the reference', async () => {
+    await drop(stack, 'caffe-in', 'mnist_1.json', readFileSync(`${FIXTURES}/payloads/caffe/mnist_1.json`, 'utf8'));
+    const outcome = await outcomeOf(stack, 'caffe-out', 'mnist_1.json');
+    const expected = JSON.parse(readFileSync(`${FIXTURES}/models/caffe/lenet_mnist/expected/mnist_1.output.json`, 'utf8'));
+    expect(Object.keys(outcome.json)).toEqual(['mnist_1.json']);
+    expect(Object.keys(outcome.json['mnist_1.json'])).toEqual(['prob']);
+    expect(maxRelativeError(outcome.json['mnist_1.json'].prob.flat(), expected.prob.flat())).toBeLessThanOrEqual(TOLERANCE);
+    expect(outcome.metadata['dropscore-model']).toBe('lenet');
   });
 });
 

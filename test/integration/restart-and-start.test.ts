@@ -28,6 +28,8 @@ describe('npm start --once', () => {
     expect(stdout).toContain('mnist-onnx  DEPLOY_SUCCESS  received 3, scored 2, failed 1');
     expect(stdout).toMatch(/✔ mnist-keras {2}seven-drawn\.json .*\n {4}\{"seven-drawn\.json":\{"fields":\["prediction","prediction_classes","probability"\],"values":\[\[[^\]]*\],7,/);
     expect(stdout).toContain('mnist-keras  DEPLOY_SUCCESS  received 3, scored 3, failed 0');
+    expect(stdout).toMatch(/✔ mnist-caffe {2}seven-drawn\.json .*\n {4}\{"seven-drawn\.json":\{"prob":\[\[/);
+    expect(stdout).toContain('mnist-caffe  DEPLOY_SUCCESS  received 2, scored 2, failed 0');
   });
 });
 

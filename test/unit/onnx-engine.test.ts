@@ -79,8 +79,8 @@ describe('ONNX engine: other dtypes and failures', () => {
   });
 
   it('names a framework that has no engine yet', async () => {
-    const dir = makeModelDir(root, 'caffe-model', `${FIXTURES}/models/onnx/onnx_backend_single_relu/model.onnx`, 'caffe');
-    await expect(loadModel(dir)).rejects.toThrow('framework "caffe" of model "caffe-model" has no engine yet (supported: onnx, keras, tfjs)');
+    const dir = makeModelDir(root, 'tf-model', `${FIXTURES}/models/onnx/onnx_backend_single_relu/model.onnx`, 'tensorflow');
+    await expect(loadModel(dir)).rejects.toThrow('framework "tensorflow" of model "tf-model" has no engine yet (supported: onnx, keras, tfjs, caffe)');
   });
 
   it('explains a missing model-meta.json', async () => {

@@ -72,7 +72,8 @@ export function createScorer(deps: ScorerDeps) {
       log.error('model failed to load', { deployment: binding.name, model: binding.model, reason: loaded.message });
       await deployments.setStatus(binding.id, 'FAILED', loaded.message);
     } else {
-      log.info('model loaded', { deployment: binding.name, model: binding.model, ms: Math.round(now() - started) });
+      const notes = loaded.model.notes?.length ? { notes: loaded.model.notes } : {};
+      log.info('model loaded', { deployment: binding.name, model: binding.model, ms: Math.round(now() - started), ...notes });
       await deployments.setStatus(binding.id, 'DEPLOY_SUCCESS');
     }
     return loaded;

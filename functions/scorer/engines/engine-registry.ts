@@ -8,6 +8,7 @@ import { namedTensorsFormat } from '../formats/named-tensors-format.js';
 import type { RecordFormat } from '../formats/record-format.js';
 import { readModelArtifact, type Framework, type ModelArtifact } from '../models/model-artifact.js';
 import type { Engine, Model } from './engine.js';
+import { caffeEngine } from './caffe/caffe-engine.js';
 import { kerasEngine } from './keras/keras-engine.js';
 import { onnxEngine } from './onnx-engine.js';
 
@@ -21,6 +22,8 @@ const SUPPORT: Partial<Record<Framework, FrameworkSupport>> = {
   keras: { engine: kerasEngine, format: kerasFormat },
   // TF.js layers models are Keras models in another file layout.
   tfjs: { engine: kerasEngine, format: kerasFormat },
+  // Caffe nets are translated to ONNX at load; records use the named-tensor convention.
+  caffe: { engine: caffeEngine, format: namedTensorsFormat },
 };
 
 export interface LoadedModel {

@@ -30,6 +30,8 @@ export type TensorMap = Readonly<Record<string, Tensor>>;
 
 export interface Model {
   readonly signature: Signature;
+  /** What the engine inferred or ignored while loading (e.g. Caffe input/output layers), for the load log. */
+  readonly notes?: readonly string[];
   predict(inputs: TensorMap): Promise<TensorMap>;
 }
 
