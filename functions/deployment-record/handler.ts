@@ -8,6 +8,7 @@ import middy from '@middy/core';
 import { WARM_UP_EVENT } from '../scorer/domain/invocation.js';
 import { createDynamoDbClient } from '../scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../scorer/store/dynamodb-deployment-store.js';
+import { createDynamoDbUsageMeter } from '../scorer/store/dynamodb-usage-meter.js';
 import { applyRecordRequest, type RecordRequest } from './record-lifecycle.js';
 
 interface CloudFormationRequest extends RecordRequest {
@@ -18,12 +19,16 @@ interface CloudFormationRequest extends RecordRequest {
 }
 
 const region = process.env['AWS_REGION'] ?? 'us-east-1';
-const deployments = createDynamoDbDeploymentStore(createDynamoDbClient({ region }), process.env['DEPLOYMENTS_TABLE'] ?? '');
+const db = createDynamoDbClient({ region });
+const table = process.env['DEPLOYMENTS_TABLE'] ?? '';
+const deployments = createDynamoDbDeploymentStore(db, table);
+const usage = createDynamoDbUsageMeter(db, table);
 const lambda = new LambdaClient({ region });
 
 export const handler = middy(async (request: CloudFormationRequest) => {
   const outcome = await applyRecordRequest(request, {
     deployments,
+    usage,
     warmUp: async (functionName) => {
       await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: JSON.stringify(WARM_UP_EVENT) }));
     },

@@ -5,15 +5,19 @@
  * has loaded); on delete the record is kept, marked DELETED, with its counters.
  */
 import { describeError } from '../scorer/domain/errors.js';
-import type { DeploymentStore, NewDeployment } from '../scorer/domain/ports.js';
+import type { DeploymentStore, NewDeployment, UsageLimits, UsageMeter } from '../scorer/domain/ports.js';
 
+/** A deployment's record, or (with `Limits`) the instance's usage limits. */
 export interface RecordRequest {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly ResourceProperties: { readonly Deployment: string; readonly ScorerFunctionName: string };
+  readonly ResourceProperties:
+    | { readonly Deployment: string; readonly ScorerFunctionName: string }
+    | { readonly Limits: string };
 }
 
 export interface RecordPorts {
   readonly deployments: DeploymentStore;
+  readonly usage: UsageMeter;
   /** Asynchronous: the custom resource does not wait for the model to load. */
   readonly warmUp: (functionName: string) => Promise<void>;
 }
@@ -25,9 +29,11 @@ export interface RecordOutcome {
 }
 
 export async function applyRecordRequest(request: RecordRequest, ports: RecordPorts): Promise<RecordOutcome> {
+  const properties = request.ResourceProperties;
+  if ('Limits' in properties) return applyLimits(request.RequestType, properties.Limits, ports.usage);
   let deployment: NewDeployment;
   try {
-    deployment = JSON.parse(request.ResourceProperties.Deployment) as NewDeployment;
+    deployment = JSON.parse(properties.Deployment) as NewDeployment;
   } catch (error) {
     return { status: 'FAILED', physicalResourceId: 'invalid', reason: `Deployment property is not JSON: ${describeError(error)}` };
   }
@@ -36,10 +42,20 @@ export async function applyRecordRequest(request: RecordRequest, ports: RecordPo
       if (await ports.deployments.get(deployment.id)) await ports.deployments.setStatus(deployment.id, 'DELETED');
     } else {
       await ports.deployments.upsert(deployment);
-      await ports.warmUp(request.ResourceProperties.ScorerFunctionName);
+      await ports.warmUp(properties.ScorerFunctionName);
     }
     return { status: 'SUCCESS', physicalResourceId: deployment.id };
   } catch (error) {
     return { status: 'FAILED', physicalResourceId: deployment.id, reason: describeError(error) };
+  }
+}
+
+async function applyLimits(requestType: RecordRequest['RequestType'], json: string, usage: UsageMeter): Promise<RecordOutcome> {
+  try {
+    // Deleting the stack lifts the limits; the prediction count stays for the record.
+    await usage.setLimits(requestType === 'Delete' ? {} : (JSON.parse(json) as UsageLimits));
+    return { status: 'SUCCESS', physicalResourceId: 'usage-limits' };
+  } catch (error) {
+    return { status: 'FAILED', physicalResourceId: 'usage-limits', reason: describeError(error) };
   }
 }

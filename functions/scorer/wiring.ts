@@ -5,6 +5,7 @@ import type { DeploymentBinding, Logger } from './domain/ports.js';
 import { createScorer, type Scorer } from './domain/scorer.js';
 import { createDynamoDbDeploymentStore } from './store/dynamodb-deployment-store.js';
 import { createDynamoDbInputLedger } from './store/dynamodb-input-ledger.js';
+import { createDynamoDbUsageMeter } from './store/dynamodb-usage-meter.js';
 import { createS3ObjectStore } from './store/s3-object-store.js';
 
 export interface StoreWiring {
@@ -23,6 +24,7 @@ export function createStoredScorer(wiring: StoreWiring, binding: DeploymentBindi
     objects: createS3ObjectStore(wiring.s3),
     deployments: createDynamoDbDeploymentStore(wiring.db, wiring.deploymentsTable),
     ledger: createDynamoDbInputLedger(wiring.db, wiring.ledgerTable),
+    usage: createDynamoDbUsageMeter(wiring.db, wiring.deploymentsTable),
     log: wiring.log,
   });
 }

@@ -4,7 +4,7 @@
  * bucket, and one BatchDeployment per manifest entry.
  */
 import { join } from 'node:path';
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -60,6 +60,11 @@ export class DropscoreStack extends Stack {
       new CfnOutput(this, `${spec.name}-source`, { value: `s3://${spec.source.bucket}/${spec.source.prefix}` });
       new CfnOutput(this, `${spec.name}-target`, { value: `s3://${spec.target.bucket}/${spec.target.prefix}` });
       return deployment;
+    });
+    new CustomResource(this, 'UsageLimits', {
+      serviceToken: records.provider.fn.functionArn,
+      resourceType: 'Custom::DropscoreUsageLimits',
+      properties: { Limits: JSON.stringify(props.manifest.limits) },
     });
     new CfnOutput(this, 'DeploymentsTableName', { value: this.tables.deployments.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: this.tables.ledger.tableName });

@@ -8,12 +8,14 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { DeploymentRecord, DeploymentStore, Logger } from '../../functions/scorer/domain/ports.js';
+import { describeError } from '../../functions/scorer/domain/errors.js';
+import type { DeploymentBinding, DeploymentRecord, DeploymentStore, Logger, UsageLimits, UsageMeter } from '../../functions/scorer/domain/ports.js';
 import type { EventReport, Scorer } from '../../functions/scorer/domain/scorer.js';
 import { createHandler } from '../../functions/scorer/handler.js';
 import { readModelArtifact } from '../../functions/scorer/models/model-artifact.js';
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
+import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
 import { createStoredScorer } from '../../functions/scorer/wiring.js';
 import type { DeploymentSpec } from '../manifest/deployments-manifest.js';
 import { LOCAL_CREDENTIALS, startEmbeddedServers } from './embedded-servers.js';
@@ -31,6 +33,10 @@ export interface LocalStackOptions {
   readonly concurrency?: number;
   readonly retryDelaysMs?: readonly number[];
   readonly onDelivered?: (delivery: Delivery) => void | Promise<void>;
+  /** The instance's usage limits, written to the table at start. */
+  readonly limits?: UsageLimits;
+  /** Reconcile scorers with the deployments table this often (the CLI deploys from another process). */
+  readonly watchIntervalMs?: number;
 }
 
 export interface LocalStack {
@@ -39,8 +45,11 @@ export interface LocalStack {
   readonly s3: S3Client;
   readonly db: DynamoDBClient;
   readonly deployments: DeploymentStore;
+  readonly usage: UsageMeter;
   /** Creates or updates a deployment: buckets, record, scorer; resolves once its model has loaded (or failed to). */
   deploy(spec: DeploymentSpec): Promise<DeploymentRecord>;
+  /** Starts, restarts or stops scorers to match the deployments table. */
+  reconcile(): Promise<void>;
   /** Re-dispatches every object already in a deployment's source: what arrived while the stack was down gets scored. */
   catchUp(name: string): Promise<number>;
   /** Resolves when every delivered event has finished. */
@@ -59,7 +68,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const deployments = createDynamoDbDeploymentStore(db, tables.deploymentsTable);
   const wiring = { s3, db, ...tables, log: options.log };
 
-  const subscribers = new Map<string, Subscriber & { spec: DeploymentSpec }>();
+  const subscribers = new Map<string, Subscriber & { warm: boolean }>();
   const dispatcher = createEventDispatcher({
     subscribers: () => [...subscribers.values()],
     concurrency: options.concurrency ?? availableParallelism(),
@@ -70,6 +79,47 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const normalise = createS3EventNormaliser(region);
   servers.onS3Event((raw) => dispatcher.dispatch(normalise(raw)));
+  const usage = createDynamoDbUsageMeter(db, tables.deploymentsTable);
+  if (options.limits) await usage.setLimits(options.limits);
+
+  /** Runs a scorer for the deployment (replacing one already running) and waits for its model to load. */
+  async function startScorer(binding: DeploymentBinding): Promise<void> {
+    const scorer: Scorer = createStoredScorer(wiring, binding, join(options.modelsRoot, binding.model), options.maxRecordBytes);
+    const handler = createHandler(() => scorer);
+    // The local stack delivers S3 notifications only, which the handler answers with an EventReport.
+    const subscriber = { binding, warm: false, handle: (event: unknown) => handler(event, {} as never) as Promise<EventReport> };
+    subscribers.set(binding.id, subscriber);
+    await scorer.warmUp();
+    subscriber.warm = true;
+  }
+
+  /**
+   * Brings the running scorers in line with the deployments table, so a
+   * deployment made by another process (the CLI) starts scoring here at once,
+   * a redeployed one restarts, and a deleted one stops.
+   */
+  async function reconcile(): Promise<void> {
+    const records = await deployments.list();
+    const live = new Map(records.filter((r) => r.status !== 'DELETED').map((r) => [r.id, r]));
+    for (const id of subscribers.keys()) if (!live.has(id)) subscribers.delete(id);
+    for (const record of live.values()) {
+      const running = subscribers.get(record.id);
+      // INITIALIZING after a finished warm-up means someone redeployed it.
+      if (!running || (running.warm && record.status === 'INITIALIZING')) await startScorer(record);
+    }
+  }
+
+  let watching: NodeJS.Timeout | undefined;
+  let reconciling = false;
+  if (options.watchIntervalMs) {
+    watching = setInterval(() => {
+      if (reconciling) return;
+      reconciling = true;
+      reconcile()
+        .catch((error: unknown) => options.log.warn('could not reconcile deployments', { reason: describeError(error) }))
+        .finally(() => (reconciling = false));
+    }, options.watchIntervalMs);
+  }
 
   return {
     endpoint: servers.endpoint,
@@ -77,26 +127,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     s3,
     db,
     deployments,
+    usage,
 
     async deploy(spec) {
       await ensureBucket(s3, spec.source.bucket);
       await ensureBucket(s3, spec.target.bucket);
-      const modelDir = join(options.modelsRoot, spec.model);
-      const framework = await readModelArtifact(modelDir).then((a) => a.meta.framework, () => 'unknown');
+      const framework = await readModelArtifact(join(options.modelsRoot, spec.model)).then((a) => a.meta.framework, () => 'unknown');
       await deployments.upsert({ ...spec, framework });
-      const scorer: Scorer = createStoredScorer(wiring, spec, modelDir, options.maxRecordBytes);
-      const handler = createHandler(() => scorer);
-      await scorer.warmUp();
-      // The local stack delivers S3 notifications only, which the handler answers with an EventReport.
-      const handle = (event: unknown) => handler(event, {} as never) as Promise<EventReport>;
-      subscribers.set(spec.name, { binding: spec, spec, handle });
+      await startScorer(spec);
       return (await deployments.get(spec.id))!;
     },
 
+    reconcile,
+
     async catchUp(name) {
-      const subscriber = subscribers.get(name);
+      const subscriber = [...subscribers.values()].find((s) => s.binding.name === name);
       if (!subscriber) throw new Error(`no deployment named "${name}" is running`);
-      const { bucket, prefix } = subscriber.spec.source;
+      const { bucket, prefix } = subscriber.binding.source;
       const records: unknown[] = [];
       let token: string | undefined;
       do {
@@ -114,6 +161,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     idle: () => dispatcher.idle(),
 
     async close() {
+      clearInterval(watching);
       await dispatcher.idle();
       s3.destroy();
       db.destroy();

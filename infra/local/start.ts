@@ -39,6 +39,9 @@ const stack = await startLocalStack({
   edgePort: Number(args.port),
   modelsRoot: resolve('layers/models'),
   log: stderrLogger,
+  limits: manifest.limits,
+  // Deployments made with the CLI from another terminal start scoring here.
+  watchIntervalMs: 500,
   onDelivered: printDelivery,
 });
 console.log(`dropscore local stack on ${stack.endpoint} (S3 + DynamoDB), data in ${args['data-dir']}/`);

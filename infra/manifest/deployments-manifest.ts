@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, describeError } from '../../functions/scorer/domain/errors.js';
-import type { BucketBinding } from '../../functions/scorer/domain/ports.js';
+import type { BucketBinding, UsageLimits } from '../../functions/scorer/domain/ports.js';
 
 export interface DeploymentSpec {
   readonly id: string;
@@ -43,6 +43,8 @@ export const DEFAULT_CLOUD_OPTIONS: CloudOptions = Object.freeze({
 
 export interface DeploymentsManifest {
   readonly deployments: readonly DeploymentSpec[];
+  /** `"limits": {"model_count", "deployment_count", "prediction_count"}`; absent ones are unlimited. */
+  readonly limits: UsageLimits;
 }
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -69,7 +71,26 @@ export function parseDeploymentsManifest(raw: unknown, where: string): Deploymen
   const deployments = list.map((entry, i) => parseDeployment(entry, `${where}: deployments[${i}]`));
   checkNamesUnique(deployments, where);
   checkSourcesDisjoint(deployments, where);
-  return Object.freeze({ deployments: Object.freeze(deployments) });
+  const limits = parseLimits((raw as { limits?: unknown }).limits, `${where}: limits`);
+  if (limits.deploymentCount !== undefined && deployments.length > limits.deploymentCount) {
+    throw new ConfigError(`${where}: ${deployments.length} deployments exceed limits.deployment_count (${limits.deploymentCount})`);
+  }
+  return Object.freeze({ deployments: Object.freeze(deployments), limits });
+}
+
+const LIMIT_FIELDS: Record<string, keyof UsageLimits> = { model_count: 'modelCount', deployment_count: 'deploymentCount', prediction_count: 'predictionCount' };
+
+function parseLimits(value: unknown, where: string): UsageLimits {
+  if (value === undefined) return Object.freeze({});
+  if (typeof value !== 'object' || value === null) throw new ConfigError(`${where} must be an object`);
+  const limits: Record<string, number> = {};
+  for (const [key, limit] of Object.entries(value)) {
+    const field = LIMIT_FIELDS[key];
+    if (!field) throw new ConfigError(`${where}: unknown limit "${key}" (known: ${Object.keys(LIMIT_FIELDS).join(', ')})`);
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new ConfigError(`${where}.${key} must be a non-negative integer, got ${JSON.stringify(limit)}`);
+    limits[field] = limit;
+  }
+  return Object.freeze(limits as UsageLimits);
 }
 
 function parseDeployment(entry: unknown, where: string): DeploymentSpec {

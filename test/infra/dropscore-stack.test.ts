@@ -62,10 +62,11 @@ describe('scorer functions', () => {
       expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/*']] } }),
     ]);
     const dynamo = statements.filter((s) => String(s.Action).includes('dynamodb:'));
-    expect(dynamo).toHaveLength(2);
-    for (const statement of dynamo) {
-      expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [manifest.deployments[0]!.id] } });
-    }
+    const id = manifest.deployments[0]!.id;
+    expect(dynamo.map((s) => s.Condition)).toEqual([
+      { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [id, '__usage__'] } }, // its record + the shared usage item
+      { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [id] } }, // its ledger entries
+    ]);
     const everything = JSON.stringify(statements);
     expect(everything).not.toMatch(/"s3:\*"|"dynamodb:\*"|"Resource":"\*"/);
   });
@@ -153,6 +154,10 @@ describe('data', () => {
       Deployment: Match.serializedJson(Match.objectLike({ id: manifest.deployments[0]!.id, name: 'digits', framework: 'onnx', model: 'mnist-cnn-onnx' })),
     });
     template.hasResourceProperties('Custom::DropscoreDeployment', { Deployment: Match.serializedJson(Match.objectLike({ name: 'bulk', framework: 'keras' })) });
+  });
+
+  it('writes the manifest\'s usage limits to the table at deploy time', () => {
+    template.hasResourceProperties('Custom::DropscoreUsageLimits', { Limits: '{}' });
   });
 
   it('keeps the logical IDs of stateful resources stable', () => {

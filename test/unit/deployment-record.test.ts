@@ -67,6 +67,18 @@ describe('deployment record custom resource', () => {
     expect(responses[0]!.body['Status']).toBe('SUCCESS');
   });
 
+  it('writes the usage limits, and lifts them when the stack is deleted', async () => {
+    const limits = (RequestType: string) => ({ ...request(RequestType), ResourceProperties: { Limits: JSON.stringify({ predictionCount: 500 }) } });
+    await handler(limits('Create') as never, {} as never);
+    expect(dbMock.commandCalls(UpdateItemCommand)[0]!.args[0].input).toMatchObject({
+      Key: { id: { S: '__usage__' } },
+      UpdateExpression: 'SET predictions = if_not_exists(predictions, :zero), prediction_limit = :prediction_limit REMOVE model_limit, deployment_limit',
+    });
+    await handler(limits('Delete') as never, {} as never);
+    expect(dbMock.commandCalls(UpdateItemCommand)[1]!.args[0].input.UpdateExpression).toBe('SET predictions = if_not_exists(predictions, :zero) REMOVE model_limit, deployment_limit, prediction_limit');
+    expect(responses.map((r) => [r.body['Status'], r.body['PhysicalResourceId']])).toEqual([['SUCCESS', 'usage-limits'], ['SUCCESS', 'usage-limits']]);
+  });
+
   it('answers FAILED with the reason when the table cannot be written, so the stack rolls back', async () => {
     dbMock.on(UpdateItemCommand).rejects(new Error('AccessDeniedException: not allowed'));
     await handler(request('Update') as never, {} as never);

@@ -54,6 +54,13 @@ describe('deployments manifest', () => {
     expect(() => parseDeploymentsManifest({ deployments }, 'm.json')).toThrow(message);
   });
 
+  it('reads usage limits and holds the manifest to its deployment limit', () => {
+    const manifest = parseDeploymentsManifest({ deployments: [deployment()], limits: { model_count: 3, prediction_count: 1000 } }, 'm.json');
+    expect(manifest.limits).toEqual({ modelCount: 3, predictionCount: 1000 });
+    expect(() => parseDeploymentsManifest({ deployments: [deployment()], limits: { deployment_count: 0 } }, 'm.json')).toThrow('1 deployments exceed limits.deployment_count (0)');
+    expect(() => parseDeploymentsManifest({ deployments: [], limits: { gpu_count: 1 } }, 'm.json')).toThrow('unknown limit "gpu_count"');
+  });
+
   it('rejects a file without a deployments list', () => {
     expect(() => parseDeploymentsManifest({}, 'm.json')).toThrow('expected {"deployments": [...]}');
   });

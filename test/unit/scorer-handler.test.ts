@@ -3,7 +3,7 @@
  * DynamoDB mocked by aws-sdk-client-mock and the real demo ONNX model.
  */
 import { readFileSync } from 'node:fs';
-import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import ort from 'onnxruntime-node';
@@ -86,6 +86,7 @@ describe('scorer handler', () => {
     expect(updates.find((u) => u.TableName === 'deployments' && u.ExpressionAttributeValues?.[':status'])?.ExpressionAttributeValues?.[':status']).toEqual({ S: 'DEPLOY_SUCCESS' });
     expect(updates.filter((u) => u.TableName === 'deployments' && u.UpdateExpression?.includes('ADD')).map((u) => u.UpdateExpression)).toEqual([
       'SET modified_at = :now ADD received :received',
+      'ADD predictions :one',
       'SET modified_at = :now ADD scored :scored',
     ]);
   });
@@ -116,6 +117,17 @@ describe('scorer handler', () => {
     });
     const counted = ledgerUpdates().filter((u) => u.UpdateExpression?.includes('ADD failed'));
     expect(counted[0]!.ExpressionAttributeValues![':lastError']!.S).toContain('drop/bad.json: SHAPE_MISMATCH');
+  });
+
+  it('writes a PREDICTION_LIMIT_REACHED error outcome once the instance has used its predictions', async () => {
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :one' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
+    dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: '__usage__' } } }).resolves({ Item: { predictions: { N: '100' }, prediction_limit: { N: '100' } } });
+    const report = await handlerFor()(s3Event('drop/over.json'));
+    expect(report.results[0]!.result).toBe('failed');
+    expect(JSON.parse(String(putsTo('out')[0]!.Body)).error).toMatchObject({
+      code: 'PREDICTION_LIMIT_REACHED',
+      message: 'the instance has used 100 of its 100 predictions (limit prediction_count); raise the limit in deployments.json to score more',
+    });
   });
 
   it('does nothing for a redelivered event whose input already has its outcome', async () => {

@@ -30,6 +30,9 @@ export class PredictionError extends DropscoreError {
   }
 }
 
+/** The instance reached a configured usage limit (model, deployment or prediction count). */
+export class UsageLimitError extends DropscoreError {}
+
 /** A manifest, model folder or environment setting is wrong: fails fast at start. */
 export class ConfigError extends DropscoreError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -65,6 +65,26 @@ export interface DeploymentStore {
   addCounters(id: string, delta: Partial<Counters>, lastError?: string): Promise<void>;
 }
 
+export interface UsageLimits {
+  readonly modelCount?: number;
+  readonly deploymentCount?: number;
+  readonly predictionCount?: number;
+}
+
+export interface PredictionQuota {
+  readonly allowed: boolean;
+  readonly used: number;
+  readonly limit?: number;
+}
+
+/** The instance's prediction count against its limit, shared by every deployment. */
+export interface UsageMeter {
+  /** Counts one prediction, unless the limit is reached (then nothing is counted). */
+  consumePrediction(): Promise<PredictionQuota>;
+  read(): Promise<{ readonly predictions: number; readonly limits: UsageLimits }>;
+  setLimits(limits: UsageLimits): Promise<void>;
+}
+
 /** `new`: first sight of this input version; `claimed`: seen but not finished; `done`: it has its outcome. */
 export type ClaimState = 'new' | 'claimed' | 'done';
 

@@ -13,9 +13,9 @@
  *   retries the event (and dead-letters it) instead of losing a file.
  */
 import { loadModel, type LoadedModel } from '../engines/engine-registry.js';
-import { ModelLoadError, describeError } from './errors.js';
+import { ModelLoadError, UsageLimitError, describeError } from './errors.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
-import type { DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectStore } from './ports.js';
+import type { DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectStore, PredictionQuota, UsageMeter } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, scoreRecord, type Outcome } from './score-record.js';
 
@@ -25,6 +25,7 @@ export interface ScorerDeps {
   readonly objects: ObjectStore;
   readonly deployments: DeploymentStore;
   readonly ledger: InputLedger;
+  readonly usage: UsageMeter;
   readonly log: Logger;
   readonly maxRecordBytes?: number;
   readonly now?: () => number;
@@ -45,7 +46,7 @@ export class TransientFailure extends Error {}
 const MAX_OVERWRITE_ROUNDS = 3;
 
 export function createScorer(deps: ScorerDeps) {
-  const { binding, objects, deployments, ledger, log } = deps;
+  const { binding, objects, deployments, ledger, usage, log } = deps;
   const maxBytes = deps.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const now = deps.now ?? (() => performance.now());
   const load = deps.load ?? loadModel;
@@ -92,11 +93,15 @@ export function createScorer(deps: ScorerDeps) {
       }
       const claim = await ledger.claim(binding.id, ref.key, read.eTag);
       if (claim === 'done') return 'duplicate';
-      if (claim === 'new') await deployments.addCounters(binding.id, { received: 1 });
+      let quota: PredictionQuota | undefined;
+      if (claim === 'new') {
+        await deployments.addCounters(binding.id, { received: 1 });
+        quota = await usage.consumePrediction();
+      }
 
       const started = now();
       const loaded = await ensureModel();
-      const outcome = await scoreLoaded(loaded, read.body, read.size, ref.key);
+      const outcome: Outcome = quota?.allowed === false ? { kind: 'error', error: limitReached(quota) } : await scoreLoaded(loaded, read.body, read.size, ref.key);
       const input = { bucket: ref.bucket, key: ref.key, eTag: read.eTag, versionId: read.versionId };
       const model: ModelRef = loaded instanceof ModelLoadError
         ? { name: binding.model }
@@ -149,3 +154,7 @@ export function createScorer(deps: ScorerDeps) {
 }
 
 export type Scorer = ReturnType<typeof createScorer>;
+
+function limitReached(quota: PredictionQuota): UsageLimitError {
+  return new UsageLimitError('PREDICTION_LIMIT_REACHED', `the instance has used ${quota.used} of its ${quota.limit} predictions (limit prediction_count); raise the limit in deployments.json to score more`);
+}

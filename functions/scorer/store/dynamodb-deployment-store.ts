@@ -17,7 +17,7 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
           Key: { id: { S: d.id } },
           UpdateExpression:
             'SET #name = :name, description = :description, model = :model, framework = :framework, ' +
-            'source_bucket = :sb, source_prefix = :sp, target_bucket = :tb, target_prefix = :tp, #status = :initializing, ' +
+            'source_bucket = :sb, source_prefix = :sp, source_suffix = :ss, target_bucket = :tb, target_prefix = :tp, #status = :initializing, ' +
             'created_at = if_not_exists(created_at, :now), modified_at = :now, ' +
             'received = if_not_exists(received, :zero), scored = if_not_exists(scored, :zero), failed = if_not_exists(failed, :zero) ' +
             'REMOVE status_details',
@@ -29,6 +29,7 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
             ':framework': { S: d.framework },
             ':sb': { S: d.source.bucket },
             ':sp': { S: d.source.prefix },
+            ':ss': { S: d.source.suffix ?? '' },
             ':tb': { S: d.target.bucket },
             ':tp': { S: d.target.prefix },
             ':initializing': { S: 'INITIALIZING' },
@@ -51,7 +52,8 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
       let start: Record<string, AttributeValue> | undefined;
       do {
         const page = await db.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
-        records.push(...(page.Items ?? []).map(fromItem));
+        // Items whose id starts with "__" hold instance state (usage), not deployments.
+        records.push(...(page.Items ?? []).filter((item) => !item['id']?.S?.startsWith('__')).map(fromItem));
         start = page.LastEvaluatedKey;
       } while (start);
       return records.sort((a, b) => a.name.localeCompare(b.name));
@@ -104,7 +106,7 @@ function fromItem(item: Record<string, AttributeValue>): DeploymentRecord {
     description: s('description'),
     model: s('model'),
     framework: s('framework'),
-    source: { bucket: s('source_bucket'), prefix: s('source_prefix') },
+    source: { bucket: s('source_bucket'), prefix: s('source_prefix'), ...(item['source_suffix']?.S ? { suffix: s('source_suffix') } : {}) },
     target: { bucket: s('target_bucket'), prefix: s('target_prefix') },
     status: s('status') as DeploymentStatus,
     ...(item['status_details']?.S ? { statusDetails: s('status_details') } : {}),

@@ -17,6 +17,7 @@ import { Bucket, CfnBucket, EventType, type IBucket, type NotificationKeyFilter 
 import { LambdaDestination, SqsDestination as S3SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Queue, QueueEncryption, QueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { USAGE_ITEM_ID } from '../../../functions/scorer/store/dynamodb-usage-meter.js';
 import type { DeploymentSpec } from '../../manifest/deployments-manifest.js';
 import { ModelLayer } from './model-layer.js';
 import { NodeFunction } from './node-function.js';
@@ -128,9 +129,11 @@ export class BatchDeployment extends Construct {
     // Without ListBucket, S3 answers 403 instead of 404 for a key deleted before its event was handled.
     role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [sourceArn], conditions: { StringLike: { 's3:prefix': [`${spec.source.prefix}*`] } } }));
     role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${targetArn}/${spec.target.prefix}*`] }));
-    const ownItems = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id] } };
-    role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.deploymentsTable.tableArn], conditions: ownItems }));
-    role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownItems }));
+    // Its own record, plus the instance's usage item (the prediction limit is shared).
+    const ownRecord = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id, USAGE_ITEM_ID] } };
+    role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.deploymentsTable.tableArn], conditions: ownRecord }));
+    const ownInputs = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id] } };
+    role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownInputs }));
   }
 
   private deliverDirect(props: BatchDeploymentProps): void {
