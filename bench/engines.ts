@@ -7,16 +7,29 @@
  *   npx tsx bench/engines.ts
  */
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../functions/scorer/engines/engine-registry.js';
 import type { TensorMap } from '../functions/scorer/engines/engine.js';
 import { fmt, median, perRecordMs } from './engine-timing.js';
 
-const MODELS: Record<string, string> = {
-  'onnx (mnist-cnn-onnx)': 'layers/models/mnist-cnn-onnx',
-  'keras (mnist-keras, .keras)': 'layers/models/mnist-keras',
-  'caffe (lenet-caffe)': 'layers/models/lenet-caffe',
+const MODELS: Record<string, () => string> = {
+  'onnx (mnist-cnn-onnx)': () => 'layers/models/mnist-cnn-onnx',
+  'keras (mnist-keras, .keras)': () => 'layers/models/mnist-keras',
+  'caffe (lenet-caffe)': () => 'layers/models/lenet-caffe',
+  'tensorflow (mnist-tensorflow, TF1 SavedModel)': () => 'layers/models/mnist-tensorflow',
+  'tensorflow (mnist_cnn_bn_keras_tf2_10, largest SavedModel fixture)': () => fixtureModel('test/fixtures/models/tf_savedmodel/mnist_cnn_bn_keras_tf2_10', 'tensorflow', 'saved_model.pb'),
 };
+
+/** Test fixtures have no model-meta.json: give a copy one. */
+function fixtureModel(folder: string, framework: string, artifact: string): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'dropscore-bench-')), 'model');
+  cpSync(folder, dir, { recursive: true });
+  writeFileSync(join(dir, 'model-meta.json'), JSON.stringify({ name: 'bench', framework, artifact }));
+  return dir;
+}
 const LOADS = 5;
 const REPEATS = 200;
 
@@ -42,7 +55,7 @@ async function measure(label: string, dir: string): Promise<string> {
 
 const [label] = process.argv.slice(2);
 if (label) {
-  console.log(await measure(label, MODELS[label]!));
+  console.log(await measure(label, MODELS[label]!()));
 } else {
   const self = fileURLToPath(import.meta.url);
   console.log('| framework (model) | first load (ms) | later loads (ms, median of 5) | predict, batch 1 (ms/record, median of 200) |');

@@ -34,6 +34,9 @@ beforeAll(async () => {
   makeModelDir(modelsRoot, 'wml-keras', `${FIXTURES}/models/keras_h5/wml_mnist_cnn_keras213/mnistCNN.h5`, 'keras');
   const lenet = `${FIXTURES}/models/caffe/lenet_mnist`;
   makeModelDir(modelsRoot, 'lenet', `${lenet}/lenet_iter_10000.caffemodel`, 'caffe', [`${lenet}/lenet.prototxt`]);
+  const tfModel = `${FIXTURES}/models/tf_savedmodel/mnist_softmax_tf1_7_simple_save`;
+  cpSync(tfModel, join(modelsRoot, 'tf-softmax'), { recursive: true });
+  writeFileSync(join(modelsRoot, 'tf-softmax', 'model-meta.json'), JSON.stringify({ name: 'tf-softmax', framework: 'tensorflow', artifact: 'saved_model.pb' }));
   makeModelDir(modelsRoot, 'bad-keras', `${FIXTURES}/models/onnx/onnx_backend_single_relu/model.onnx`, 'keras');
   const manifest = parseDeploymentsManifest(
     {
@@ -44,6 +47,7 @@ beforeAll(async () => {
         { name: 'ints', model: 'int64-plus-one', source: { bucket: 'ints-in' }, target: { bucket: 'ints-out' } },
         { name: 'broken', model: 'broken', source: { bucket: 'broken-in' }, target: { bucket: 'broken-out' } },
         { name: 'keras', model: 'wml-keras', source: { bucket: 'keras-in' }, target: { bucket: 'keras-out' } },
+        { name: 'tensorflow', model: 'tf-softmax', source: { bucket: 'tf-in' }, target: { bucket: 'tf-out' } },
         { name: 'caffe', model: 'lenet', source: { bucket: 'caffe-in' }, target: { bucket: 'caffe-out' } },
         { name: 'bad-keras', model: 'bad-keras', source: { bucket: 'bad-keras-in' }, target: { bucket: 'bad-keras-out' } },
       ],
@@ -148,6 +152,18 @@ describe('Keras deployments', () => {
     const record = await stack.deployments.get(specs['bad-keras']!.id);
     expect(record!.status).toBe('FAILED');
     expect(record!.statusDetails).toMatch(/a Keras model must be a \.h5, \.hdf5, \.keras or TF\.js model\.json file/);
+  });
+});
+
+describe('TensorFlow deployments', () => {
+  it('score the guide\'s num_3.json into [{"filename": "num_3.json", "y": [...]}], matching the reference', async () => {
+    await drop(stack, 'tf-in', 'num_3.json', readFileSync(`${FIXTURES}/payloads/tensorflow/num_3.json`, 'utf8'));
+    const outcome = await outcomeOf(stack, 'tf-out', 'num_3.json');
+    const expected = JSON.parse(readFileSync(`${FIXTURES}/models/tf_savedmodel/mnist_softmax_tf1_7_simple_save/expected/num_3.output.json`, 'utf8'));
+    expect(outcome.json).toHaveLength(1);
+    expect(Object.keys(outcome.json[0])).toEqual(['filename', 'y']);
+    expect(outcome.json[0].filename).toBe('num_3.json');
+    expect(maxRelativeError(outcome.json[0].y.flat(), expected.y.flat())).toBeLessThanOrEqual(TOLERANCE);
   });
 });
 

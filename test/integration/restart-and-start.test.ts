@@ -30,6 +30,8 @@ describe('npm start --once', () => {
     expect(stdout).toContain('mnist-keras  DEPLOY_SUCCESS  received 3, scored 3, failed 0');
     expect(stdout).toMatch(/✔ mnist-caffe {2}seven-drawn\.json .*\n {4}\{"seven-drawn\.json":\{"prob":\[\[/);
     expect(stdout).toContain('mnist-caffe  DEPLOY_SUCCESS  received 2, scored 2, failed 0');
+    expect(stdout).toMatch(/✔ mnist-tensorflow {2}mnist1-digit\.json .*\n {4}\[\{"filename":"mnist1-digit\.json","y":\[\[/);
+    expect(stdout).toContain('mnist-tensorflow  DEPLOY_SUCCESS  received 1, scored 1, failed 0');
   });
 });
 

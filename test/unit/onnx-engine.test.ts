@@ -78,11 +78,6 @@ describe('ONNX engine: other dtypes and failures', () => {
     await expect(loadModel(dir)).rejects.toThrow(/onnxruntime cannot load .*img1\.json/);
   });
 
-  it('names a framework that has no engine yet', async () => {
-    const dir = makeModelDir(root, 'tf-model', `${FIXTURES}/models/onnx/onnx_backend_single_relu/model.onnx`, 'tensorflow');
-    await expect(loadModel(dir)).rejects.toThrow('framework "tensorflow" of model "tf-model" has no engine yet (supported: onnx, keras, tfjs, caffe)');
-  });
-
   it('explains a missing model-meta.json', async () => {
     await expect(loadModel(join(root, 'nowhere'))).rejects.toThrow(/cannot read .*nowhere\/model-meta\.json/);
   });

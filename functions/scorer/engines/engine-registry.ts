@@ -1,30 +1,37 @@
 /**
  * What each framework needs to score: the engine that loads its artifacts and
- * the record format its users write. Frameworks without an engine fail at load.
+ * the record format its users write.
  */
-import { ModelLoadError } from '../domain/errors.js';
 import { kerasFormat } from '../formats/keras-format.js';
 import { namedTensorsFormat } from '../formats/named-tensors-format.js';
 import type { RecordFormat } from '../formats/record-format.js';
+import { tensorflowFormat } from '../formats/tensorflow-format.js';
 import { readModelArtifact, type Framework, type ModelArtifact } from '../models/model-artifact.js';
-import type { Engine, Model } from './engine.js';
 import { caffeEngine } from './caffe/caffe-engine.js';
+import type { Engine, Model } from './engine.js';
 import { kerasEngine } from './keras/keras-engine.js';
 import { onnxEngine } from './onnx-engine.js';
+import { isGraphModelJson } from './tensorflow/graph-model-loader.js';
+import { tensorflowEngine } from './tensorflow/tensorflow-engine.js';
 
 interface FrameworkSupport {
   readonly engine: Engine;
   readonly format: RecordFormat;
 }
 
-const SUPPORT: Partial<Record<Framework, FrameworkSupport>> = {
+const SUPPORT: Readonly<Record<Framework, FrameworkSupport>> = {
   onnx: { engine: onnxEngine, format: namedTensorsFormat },
   keras: { engine: kerasEngine, format: kerasFormat },
-  // TF.js layers models are Keras models in another file layout.
+  // SavedModels run on TensorFlow.js's graph executor, frozen and inlined at load.
+  tensorflow: { engine: tensorflowEngine, format: tensorflowFormat },
+  // TF.js layers models are Keras models in another file layout (graph models: see below).
   tfjs: { engine: kerasEngine, format: kerasFormat },
   // Caffe nets are translated to ONNX at load; records use the named-tensor convention.
   caffe: { engine: caffeEngine, format: namedTensorsFormat },
 };
+
+// TF.js graph models are frozen TensorFlow graphs: the TensorFlow engine runs them, with its record format.
+const TFJS_GRAPH_MODEL: FrameworkSupport = SUPPORT.tensorflow;
 
 export interface LoadedModel {
   readonly artifact: ModelArtifact;
@@ -34,10 +41,11 @@ export interface LoadedModel {
 
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const artifact = await readModelArtifact(dir);
-  const support = SUPPORT[artifact.meta.framework];
-  if (!support) {
-    const supported = Object.keys(SUPPORT).join(', ');
-    throw new ModelLoadError(`framework "${artifact.meta.framework}" of model "${artifact.meta.name}" has no engine yet (supported: ${supported})`);
-  }
+  const support = await supportFor(artifact);
   return Object.freeze({ artifact, model: await support.engine.load(artifact), format: support.format });
+}
+
+async function supportFor(artifact: ModelArtifact): Promise<FrameworkSupport> {
+  if (artifact.meta.framework === 'tfjs' && (await isGraphModelJson(artifact.artifactPath))) return TFJS_GRAPH_MODEL;
+  return SUPPORT[artifact.meta.framework];
 }

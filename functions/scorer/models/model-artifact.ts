@@ -22,6 +22,8 @@ export interface ModelMeta {
   readonly description?: string;
   /** TensorFlow: the SignatureDef to serve (default `serving_default`). */
   readonly signature?: string;
+  /** ISO time the model was added (by `dropscore models add`). */
+  readonly created?: string;
 }
 
 export interface ModelArtifact {
@@ -80,5 +82,6 @@ export function parseModelMeta(raw: string, where: string): ModelMeta {
     artifact,
     description: text('description', false),
     signature: text('signature', false),
+    created: text('created', false),
   });
 }

@@ -62,7 +62,7 @@ async function buildFromSource(source: KerasModelSource): Promise<tfl.LayersMode
 
 async function buildFromTfjsFolder(path: string): Promise<tfl.LayersModel> {
   const json = await readTfjsModelJson(path);
-  if (json.format === 'graph-model') throw new ModelLoadError(`${path} is a TF.js graph model: deploy it with framework "tensorflow"`);
+  if (json.format === 'graph-model') throw new ModelLoadError(`${path} is a TF.js graph model, not a Keras model: deploy it with framework "tfjs"`);
   const topology = json.modelTopology as { model_config?: Record<string, unknown> } | undefined;
   if (topology?.model_config) checkLayersSupported(listLayers(topology.model_config), path);
   try {

@@ -1,0 +1,115 @@
+/**
+ * Writes tiny SavedModels (a `saved_model.pb` with one `serve` MetaGraphDef, no
+ * variables) for tests that need graphs no fixture has: unsupported ops, int64
+ * inputs, several inputs. Field numbers as in tensorflow's saved_model.proto,
+ * meta_graph.proto, graph.proto, node_def.proto, attr_value.proto, tensor.proto.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProtobufWriter } from '../../../functions/onnx-proto/protobuf-writer.js';
+
+export const DT_FLOAT = 1;
+export const DT_INT64 = 9;
+export const DT_STRING = 7;
+
+export type TestAttr =
+  | { s: string }
+  | { type: number }
+  | { types: number[] }
+  | { shape: number[] }
+  | { func: string }
+  | { tensor: { dtype: number; shape: number[]; content: Uint8Array } }
+  | { strings: string[]; shape: number[] };
+
+export interface TestNode {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: Record<string, TestAttr>;
+}
+
+export interface TestTensorInfo {
+  name: string;
+  dtype: number;
+  shape: number[];
+}
+
+export interface TestSignature {
+  inputs: Record<string, TestTensorInfo>;
+  outputs: Record<string, TestTensorInfo>;
+}
+
+export function placeholder(name: string, dtype: number, shape: number[]): TestNode {
+  return { name, op: 'Placeholder', attr: { dtype: { type: dtype }, shape: { shape } } };
+}
+
+export function constant(name: string, dtype: number, shape: number[], content: Uint8Array): TestNode {
+  return { name, op: 'Const', attr: { dtype: { type: dtype }, value: { tensor: { dtype, shape, content } } } };
+}
+
+export function stringConstant(name: string, values: string[], shape = [values.length]): TestNode {
+  return { name, op: 'Const', attr: { dtype: { type: DT_STRING }, value: { strings: values, shape } } };
+}
+
+export interface TestSaver {
+  filenameTensor: string;
+  restoreOp: string;
+}
+
+export function writeSavedModel(dir: string, nodes: TestNode[], signatures: Record<string, TestSignature>, saver?: TestSaver): string {
+  mkdirSync(dir, { recursive: true });
+  const bytes = new ProtobufWriter()
+    .varint(1, 1)
+    .message(2, (meta) => {
+      meta.message(1, (info) => info.string(4, 'serve').string(5, 'test'));
+      meta.message(2, (graph) => {
+        for (const node of nodes) graph.message(1, (w) => writeNode(w, node));
+      });
+      if (saver) meta.message(3, (w) => w.string(1, saver.filenameTensor).string(3, saver.restoreOp));
+      for (const [key, signature] of Object.entries(signatures)) {
+        meta.message(5, (entry) =>
+          entry.string(1, key).message(2, (sig) => {
+            for (const [k, info] of Object.entries(signature.inputs)) sig.message(1, (e) => e.string(1, k).message(2, (t) => writeTensorInfo(t, info)));
+            for (const [k, info] of Object.entries(signature.outputs)) sig.message(2, (e) => e.string(1, k).message(2, (t) => writeTensorInfo(t, info)));
+            sig.string(3, 'tensorflow/serving/predict');
+          }),
+        );
+      }
+    })
+    .finish();
+  writeFileSync(join(dir, 'saved_model.pb'), bytes);
+  return dir;
+}
+
+function writeNode(w: ProtobufWriter, node: TestNode): void {
+  w.string(1, node.name).string(2, node.op);
+  for (const input of node.input ?? []) w.string(3, input);
+  for (const [key, attr] of Object.entries(node.attr ?? {})) {
+    w.message(5, (entry) => entry.string(1, key).message(2, (value) => writeAttr(value, attr)));
+  }
+}
+
+function writeAttr(w: ProtobufWriter, attr: TestAttr): void {
+  if ('s' in attr) w.string(2, attr.s);
+  else if ('type' in attr) w.varint(6, attr.type);
+  else if ('types' in attr) w.message(1, (list) => list.packedVarints(6, attr.types));
+  else if ('func' in attr) w.message(10, (f) => f.string(1, attr.func));
+  else if ('strings' in attr) {
+    const { strings, shape } = attr;
+    w.message(8, (t) => {
+      t.varint(1, DT_STRING).message(2, (s) => writeShape(s, shape));
+      for (const value of strings) t.string(8, value);
+    });
+  } else if ('tensor' in attr) {
+    const { tensor } = attr;
+    w.message(8, (t) => t.varint(1, tensor.dtype).message(2, (s) => writeShape(s, tensor.shape)).bytes(4, tensor.content));
+  } else w.message(7, (s) => writeShape(s, attr.shape));
+}
+
+function writeShape(w: ProtobufWriter, dims: number[]): void {
+  for (const d of dims) w.message(2, (dim) => dim.varint(1, d));
+}
+
+function writeTensorInfo(w: ProtobufWriter, info: TestTensorInfo): void {
+  w.string(1, info.name).varint(2, info.dtype).message(3, (s) => writeShape(s, info.shape));
+}
