@@ -21,9 +21,11 @@ describe('dropscore command line', () => {
     expect((await run('help')).out).toContain('predict <model-dir> <record.json>');
     const unknown = await run('frobnicate');
     expect([unknown.code, unknown.err.split('\n')[0]]).toEqual([2, 'dropscore: unknown command "frobnicate"']);
+    expect((await run('--help')).code).toBe(0);
+    expect((await run()).code).toBe(2);
   });
 
-  it.each([[['predict']], [['predict', 'only-one']], [['predict', 'a', 'b', 'c']], [['predict', 'a', 'b', '--max-bytes', 'lots']], [['predict', 'a', 'b', '--nope']]])(
+  it.each([[['predict']], [['predict', 'only-one']], [['predict', 'a', 'b', 'c']], [['predict', 'a', 'b', '--max-bytes', 'lots']]])(
     'rejects bad predict arguments %j with exit code 2',
     async (argv) => {
       const result = await run(...argv);
@@ -31,6 +33,32 @@ describe('dropscore command line', () => {
       expect(result.err).toMatch(/^dropscore predict: /);
     },
   );
+
+  it.each([
+    [['--nope'], /^dropscore: Unknown option '--nope'/],
+    [['models'], /^dropscore: unknown command "models"/],
+    [['deployments', 'frobnicate'], /^dropscore: unknown command "deployments frobnicate"/],
+    [['models', 'add', 'x.onnx'], /^dropscore models add: --framework is required/],
+    [['models', 'show'], /^dropscore models show: missing <name>/],
+  ])('rejects %j with a message and exit code 2', async (argv, message) => {
+    const result = await run(...argv);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(message);
+  });
+
+  it('explains an unknown model, listing the known ones (exit code 1)', async () => {
+    const result = await run('models', 'show', 'nope', '--models', MODELS_ROOT);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/^dropscore models show: no model named "nope"; models: lenet-caffe, mnist-cnn-onnx, mnist-keras, mnist-tensorflow/);
+  });
+
+  it('lists models as a table, or as JSON', async () => {
+    const human = await run('models', 'list', '--models', MODELS_ROOT);
+    expect(human.out.split('\n')[0]).toMatch(/^NAME\s+FRAMEWORK\s+VERSION\s+CREATED$/);
+    expect(human.out).toMatch(/^mnist-keras\s+keras\s+1\s+\d{4}-/m);
+    const json = JSON.parse((await run('models', 'list', '--json', '--models', MODELS_ROOT)).out);
+    expect(json.map((m: { name: string }) => m.name)).toEqual(['lenet-caffe', 'mnist-cnn-onnx', 'mnist-keras', 'mnist-tensorflow']);
+  });
 
   it('scores a record and applies --max-bytes', async () => {
     const ok = await run('predict', `${MODELS_ROOT}/mnist-cnn-onnx`, `${REPO_ROOT}samples/mnist-onnx/seven-drawn.json`);

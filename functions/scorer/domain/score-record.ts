@@ -35,7 +35,8 @@ export function recordTooLarge(size: number, maxBytes: number): InvalidRecordErr
   return new InvalidRecordError('RECORD_TOO_LARGE', `record is ${size} bytes, over the ${maxBytes}-byte limit`);
 }
 
-function parseRecord(bytes: Uint8Array): Readonly<Record<string, unknown>> {
+/** Bytes → a JSON object, or an InvalidRecordError saying why not. */
+export function parseRecord(bytes: Uint8Array): Readonly<Record<string, unknown>> {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -6,6 +6,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { DEFAULT_TABLES } from '../../local/provision.js';
 
 export interface DeploymentTablesProps {
   /** Keep data when the stack is deleted (default): deployments and ledger are the service's memory. */
@@ -19,13 +20,16 @@ export class DeploymentTables extends Construct {
   constructor(scope: Construct, id: string, props: DeploymentTablesProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    // Fixed names, the same as on the local stack, so the CLI finds them in any account.
     this.deployments = new Table(this, 'Deployments', {
+      tableName: DEFAULT_TABLES.deploymentsTable,
       partitionKey: { name: 'id', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy,
     });
     this.ledger = new Table(this, 'Ledger', {
+      tableName: DEFAULT_TABLES.ledgerTable,
       partitionKey: { name: 'deployment_id', type: AttributeType.STRING },
       sortKey: { name: 'input', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,

@@ -1,0 +1,177 @@
+/**
+ * The CLI's commands: each takes parsed arguments and an open connection,
+ * calls the management code, and renders its answer (a table for people,
+ * JSON with --json).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '../functions/scorer/domain/errors.js';
+import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
+import { scoreOnline } from '../functions/scorer/domain/score-online.js';
+import { loadModel } from '../functions/scorer/engines/engine-registry.js';
+import { runBatch } from '../manage/batch-run.js';
+import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport } from '../manage/deployment-admin.js';
+import { readManifest } from '../manage/manifest-editor.js';
+import { addModel, listModels, showModel } from '../manage/model-catalog.js';
+import type { Connection } from './connection.js';
+import { createProgressReporter } from './progress.js';
+import { formatLimit, formatShape, keyValues, table } from './render.js';
+
+export interface CommandIo {
+  readonly out: { write(text: string): unknown };
+  readonly err: { write(text: string): unknown; isTTY?: boolean };
+  readonly json: boolean;
+  readonly stdin: () => Promise<Uint8Array>;
+}
+
+export interface ParsedCommand {
+  readonly positionals: readonly string[];
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+}
+
+type Handler = (args: ParsedCommand, connection: () => Promise<Connection>, io: CommandIo) => Promise<number>;
+
+const print = (io: CommandIo, human: string, data: unknown): number => {
+  io.out.write(`${io.json ? JSON.stringify(data, null, 2) : human}\n`);
+  return 0;
+};
+
+function need(args: ParsedCommand, index: number, what: string): string {
+  const value = args.positionals[index];
+  if (!value) throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+function option(args: ParsedCommand, name: string, required = false): string | undefined {
+  const value = args.values[name];
+  if (typeof value === 'string' && value !== '') return value;
+  if (required) throw new UsageError(`--${name} is required`);
+  return undefined;
+}
+
+export class UsageError extends Error {}
+
+export const COMMANDS: Record<string, Handler> = {
+  async 'models list'(args, _connection, io) {
+    const models = await listModels(modelsRootOf(args));
+    return print(io, table(['NAME', 'FRAMEWORK', 'VERSION', 'CREATED'], models.map((m) => [m.name, m.framework, m.version, m.problem ? `(unreadable: ${m.problem})` : m.created])), models);
+  },
+
+  async 'models show'(args, _connection, io) {
+    const { summary, signature, notes } = await showModel(modelsRootOf(args), need(args, 2, '<name>'));
+    const rows = [...signature.inputs.map((s) => ['input', s.name, s.dtype, formatShape(s.shape)]), ...signature.outputs.map((s) => ['output', s.name, s.dtype, formatShape(s.shape)])];
+    const human = `${keyValues([['name', summary.name], ['framework', `${summary.framework} (version ${summary.version})`], ['created', summary.created], ['description', summary.description]])}\n\n${table(['', 'TENSOR', 'DTYPE', 'SHAPE'], rows)}${notes.length ? `\n\n${notes.join('\n')}` : ''}`;
+    return print(io, human, { ...summary, signature, notes });
+  },
+
+  async 'models add'(args, _connection, io) {
+    const path = need(args, 2, '<path>');
+    const { summary, signature } = await addModel(modelsRootOf(args), path, {
+      framework: option(args, 'framework', true)!,
+      name: option(args, 'name'),
+      modelCountLimit: readManifest(manifestOf(args)).limits.modelCount,
+    });
+    const io2 = signature.inputs.map((s) => `${s.name} ${s.dtype} ${formatShape(s.shape)}`).join(', ');
+    return print(io, `added model ${summary.name} (${summary.framework}) under ${join(modelsRootOf(args), summary.name)}; inputs: ${io2}`, { ...summary, signature });
+  },
+
+  async 'deployments list'(_args, connection, io) {
+    const records = await listDeployments((await connection()).ctx);
+    const rows = records.map((r) => [r.name, r.status, r.model, `s3://${r.source.bucket}/${r.source.prefix}`, `s3://${r.target.bucket}/${r.target.prefix}`, String(r.counters.received), String(r.counters.scored), String(r.counters.failed)]);
+    return print(io, records.length ? table(['NAME', 'STATUS', 'MODEL', 'SOURCE', 'TARGET', 'RECEIVED', 'SCORED', 'FAILED'], rows) : 'no deployments (create one with `dropscore deploy <model> --source <bucket> --target <bucket>`)', records);
+  },
+
+  async 'deployments show'(args, connection, io) {
+    const record = await findDeployment((await connection()).ctx, need(args, 2, '<name|id>'));
+    return print(io, describeRecord(record), record);
+  },
+
+  async 'deployments delete'(args, connection, io) {
+    const result = await deleteDeployment((await connection()).ctx, need(args, 2, '<name|id>'));
+    const human = result.apply ? `removed from ${manifestOf(args)}; apply with:\n  ${result.apply}` : `deleted ${result.record!.name} (status ${result.record!.status}; its buckets and outcomes are kept)`;
+    return print(io, human, result);
+  },
+
+  async deploy(args, connection, io) {
+    const result = await deploy((await connection()).ctx, {
+      model: need(args, 1, '<model>'),
+      source: option(args, 'source', true)!,
+      target: option(args, 'target', true)!,
+      name: option(args, 'name'),
+      description: option(args, 'description'),
+    });
+    if (result.apply) return print(io, `added to ${manifestOf(args)}; apply with:\n  ${result.apply}`, result);
+    const record = result.record!;
+    print(io, describeRecord(record), record);
+    return record.status === 'FAILED' ? 1 : 0;
+  },
+
+  async score(args, connection, io) {
+    const ctx = (await connection()).ctx;
+    const record = await findDeployment(ctx, need(args, 1, '<deployment>'));
+    if (ctx.target === 'aws') throw new ConfigError('online scoring on AWS is not available yet: score locally, or drop a record with `dropscore batch`');
+    const source = need(args, 2, '<payload.json|->');
+    const payload = source === '-' ? await io.stdin() : await readFile(source);
+    const outcome = await scoreOnline(payload, await loadModel(join(modelsRootOf(args), record.model)));
+    if (outcome.kind === 'error') {
+      io.err.write(`${outcome.error.code}: ${outcome.error.message}\n`);
+      return 1;
+    }
+    io.out.write(`${JSON.stringify(outcome.body)}\n`);
+    return 0;
+  },
+
+  async batch(args, connection, io) {
+    const { ctx, s3 } = await connection();
+    const record = await findDeployment(ctx, need(args, 1, '<deployment>'));
+    const paths = args.positionals.slice(2);
+    if (paths.length === 0) throw new UsageError('missing <dir|files...>');
+    const timeout = option(args, 'timeout');
+    const results = await runBatch({
+      s3,
+      deployment: record,
+      paths,
+      ...(timeout ? { timeoutMs: Number(timeout) * 1000 } : {}),
+      onProgress: io.json ? undefined : createProgressReporter(io.err),
+    });
+    const failed = results.filter((r) => r.state === 'error');
+    const pending = results.filter((r) => r.state === 'pending');
+    const summary = `${results.length} file(s): ${results.length - failed.length - pending.length} scored, ${failed.length} failed, ${pending.length} without an outcome yet`;
+    const errors = failed.map((r) => {
+      const e = r.error as { code?: string; message?: string } | undefined;
+      return `  ${r.key}: ${e?.code ?? 'ERROR'}: ${e?.message ?? ''} (s3://${record.target.bucket}/${r.outcomeKey})`;
+    });
+    print(io, [summary, ...(errors.length ? ['errors:', ...errors] : []), ...(pending.length ? ['pending:', ...pending.map((r) => `  ${r.key}`)] : [])].join('\n'), { summary, results });
+    return failed.length > 0 || pending.length > 0 ? 1 : 0;
+  },
+
+  async usage(_args, connection, io) {
+    const report = await usageReport((await connection()).ctx);
+    const rows = (['models', 'deployments', 'predictions'] as const).map((what) => [what, formatLimit(report[what].used, report[what].limit)]);
+    return print(io, table(['USAGE', 'USED'], rows), report);
+  },
+};
+
+function describeRecord(r: DeploymentRecord): string {
+  return keyValues([
+    ['name', r.name],
+    ['id', r.id],
+    ['status', r.status],
+    ...(r.statusDetails ? [['status_details', r.statusDetails] as const] : []),
+    ['model', `${r.model} (${r.framework})`],
+    ['source', `s3://${r.source.bucket}/${r.source.prefix}${r.source.suffix ? ` (*${r.source.suffix})` : ''}`],
+    ['target', `s3://${r.target.bucket}/${r.target.prefix}`],
+    ['counters', `received ${r.counters.received}, scored ${r.counters.scored}, failed ${r.counters.failed}`],
+    ...(r.lastError ? [['last error', r.lastError] as const] : []),
+    ['created', r.createdAt],
+    ['modified', r.modifiedAt],
+  ]);
+}
+
+function modelsRootOf(args: ParsedCommand): string {
+  return String(args.values['models'] ?? 'layers/models');
+}
+
+function manifestOf(args: ParsedCommand): string {
+  return String(args.values['manifest'] ?? 'deployments.json');
+}

@@ -1,0 +1,123 @@
+/**
+ * `dropscore batch`: uploads record files to a deployment's source bucket and
+ * follows each to its outcome object (matched by the input eTag the outcome
+ * carries), reporting progress as it goes. Works the same against the local
+ * stack and AWS: it only speaks S3.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { outcomeKey } from '../functions/scorer/domain/outcome-object.js';
+import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
+import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
+
+export interface BatchProgress {
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly pending: number;
+  readonly ratePerSecond: number;
+  readonly etaSeconds?: number;
+}
+
+export interface BatchFileResult {
+  readonly file: string;
+  readonly key: string;
+  readonly outcomeKey: string;
+  readonly state: 'result' | 'error' | 'pending';
+  /** The error record, for error outcomes. */
+  readonly error?: unknown;
+}
+
+export interface BatchOptions {
+  readonly s3: S3Client;
+  readonly deployment: DeploymentRecord;
+  /** Files, or folders whose files are all uploaded (keys keep their relative paths). */
+  readonly paths: readonly string[];
+  readonly onProgress?: (progress: BatchProgress) => void;
+  readonly timeoutMs?: number;
+  readonly pollMs?: number;
+  readonly concurrency?: number;
+}
+
+interface Upload {
+  file: string;
+  key: string;
+  eTag: string;
+  state: BatchFileResult['state'];
+  error?: unknown;
+}
+
+export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]> {
+  const { s3, deployment } = options;
+  const files = await expandPaths(options.paths);
+  const started = Date.now();
+  const uploads: Upload[] = [];
+  await forEachLimited(files, options.concurrency ?? 8, async ({ file, relativeKey }) => {
+    const key = deployment.source.prefix + relativeKey;
+    const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: await readFile(file), ContentType: 'application/json' }));
+    uploads.push({ file, key, eTag: stripQuotes(response.ETag), state: 'pending' });
+  });
+
+  const deadline = started + (options.timeoutMs ?? 120_000);
+  const report = () => {
+    const done = uploads.filter((u) => u.state !== 'pending').length;
+    const failed = uploads.filter((u) => u.state === 'error').length;
+    const seconds = (Date.now() - started) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const pending = uploads.length - done;
+    options.onProgress?.({ total: uploads.length, done, failed, pending, ratePerSecond: rate, ...(rate > 0 ? { etaSeconds: pending / rate } : {}) });
+  };
+  for (;;) {
+    await forEachLimited(uploads.filter((u) => u.state === 'pending'), options.concurrency ?? 8, (upload) => checkOutcome(s3, deployment, upload));
+    report();
+    if (!uploads.some((u) => u.state === 'pending') || Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
+  }
+  return uploads.map((u) => ({ file: u.file, key: u.key, outcomeKey: outcomeKey(deployment, u.key), state: u.state, ...(u.error === undefined ? {} : { error: u.error }) }));
+}
+
+async function checkOutcome(s3: S3Client, deployment: DeploymentRecord, upload: Upload): Promise<void> {
+  const Key = outcomeKey(deployment, upload.key);
+  let metadata: Record<string, string>;
+  try {
+    metadata = (await s3.send(new HeadObjectCommand({ Bucket: deployment.target.bucket, Key }))).Metadata ?? {};
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return;
+    throw error;
+  }
+  // An outcome of an older upload of the same key is not ours: keep waiting.
+  if (metadata['dropscore-input-etag'] !== upload.eTag) return;
+  if (metadata['dropscore-outcome'] === 'error') {
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: deployment.target.bucket, Key }))).Body!.transformToString();
+    upload.error = (JSON.parse(body) as { error?: unknown }).error;
+    upload.state = 'error';
+  } else {
+    upload.state = 'result';
+  }
+}
+
+async function expandPaths(paths: readonly string[]): Promise<{ file: string; relativeKey: string }[]> {
+  const out: { file: string; relativeKey: string }[] = [];
+  for (const path of paths) {
+    if ((await stat(path)).isDirectory()) {
+      for (const file of await walk(path)) out.push({ file, relativeKey: relative(path, file).split('\\').join('/') });
+    } else {
+      out.push({ file: path, relativeKey: basename(path) });
+    }
+  }
+  return out;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? walk(join(dir, e.name)) : Promise.resolve(e.isFile() ? [join(dir, e.name)] : []))));
+  return nested.flat().sort();
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}

@@ -1,0 +1,157 @@
+/**
+ * The CLI spawned as a user runs it, against a running embedded stack (as
+ * `npm start` provides): models add → deploy → batch → show → score → usage →
+ * delete. Plus the case where no stack runs: the CLI starts one itself.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../infra/local/local-stack.js';
+import { tempRoot } from '../support/model-dir.js';
+import { startTestStack } from '../support/local-stack-harness.js';
+import { FIXTURES, MODELS_ROOT, REPO_ROOT } from '../support/paths.js';
+
+const root = tempRoot();
+const modelsRoot = join(root, 'models');
+const manifest = join(root, 'deployments.json');
+let stack: LocalStack;
+
+beforeAll(async () => {
+  mkdirSync(modelsRoot, { recursive: true });
+  cpSync(join(MODELS_ROOT, 'mnist-keras'), join(modelsRoot, 'mnist-keras'), { recursive: true });
+  writeFileSync(manifest, JSON.stringify({ deployments: [], limits: { model_count: 2, prediction_count: 4 } }));
+  stack = await startTestStack({ dataDir: join(root, 'data'), modelsRoot, watchIntervalMs: 100, limits: { modelCount: 2, predictionCount: 4 } });
+});
+afterAll(async () => {
+  await stack?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function dropscore(endpoint: string, ...args: string[]): Promise<Run> {
+  const common = ['--endpoint', endpoint, '--manifest', manifest, '--models', modelsRoot, '--data-dir', join(root, 'cli-data')];
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', ['bin/dropscore.js', ...args, ...common], { cwd: REPO_ROOT, timeout: 90_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the dropscore CLI against a running local stack', () => {
+  const cli = (...args: string[]) => dropscore(stack.endpoint, ...args);
+
+  it('adds a model after checking that it loads, refuses one that does not, and holds the model limit', async () => {
+    const notKeras = await cli('models', 'add', `${FIXTURES}/payloads/keras/img1.json`, '--framework', 'keras');
+    expect([notKeras.code, notKeras.stderr]).toEqual([1, expect.stringMatching(/img1\.json: expected one keras artifact \(a file matching .*\), found none/)]);
+    const corrupt = join(root, 'corrupt.onnx');
+    writeFileSync(corrupt, 'not really onnx');
+    const refused = await cli('models', 'add', corrupt, '--framework', 'onnx', '--name', 'not-a-model');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not added: onnxruntime cannot load .*not-a-model\/corrupt\.onnx/);
+    expect(JSON.parse((await cli('models', 'list', '--json')).stdout).map((m: { name: string }) => m.name)).toEqual(['mnist-keras']);
+
+    const added = await cli('models', 'add', `${FIXTURES}/models/onnx/keras2onnx_mnist_sm/mnist-sm.onnx`, '--framework', 'onnx', '--name', 'digits-onnx');
+    expect(added).toMatchObject({ code: 0 });
+    expect(added.stdout).toContain('added model digits-onnx (onnx)');
+    expect(added.stdout).toContain('conv2d_5_input float32 [N,28,28,1]');
+    const shown = JSON.parse((await cli('models', 'show', 'digits-onnx', '--json')).stdout);
+    expect(shown.signature.outputs).toEqual([{ name: 'dense_6/Softmax:0', dtype: 'float32', shape: [null, 10] }]);
+
+    const limit = await cli('models', 'add', `${FIXTURES}/models/onnx/onnx_backend_single_relu/model.onnx`, '--framework', 'onnx', '--name', 'third');
+    expect([limit.code, limit.stderr.trim()]).toEqual([1, 'dropscore models add: the instance has 2 of its 2 models (limit model_count)']);
+  });
+
+  it('deploys, and the running stack scores for the new deployment at once', async () => {
+    const deployed = await cli('deploy', 'digits-onnx', '--source', 'cli-in', '--target', 'cli-out', '--name', 'digits');
+    expect(deployed.code).toBe(0);
+    expect(deployed.stdout).toMatch(/status:\s+DEPLOY_SUCCESS/);
+    const taken = await cli('deploy', 'digits-onnx', '--source', 'x-in', '--target', 'x-out', '--name', 'digits');
+    expect(taken.stderr).toContain('a deployment named "digits" exists already');
+    const loop = await cli('deploy', 'digits-onnx', '--source', 'same', '--target', 'same', '--name', 'loop');
+    expect(loop.stderr).toContain('outcomes would be scored again in a loop');
+  });
+
+  it('batch uploads records, follows them to their outcomes, and fails when one failed', async () => {
+    const batch = await cli('batch', 'digits', `${FIXTURES}/payloads/keras/img1.json`, join(REPO_ROOT, 'samples/mnist-onnx'));
+    expect(batch.code).toBe(1);
+    // The samples were written for the demo model, whose input is named input_1: this model's is not.
+    expect(batch.stdout).toContain('4 file(s): 2 scored, 2 failed, 0 without an outcome yet');
+    expect(batch.stdout).toContain('mnist1-digit.json: UNEXPECTED_INPUT: unexpected key(s) "input_1"; the model expects "conv2d_5_input" float32 [N,28,28,1] (or "values")');
+    expect(batch.stdout).toContain('wrong-shape.json: SHAPE_MISMATCH: input "values": expected shape [N,28,28,1], received [1,3]');
+    expect(batch.stderr).toMatch(/4\/4 done, 2 failed, 0 pending, [\d.]+ files\/s/);
+  });
+
+  it('shows the deployment with status, bindings, counters and last error; an unknown name lists the known ones', async () => {
+    const shown = await cli('deployments', 'show', 'digits');
+    expect(shown.stdout).toMatch(/status:\s+DEPLOY_SUCCESS/);
+    expect(shown.stdout).toMatch(/counters:\s+received 4, scored 2, failed 2/);
+    expect(shown.stdout).toMatch(/last error:\s+wrong-shape\.json: SHAPE_MISMATCH/);
+    const listed = JSON.parse((await cli('deployments', 'list', '--json')).stdout);
+    expect(listed.map((d: { name: string }) => d.name)).toEqual(['digits']);
+    const unknown = await cli('deployments', 'show', 'digitz');
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([1, 'dropscore deployments show: no deployment named "digitz"; deployments: digits']);
+  });
+
+  it('scores online rows and says what the model expects for a wrong payload', async () => {
+    const payload = join(root, 'rows.json');
+    writeFileSync(payload, JSON.stringify({ values: [Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.5]))] }));
+    const scored = await cli('score', 'digits', payload);
+    expect(scored.code).toBe(0);
+    const body = JSON.parse(scored.stdout);
+    expect(body.fields).toEqual(['dense_6/Softmax:0']);
+    expect(body.values).toHaveLength(1);
+    expect(body.values[0][0]).toHaveLength(10);
+    writeFileSync(payload, '{"values": [[1, 2, 3]]}');
+    const wrong = await cli('score', 'digits', payload);
+    expect([wrong.code, wrong.stderr.trim()]).toEqual([1, 'SHAPE_MISMATCH: input "values": expected shape [N,28,28,1], received [1,3]']);
+  });
+
+  it('reports usage against the limits, and enforces the prediction limit with an error outcome', async () => {
+    const usage = await cli('usage');
+    expect(usage.stdout).toMatch(/models\s+2 of 2\s+LIMIT REACHED/);
+    expect(usage.stdout).toMatch(/predictions\s+4 of 4\s+LIMIT REACHED/);
+    const over = await cli('batch', 'digits', `${FIXTURES}/payloads/keras/img1.json`, '--timeout', '30');
+    expect(over.code).toBe(0); // same content as before: already scored, not a new prediction
+    const fresh = join(root, 'fresh.json');
+    writeFileSync(fresh, JSON.stringify({ values: [Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.25]))] }));
+    const limited = await cli('batch', 'digits', fresh);
+    expect(limited.code).toBe(1);
+    expect(limited.stdout).toContain('fresh.json: PREDICTION_LIMIT_REACHED: the instance has used 4 of its 4 predictions');
+  });
+
+  it('deletes the deployment: the record is kept as DELETED, the scorer stops, the manifest drops it', async () => {
+    const deleted = await cli('deployments', 'delete', 'digits');
+    expect(deleted.stdout).toContain('deleted digits (status DELETED');
+    expect(JSON.parse((await cli('deployments', 'list', '--json')).stdout)).toEqual([]);
+    expect(JSON.parse(readFileSync(manifest, 'utf8')).deployments).toEqual([]);
+  });
+});
+
+describe('the dropscore CLI with no stack running', () => {
+  it('starts an embedded stack for the command, on the same data folder', async () => {
+    const port = await freePort();
+    const listed = await dropscore(`http://127.0.0.1:${port}`, 'deployments', 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('no deployments');
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
