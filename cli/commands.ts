@@ -12,6 +12,7 @@ import { loadModel } from '../functions/scorer/engines/engine-registry.js';
 import { runBatch } from '../manage/batch-run.js';
 import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport } from '../manage/deployment-admin.js';
 import { readManifest } from '../manage/manifest-editor.js';
+import { scoreRemotely } from '../manage/scoring-endpoint.js';
 import { addModel, listModels, showModel } from '../manage/model-catalog.js';
 import type { Connection } from './connection.js';
 import { createProgressReporter } from './progress.js';
@@ -107,11 +108,21 @@ export const COMMANDS: Record<string, Handler> = {
   },
 
   async score(args, connection, io) {
-    const ctx = (await connection()).ctx;
+    const { ctx, region } = await connection();
     const record = await findDeployment(ctx, need(args, 1, '<deployment>'));
-    if (ctx.target === 'aws') throw new ConfigError('online scoring on AWS is not available yet: score locally, or drop a record with `dropscore batch`');
     const source = need(args, 2, '<payload.json|->');
     const payload = source === '-' ? await io.stdin() : await readFile(source);
+    if (ctx.target === 'aws') {
+      if (!record.scoringUrl) throw new ConfigError(`deployment "${record.name}" has no scoring URL in its record: redeploy it with this version's CDK app`);
+      const answer = await scoreRemotely(record.scoringUrl, payload, region);
+      const error = (answer.body as { error?: { code?: string; message?: string } }).error;
+      if (answer.status !== 200) {
+        io.err.write(`${error?.code ?? `HTTP ${answer.status}`}: ${error?.message ?? JSON.stringify(answer.body)}\n`);
+        return 1;
+      }
+      io.out.write(`${JSON.stringify(answer.body)}\n`);
+      return 0;
+    }
     const outcome = await scoreOnline(payload, await loadModel(join(modelsRootOf(args), record.model)));
     if (outcome.kind === 'error') {
       io.err.write(`${outcome.error.code}: ${outcome.error.message}\n`);

@@ -34,6 +34,7 @@ export interface Connection {
   readonly db: DynamoDBClient;
   /** Set when this process runs the embedded stack itself. */
   readonly embedded?: LocalStack;
+  readonly region: string;
   readonly describe: string;
   close(): Promise<void>;
 }
@@ -66,7 +67,7 @@ export async function openConnection(options: ConnectionOptions): Promise<Connec
   });
   await embedded.reconcile();
   const ctx: AdminContext = { target: 'local', deployments: embedded.deployments, usage: embedded.usage, s3: embedded.s3, manifestPath, modelsRoot, reconcile: () => embedded.reconcile() };
-  return { ctx, s3: embedded.s3, db: embedded.db, embedded, describe: `an embedded stack on ${embedded.endpoint} (data in ${options.dataDir})`, close: () => embedded.close() };
+  return { ctx, s3: embedded.s3, db: embedded.db, embedded, region, describe: `an embedded stack on ${embedded.endpoint} (data in ${options.dataDir})`, close: () => embedded.close() };
 }
 
 function fromClients(connection: AwsConnection, target: 'local' | 'aws', describe: string, manifestPath: string, modelsRoot: string): Connection {
@@ -84,6 +85,7 @@ function fromClients(connection: AwsConnection, target: 'local' | 'aws', describ
     ctx,
     s3,
     db,
+    region: connection.region,
     describe,
     async close() {
       s3.destroy();

@@ -11,7 +11,7 @@ import type { DeploymentStore, NewDeployment, UsageLimits, UsageMeter } from '..
 export interface RecordRequest {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
   readonly ResourceProperties:
-    | { readonly Deployment: string; readonly ScorerFunctionName: string }
+    | { readonly Deployment: string; readonly ScorerFunctionName: string; readonly ScoringUrl?: string }
     | { readonly Limits: string };
 }
 
@@ -41,7 +41,7 @@ export async function applyRecordRequest(request: RecordRequest, ports: RecordPo
     if (request.RequestType === 'Delete') {
       if (await ports.deployments.get(deployment.id)) await ports.deployments.setStatus(deployment.id, 'DELETED');
     } else {
-      await ports.deployments.upsert(deployment);
+      await ports.deployments.upsert({ ...deployment, ...(properties.ScoringUrl ? { scoringUrl: properties.ScoringUrl } : {}) });
       await ports.warmUp(properties.ScorerFunctionName);
     }
     return { status: 'SUCCESS', physicalResourceId: deployment.id };

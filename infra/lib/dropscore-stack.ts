@@ -59,6 +59,7 @@ export class DropscoreStack extends Stack {
       records.allowWarmUp(deployment.scorer.fn);
       new CfnOutput(this, `${spec.name}-source`, { value: `s3://${spec.source.bucket}/${spec.source.prefix}` });
       new CfnOutput(this, `${spec.name}-target`, { value: `s3://${spec.target.bucket}/${spec.target.prefix}` });
+      new CfnOutput(this, `${spec.name}-scoring-url`, { value: deployment.scoringUrl.url });
       return deployment;
     });
     new CustomResource(this, 'UsageLimits', {

@@ -149,6 +149,12 @@ describe('data', () => {
     });
   });
 
+  it('gives each scorer an IAM-authenticated function URL for online scoring, recorded with the deployment', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 2);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeploymentdigitsScorerFunction'), 'Arn'] } });
+    template.hasResourceProperties('Custom::DropscoreDeployment', { ScoringUrl: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeploymentdigitsScorerFunctionFunctionUrl'), 'FunctionUrl'] } });
+  });
+
   it('writes each deployment record at deploy time through its custom resource', () => {
     template.hasResourceProperties('Custom::DropscoreDeployment', {
       Deployment: Match.serializedJson(Match.objectLike({ id: manifest.deployments[0]!.id, name: 'digits', framework: 'onnx', model: 'mnist-cnn-onnx' })),

@@ -46,14 +46,14 @@ const request = (RequestType: string) => ({
   StackId: 'stack',
   RequestId: 'req-1',
   LogicalResourceId: 'Record',
-  ResourceProperties: { Deployment: JSON.stringify(deployment), ScorerFunctionName: 'scorer-fn' },
+  ResourceProperties: { Deployment: JSON.stringify(deployment), ScorerFunctionName: 'scorer-fn', ScoringUrl: 'https://abc.lambda-url.eu-west-1.on.aws/' },
 });
 
 describe('deployment record custom resource', () => {
   it('writes the record as INITIALIZING, warms the scorer up asynchronously, and answers SUCCESS', async () => {
     await handler(request('Create') as never, {} as never);
     const update = dbMock.commandCalls(UpdateItemCommand)[0]!.args[0].input;
-    expect(update.ExpressionAttributeValues).toMatchObject({ ':initializing': { S: 'INITIALIZING' }, ':sb': { S: 'in' }, ':framework': { S: 'onnx' } });
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':initializing': { S: 'INITIALIZING' }, ':sb': { S: 'in' }, ':framework': { S: 'onnx' }, ':url': { S: 'https://abc.lambda-url.eu-west-1.on.aws/' } });
     expect(lambdaMock.commandCalls(InvokeCommand)[0]!.args[0].input).toMatchObject({ FunctionName: 'scorer-fn', InvocationType: 'Event' });
     expect(String(lambdaMock.commandCalls(InvokeCommand)[0]!.args[0].input.Payload)).toBe('{"dropscore":"warm-up"}');
     expect(responses).toEqual([{ body: { Status: 'SUCCESS', Reason: 'ok', PhysicalResourceId: 'dep-1', StackId: 'stack', RequestId: 'req-1', LogicalResourceId: 'Record' }, contentType: '' }]);

@@ -226,6 +226,23 @@ describe('scorer handler', () => {
     expect(putsTo('out').map((p) => p.Key)).toEqual(['scored/fine.json']);
   });
 
+  it('scores online rows POSTed to its function URL, and answers 400/405 with the reason', async () => {
+    const handler = createHandler(() => createStoredScorer(
+      { s3: new S3Client({ region: 'us-east-1' }), db: new DynamoDBClient({ region: 'us-east-1' }), deploymentsTable: 'deployments', ledgerTable: 'ledger', log: quietLog },
+      binding,
+      `${MODELS_ROOT}/mnist-cnn-onnx`,
+    ));
+    const http = (method: string, body: string, isBase64Encoded = false) => ({ version: '2.0', requestContext: { http: { method } }, body, isBase64Encoded });
+    const rows = JSON.stringify({ values: JSON.parse(img1.toString()).values });
+    const ok = (await handler(http('POST', Buffer.from(rows).toString('base64'), true), {} as never)) as { statusCode: number; body: string };
+    expect(ok.statusCode).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({ fields: ['dense'], values: [[expect.any(Array)]] });
+    const bad = (await handler(http('POST', '{"values": [[1, 2]]}'), {} as never)) as { statusCode: number; body: string };
+    expect([bad.statusCode, JSON.parse(bad.body).error.code]).toEqual([400, 'SHAPE_MISMATCH']);
+    expect(((await handler(http('GET', ''), {} as never)) as { statusCode: number }).statusCode).toBe(405);
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
   it('refuses an oversized object without downloading it', async () => {
     let downloaded = false;
     s3Mock.on(GetObjectCommand).resolves({ ETag: '"big"', ContentLength: 50 * 1024 * 1024, Body: { transformToByteArray: async () => ((downloaded = true), new Uint8Array()), destroy: () => {} } as never });

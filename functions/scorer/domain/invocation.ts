@@ -1,11 +1,12 @@
 /**
- * The three ways the scorer is invoked, told apart by the event's shape:
+ * The four ways the scorer is invoked, told apart by the event's shape:
  * - an S3 notification (direct delivery, async invoke: a thrown error makes
  *   Lambda retry, then dead-letter the event);
  * - an SQS batch of S3 notifications (queued delivery: failed messages are
  *   reported one by one, so only they return to the queue);
  * - a warm-up request sent at deploy time, which loads the model so the
- *   deployment's status leaves INITIALIZING without waiting for a record.
+ *   deployment's status leaves INITIALIZING without waiting for a record;
+ * - an HTTPS request to the function URL (IAM auth): online scoring of rows.
  */
 import { describeError } from './errors.js';
 import type { EventReport, Scorer } from './scorer.js';
@@ -16,13 +17,21 @@ export interface BatchItemFailures {
   batchItemFailures: { itemIdentifier: string }[];
 }
 
-export type InvocationResult = EventReport | BatchItemFailures | { warmedUp: true };
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type InvocationResult = EventReport | BatchItemFailures | { warmedUp: true } | HttpResponse;
 
 export async function handleInvocation(scorer: Scorer, event: unknown): Promise<InvocationResult> {
   if ((event as { dropscore?: unknown })?.dropscore === WARM_UP_EVENT.dropscore) {
     await scorer.warmUp();
     return { warmedUp: true };
   }
+  const http = event as { requestContext?: { http?: { method?: string } }; body?: string; isBase64Encoded?: boolean };
+  if (http?.requestContext?.http) return handleHttp(scorer, http);
   const records = (event as { Records?: { eventSource?: string }[] })?.Records;
   if (Array.isArray(records) && records.length > 0 && records.every((r) => r?.eventSource === 'aws:sqs')) {
     return handleQueuedBatch(scorer, records as SqsRecord[]);
@@ -56,4 +65,14 @@ async function handleQueuedBatch(scorer: Scorer, records: SqsRecord[]): Promise<
     }
   }
   return { batchItemFailures };
+}
+
+async function handleHttp(scorer: Scorer, request: { requestContext?: { http?: { method?: string } }; body?: string; isBase64Encoded?: boolean }): Promise<HttpResponse> {
+  const respond = (statusCode: number, body: unknown): HttpResponse => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (request.requestContext?.http?.method !== 'POST') return respond(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'POST a {"values": [[...], ...]} payload' } });
+  const payload = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
+  const outcome = await scorer.scoreOnline(payload);
+  if (outcome.kind === 'result') return respond(200, outcome.body);
+  // A model that failed to load is the server's problem; a bad payload is the caller's.
+  return respond(outcome.error.code === 'MODEL_LOAD_FAILED' ? 503 : 400, { error: { code: outcome.error.code, message: outcome.error.message } });
 }

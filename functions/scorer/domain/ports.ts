@@ -46,6 +46,8 @@ export interface Counters {
 export interface DeploymentRecord extends DeploymentBinding {
   readonly description: string;
   readonly framework: string;
+  /** AWS: the scorer's function URL for online scoring (IAM auth). */
+  readonly scoringUrl?: string;
   readonly status: DeploymentStatus;
   readonly statusDetails?: string;
   readonly createdAt: string;

@@ -17,6 +17,7 @@ import { ModelLoadError, UsageLimitError, describeError } from './errors.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import type { DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectStore, PredictionQuota, UsageMeter } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
+import { scoreOnline, type OnlineOutcome } from './score-online.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, scoreRecord, type Outcome } from './score-record.js';
 
 export interface ScorerDeps {
@@ -131,6 +132,14 @@ export function createScorer(deps: ScorerDeps) {
     binding,
     log,
     warmUp: ensureModel,
+
+    /** Online scoring of `{"values": rows}` with the deployment's model (the scoring endpoint). */
+    async scoreOnline(payload: Uint8Array): Promise<OnlineOutcome> {
+      const loaded = await ensureModel();
+      if (loaded instanceof ModelLoadError) return { kind: 'error', error: loaded };
+      if (payload.length > maxBytes) return { kind: 'error', error: recordTooLarge(payload.length, maxBytes) };
+      return scoreOnline(payload, loaded);
+    },
 
     async handleEvent(event: unknown): Promise<EventReport> {
       const { objects: created, skipped } = parseS3Event(event);

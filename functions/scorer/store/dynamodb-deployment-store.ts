@@ -19,8 +19,9 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
             'SET #name = :name, description = :description, model = :model, framework = :framework, ' +
             'source_bucket = :sb, source_prefix = :sp, source_suffix = :ss, target_bucket = :tb, target_prefix = :tp, #status = :initializing, ' +
             'created_at = if_not_exists(created_at, :now), modified_at = :now, ' +
-            'received = if_not_exists(received, :zero), scored = if_not_exists(scored, :zero), failed = if_not_exists(failed, :zero) ' +
-            'REMOVE status_details',
+            'received = if_not_exists(received, :zero), scored = if_not_exists(scored, :zero), failed = if_not_exists(failed, :zero)' +
+            (d.scoringUrl ? ', scoring_url = :url' : '') +
+            ' REMOVE status_details',
           ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
           ExpressionAttributeValues: {
             ':name': { S: d.name },
@@ -35,6 +36,7 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
             ':initializing': { S: 'INITIALIZING' },
             ':now': timestamp(),
             ':zero': { N: '0' },
+            ...(d.scoringUrl ? { ':url': { S: d.scoringUrl } } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -114,5 +116,6 @@ function fromItem(item: Record<string, AttributeValue>): DeploymentRecord {
     modifiedAt: s('modified_at'),
     counters: { received: n('received'), scored: n('scored'), failed: n('failed') },
     ...(item['last_error']?.S ? { lastError: s('last_error') } : {}),
+    ...(item['scoring_url']?.S ? { scoringUrl: s('scoring_url') } : {}),
   };
 }

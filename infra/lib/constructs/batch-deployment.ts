@@ -9,7 +9,7 @@ import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { CfnPermission, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { CfnPermission, FunctionUrlAuthType, type FunctionUrl, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -56,6 +56,7 @@ export class BatchDeployment extends Construct {
   readonly target: IBucket;
   readonly deadLetterQueue: Queue;
   readonly queue?: Queue;
+  readonly scoringUrl: FunctionUrl;
 
   constructor(scope: Construct, id: string, props: BatchDeploymentProps) {
     super(scope, id);
@@ -107,12 +108,16 @@ export class BatchDeployment extends Construct {
     else this.deliverDirect(props);
     this.addAlarms();
 
+    // Online scoring (`dropscore score` on AWS): HTTPS with SigV4, callers need lambda:InvokeFunctionUrl.
+    this.scoringUrl = this.scorer.fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
+
     const record = new CustomResource(this, 'Record', {
       serviceToken: props.recordProvider.functionArn,
       resourceType: 'Custom::DropscoreDeployment',
       properties: {
         Deployment: JSON.stringify({ id: spec.id, name: spec.name, description: spec.description, model: spec.model, framework: props.framework, source: spec.source, target: spec.target }),
         ScorerFunctionName: this.scorer.fn.functionName,
+        ScoringUrl: this.scoringUrl.url,
       },
     });
     // The warm-up sent on create needs the function's code and permissions in place.
