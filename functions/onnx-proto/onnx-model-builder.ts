@@ -3,7 +3,7 @@
  * converters (Keras at build time, Caffe at load time) can hand their nets to
  * onnxruntime, the one native engine we ship. Field numbers are from onnx.proto.
  */
-import { ProtobufWriter } from './protobuf-writer.js';
+import { ProtobufWriter } from '../protobuf/protobuf-writer.js';
 
 export type OnnxElemType = 'float32' | 'float64' | 'int32' | 'int64';
 

@@ -4,7 +4,7 @@
  */
 import { ConfigError } from './domain/errors.js';
 import type { DeploymentBinding } from './domain/ports.js';
-import { DEFAULT_MAX_RECORD_BYTES } from './domain/score-record.js';
+import { DEFAULT_MAX_RECORD_BYTES } from './domain/record-bytes.js';
 import type { AwsConnection } from './store/aws-clients.js';
 
 export interface ScorerConfig {

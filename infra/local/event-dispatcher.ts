@@ -2,7 +2,9 @@
  * Delivers S3 notifications to the deployment watching the object, the way
  * Lambda's asynchronous invoke does: a bounded pool of concurrent
  * invocations, two retries with backoff, then a dead-letter file, so a
- * failing event is never silently dropped.
+ * failing event is never silently dropped. Like SQS's batching window,
+ * records arriving together are handed over in one invocation (micro-batch),
+ * so the scorer can stack their predictions.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,8 +22,8 @@ export interface Subscriber {
 }
 
 export type Delivery =
-  | { readonly deployment: string; readonly key: string; readonly report: EventReport }
-  | { readonly deployment: string; readonly key: string; readonly error: string; readonly deadLetter: string };
+  | { readonly deployment: string; readonly keys: readonly string[]; readonly report: EventReport }
+  | { readonly deployment: string; readonly keys: readonly string[]; readonly error: string; readonly deadLetter: string };
 
 export interface DispatcherOptions {
   readonly subscribers: () => readonly Subscriber[];
@@ -30,20 +32,41 @@ export interface DispatcherOptions {
   readonly retryDelaysMs: readonly number[];
   readonly deadLetterDir: string;
   readonly log: Logger;
+  /** How long a record waits for others to join its invocation (0: no batching). */
+  readonly batchWindowMs?: number;
+  readonly maxBatchSize?: number;
   /** Awaited, so `idle()` also waits for what the caller does with each delivery. */
   readonly onDelivered?: (delivery: Delivery) => void | Promise<void>;
 }
 
 interface Job {
   readonly subscriber: Subscriber;
-  readonly key: string;
+  readonly keys: string[];
   readonly event: { Records: unknown[] };
+}
+
+interface Pending {
+  readonly job: Job;
+  timer?: NodeJS.Timeout;
 }
 
 export function createEventDispatcher(options: DispatcherOptions) {
   const queue: Job[] = [];
+  // Keyed by deployment id: one gathering invocation per deployment.
+  const gathering = new Map<string, Pending>();
   let running = 0;
   let idleWaiters: (() => void)[] = [];
+  const window = options.batchWindowMs ?? 0;
+  const maxBatch = options.maxBatchSize ?? 1;
+
+  function release(deploymentId: string): void {
+    const pending = gathering.get(deploymentId);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    gathering.delete(deploymentId);
+    queue.push(pending.job);
+    pump();
+  }
 
   function pump(): void {
     while (running < options.concurrency && queue.length > 0) {
@@ -52,7 +75,7 @@ export function createEventDispatcher(options: DispatcherOptions) {
       void run(job).finally(() => {
         running--;
         pump();
-        if (running === 0 && queue.length === 0) {
+        if (running === 0 && queue.length === 0 && gathering.size === 0) {
           for (const wake of idleWaiters) wake();
           idleWaiters = [];
         }
@@ -62,26 +85,27 @@ export function createEventDispatcher(options: DispatcherOptions) {
 
   async function run(job: Job): Promise<void> {
     const deployment = job.subscriber.binding.name;
+    const keys = job.keys;
     let delivery: Delivery | undefined;
     let lastError: unknown;
     for (let attempt = 0; attempt <= options.retryDelaysMs.length && !delivery; attempt++) {
       if (attempt > 0) await sleep(options.retryDelaysMs[attempt - 1]!);
       try {
-        delivery = { deployment, key: job.key, report: await job.subscriber.handle(job.event) };
+        delivery = { deployment, keys, report: await job.subscriber.handle(job.event) };
       } catch (error) {
         lastError = error;
-        options.log.warn('invocation failed', { deployment, key: job.key, attempt: attempt + 1, reason: describeError(error) });
+        options.log.warn('invocation failed', { deployment, keys, attempt: attempt + 1, reason: describeError(error) });
       }
     }
     if (!delivery) {
       const deadLetter = writeDeadLetter(job, lastError);
-      options.log.error('event dead-lettered after retries', { deployment, key: job.key, deadLetter });
-      delivery = { deployment, key: job.key, error: describeError(lastError), deadLetter };
+      options.log.error('event dead-lettered after retries', { deployment, keys, deadLetter });
+      delivery = { deployment, keys, error: describeError(lastError), deadLetter };
     }
     try {
       await options.onDelivered?.(delivery);
     } catch (error) {
-      options.log.error('delivery listener failed', { deployment, key: job.key, reason: describeError(error) });
+      options.log.error('delivery listener failed', { deployment, keys, reason: describeError(error) });
     }
   }
 
@@ -103,14 +127,19 @@ export function createEventDispatcher(options: DispatcherOptions) {
           options.log.info('no deployment watches this object', { bucket: s3.bucket.name, key });
           continue;
         }
-        queue.push({ subscriber, key, event: { Records: [record] } });
+        const id = subscriber.binding.id;
+        const pending = gathering.get(id) ?? { job: { subscriber, keys: [], event: { Records: [] } } };
+        gathering.set(id, pending);
+        pending.job.keys.push(key);
+        pending.job.event.Records.push(record);
+        if (pending.job.keys.length >= maxBatch || window === 0) release(id);
+        else pending.timer ??= setTimeout(() => release(id), window);
       }
-      pump();
     },
 
     /** Resolves once every dispatched event has been delivered or dead-lettered. */
     idle(): Promise<void> {
-      if (running === 0 && queue.length === 0) return Promise.resolve();
+      if (running === 0 && queue.length === 0 && gathering.size === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };

@@ -23,6 +23,10 @@ import { createEventDispatcher, type Delivery, type Subscriber } from './event-d
 import { DEFAULT_TABLES, ensureBucket, ensureTables } from './provision.js';
 import { createS3EventNormaliser } from './s3-event-normaliser.js';
 
+// Like an SQS batching window: short enough to be invisible for one file, long enough to gather a bulk drop.
+const DEFAULT_BATCH_WINDOW_MS = 20;
+const DEFAULT_MAX_BATCH_SIZE = 32;
+
 export interface LocalStackOptions {
   readonly dataDir: string;
   readonly edgePort: number;
@@ -32,6 +36,9 @@ export interface LocalStackOptions {
   readonly maxRecordBytes?: number;
   readonly concurrency?: number;
   readonly retryDelaysMs?: readonly number[];
+  /** Micro-batching of records that arrive together (see event-dispatcher.ts). */
+  readonly batchWindowMs?: number;
+  readonly maxBatchSize?: number;
   readonly onDelivered?: (delivery: Delivery) => void | Promise<void>;
   /** The instance's usage limits, written to the table at start. */
   readonly limits?: UsageLimits;
@@ -73,6 +80,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     subscribers: () => [...subscribers.values()],
     concurrency: options.concurrency ?? availableParallelism(),
     retryDelaysMs: options.retryDelaysMs ?? [1000, 2000],
+    batchWindowMs: options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS,
+    maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
     deadLetterDir: join(options.dataDir, 'dead-letter'),
     log: options.log,
     onDelivered: options.onDelivered,

@@ -84,7 +84,7 @@ async function printDelivery(delivery: Delivery): Promise<void> {
   const spec = specs.get(delivery.deployment)!;
   if ('error' in delivery) {
     failures++;
-    console.log(`✖ ${delivery.deployment}  ${delivery.key}: not finished (${delivery.error}); event saved to ${delivery.deadLetter}`);
+    console.log(`✖ ${delivery.deployment}  ${delivery.keys.join(', ')}: not finished (${delivery.error}); event saved to ${delivery.deadLetter}`);
     return;
   }
   for (const { key, result } of delivery.report.results) {

@@ -34,7 +34,7 @@ describe('local event dispatcher', () => {
     dispatcher.dispatch(event('a+b.json'));
     await dispatcher.idle();
     expect(calls).toBe(3);
-    expect(deliveries).toEqual([{ deployment: 'dep', key: 'a b.json', report: { results: [] } }]);
+    expect(deliveries).toEqual([{ deployment: 'dep', keys: ['a b.json'], report: { results: [] } }]);
   });
 
   it('dead-letters the event after the retries, keeping the event', async () => {
@@ -47,7 +47,23 @@ describe('local event dispatcher', () => {
     const [file] = readdirSync(dir);
     const saved = JSON.parse(readFileSync(join(dir, file!), 'utf8'));
     expect(saved).toMatchObject({ deployment: 'dep', error: 'S3 is down', event: event('x.json') });
-    expect(deliveries[0]).toMatchObject({ key: 'x.json', error: 'S3 is down' });
+    expect(deliveries[0]).toMatchObject({ keys: ['x.json'], error: 'S3 is down' });
+  });
+
+  it('gathers records that arrive within the batching window into one invocation', async () => {
+    const events: { Records: unknown[] }[] = [];
+    const dispatcher = createEventDispatcher({
+      subscribers: () => [{ binding, handle: async (event) => (events.push(event as { Records: unknown[] }), { results: [] }) }],
+      concurrency: 2,
+      retryDelaysMs: [],
+      deadLetterDir: join(root, 'dl-4'),
+      log: quietLog,
+      batchWindowMs: 30,
+      maxBatchSize: 3,
+    });
+    for (const key of ['a.json', 'b.json', 'c.json', 'd.json']) dispatcher.dispatch(event(key));
+    await dispatcher.idle();
+    expect(events.map((e) => e.Records.length)).toEqual([3, 1]); // a full batch at once, the rest after the window
   });
 
   it('drops nothing into a deployment for a bucket it does not watch', async () => {

@@ -86,7 +86,7 @@ describe('scorer handler', () => {
     expect(updates.find((u) => u.TableName === 'deployments' && u.ExpressionAttributeValues?.[':status'])?.ExpressionAttributeValues?.[':status']).toEqual({ S: 'DEPLOY_SUCCESS' });
     expect(updates.filter((u) => u.TableName === 'deployments' && u.UpdateExpression?.includes('ADD')).map((u) => u.UpdateExpression)).toEqual([
       'SET modified_at = :now ADD received :received',
-      'ADD predictions :one',
+      'ADD predictions :count',
       'SET modified_at = :now ADD scored :scored',
     ]);
   });
@@ -120,7 +120,7 @@ describe('scorer handler', () => {
   });
 
   it('writes a PREDICTION_LIMIT_REACHED error outcome once the instance has used its predictions', async () => {
-    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :one' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :count' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
     dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: '__usage__' } } }).resolves({ Item: { predictions: { N: '100' }, prediction_limit: { N: '100' } } });
     const report = await handlerFor()(s3Event('drop/over.json'));
     expect(report.results[0]!.result).toBe('failed');

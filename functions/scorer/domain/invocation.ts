@@ -9,6 +9,7 @@
  * - an HTTPS request to the function URL (IAM auth): online scoring of rows.
  */
 import { describeError } from './errors.js';
+import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import type { EventReport, Scorer } from './scorer.js';
 
 export const WARM_UP_EVENT = Object.freeze({ dropscore: 'warm-up' });
@@ -44,8 +45,11 @@ interface SqsRecord {
   body: string;
 }
 
+/** All the batch's objects are scored together (stacked predictions); a message fails if any of its objects did. */
 async function handleQueuedBatch(scorer: Scorer, records: SqsRecord[]): Promise<BatchItemFailures> {
-  const batchItemFailures: { itemIdentifier: string }[] = [];
+  const failed = new Set<string>();
+  const owners: string[] = [];
+  const refs: ObjectCreated[] = [];
   for (const record of records) {
     let notification: unknown;
     try {
@@ -53,18 +57,23 @@ async function handleQueuedBatch(scorer: Scorer, records: SqsRecord[]): Promise<
     } catch (error) {
       // Not an S3 notification at all: retrying cannot help, the queue's dead-letter queue keeps it.
       scorer.log.error('queued message is not JSON', { messageId: record.messageId, reason: describeError(error) });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
+      failed.add(record.messageId);
       continue;
     }
     // S3 sends one s3:TestEvent when a queue notification is configured; nothing to score.
     if ((notification as { Event?: string })?.Event === 's3:TestEvent') continue;
-    try {
-      await scorer.handleEvent(notification);
-    } catch {
-      batchItemFailures.push({ itemIdentifier: record.messageId });
+    const { objects, skipped } = parseS3Event(notification);
+    for (const reason of skipped) scorer.log.warn('event record skipped', { messageId: record.messageId, reason });
+    for (const ref of objects) {
+      refs.push(ref);
+      owners.push(record.messageId);
     }
   }
-  return { batchItemFailures };
+  const outcomes = await scorer.scoreObjects(refs);
+  outcomes.forEach((outcome, i) => {
+    if (typeof outcome === 'object') failed.add(owners[i]!);
+  });
+  return { batchItemFailures: records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
 }
 
 async function handleHttp(scorer: Scorer, request: { requestContext?: { http?: { method?: string } }; body?: string; isBase64Encoded?: boolean }): Promise<HttpResponse> {

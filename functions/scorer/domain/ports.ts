@@ -74,15 +74,16 @@ export interface UsageLimits {
 }
 
 export interface PredictionQuota {
-  readonly allowed: boolean;
+  /** How many of the requested predictions may be made (and were counted). */
+  readonly granted: number;
   readonly used: number;
   readonly limit?: number;
 }
 
 /** The instance's prediction count against its limit, shared by every deployment. */
 export interface UsageMeter {
-  /** Counts one prediction, unless the limit is reached (then nothing is counted). */
-  consumePrediction(): Promise<PredictionQuota>;
+  /** Counts up to `count` predictions, never past the limit. */
+  consumePredictions(count: number): Promise<PredictionQuota>;
   read(): Promise<{ readonly predictions: number; readonly limits: UsageLimits }>;
   setLimits(limits: UsageLimits): Promise<void>;
 }

@@ -2,7 +2,7 @@
 import type { LoadedModel } from '../engines/engine-registry.js';
 import { decodeOnlinePayload, encodeOnlineResult, type OnlineResult } from '../formats/online-format.js';
 import { DropscoreError, PredictionError, describeError } from './errors.js';
-import { parseRecord } from './score-record.js';
+import { parseRecord } from './record-bytes.js';
 
 export type OnlineOutcome = { readonly kind: 'result'; readonly body: OnlineResult } | { readonly kind: 'error'; readonly error: DropscoreError };
 

@@ -15,10 +15,11 @@
 import { loadModel, type LoadedModel } from '../engines/engine-registry.js';
 import { ModelLoadError, UsageLimitError, describeError } from './errors.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
-import type { DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectStore, PredictionQuota, UsageMeter } from './ports.js';
+import { scoreRecords } from './batch-scoring.js';
+import type { ClaimState, DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectRead, ObjectStore, PredictionQuota, UsageMeter } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { scoreOnline, type OnlineOutcome } from './score-online.js';
-import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, scoreRecord, type Outcome } from './score-record.js';
+import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, type Outcome } from './record-bytes.js';
 
 export interface ScorerDeps {
   readonly binding: DeploymentBinding;
@@ -36,6 +37,9 @@ export interface ScorerDeps {
 
 export type ObjectResult = 'scored' | 'failed' | 'duplicate' | 'ignored' | 'missing';
 
+/** How one object ended, or why it has to be retried (a store failed). */
+export type ObjectOutcome = ObjectResult | { readonly failure: string };
+
 export interface EventReport {
   readonly results: { readonly key: string; readonly result: ObjectResult }[];
 }
@@ -45,6 +49,8 @@ export class TransientFailure extends Error {}
 
 // Enough to catch up with a burst of overwrites of one key without looping forever.
 const MAX_OVERWRITE_ROUNDS = 3;
+// S3 and DynamoDB requests in flight per set of objects.
+const PARALLEL_IO = 16;
 
 export function createScorer(deps: ScorerDeps) {
   const { binding, objects, deployments, ledger, usage, log } = deps;
@@ -81,51 +87,120 @@ export function createScorer(deps: ScorerDeps) {
     return loaded;
   }
 
-  async function handleObject(ref: ObjectCreated): Promise<ObjectResult> {
-    if (!isWatched(binding, ref.bucket, ref.key)) {
-      log.warn('object not watched by this deployment, ignored', { deployment: binding.name, bucket: ref.bucket, key: ref.key });
-      return 'ignored';
-    }
-    for (let round = 1; ; round++) {
-      const read = await objects.read(ref.bucket, ref.key, maxBytes);
-      if (!read) {
-        log.warn('object no longer exists, nothing to score', { bucket: ref.bucket, key: ref.key });
-        return 'missing';
-      }
-      const claim = await ledger.claim(binding.id, ref.key, read.eTag);
-      if (claim === 'done') return 'duplicate';
-      let quota: PredictionQuota | undefined;
-      if (claim === 'new') {
-        await deployments.addCounters(binding.id, { received: 1 });
-        quota = await usage.consumePrediction();
-      }
-
-      const started = now();
-      const loaded = await ensureModel();
-      const outcome: Outcome = quota?.allowed === false ? { kind: 'error', error: limitReached(quota) } : await scoreLoaded(loaded, read.body, read.size, ref.key);
-      const input = { bucket: ref.bucket, key: ref.key, eTag: read.eTag, versionId: read.versionId };
-      const model: ModelRef = loaded instanceof ModelLoadError
-        ? { name: binding.model }
-        : { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
-      const body = outcome.kind === 'result' ? outcome.body : errorRecord(outcome.error, { input: inputOf(input), deployment: binding, model });
-      const latencyMs = now() - started;
-      await objects.write(binding.target.bucket, outcomeKey(binding, ref.key), JSON.stringify(body), lineageMetadata({ outcome: outcome.kind, input, deployment: binding, model, latencyMs }));
-
-      const result = outcome.kind === 'result' ? 'scored' : 'failed';
-      if (await ledger.complete(binding.id, ref.key, read.eTag, result)) {
-        const lastError = outcome.kind === 'error' ? `${ref.key}: ${outcome.error.code}: ${outcome.error.message}` : undefined;
-        await deployments.addCounters(binding.id, result === 'scored' ? { scored: 1 } : { failed: 1 }, lastError);
-      }
-      const current = await objects.currentETag(ref.bucket, ref.key);
-      if (current === undefined || current === read.eTag || round === MAX_OVERWRITE_ROUNDS) return result;
-      log.info('object was overwritten while scoring, scoring the newer version', { key: ref.key });
-    }
+  /** One object's way to its outcome, before and after scoring. */
+  interface Work {
+    readonly index: number;
+    readonly ref: ObjectCreated;
+    readonly read: ObjectRead;
+    readonly claim: ClaimState;
+    outcome?: Outcome;
   }
 
-  async function scoreLoaded(loaded: LoadedModel | ModelLoadError, body: Uint8Array | undefined, size: number, key: string): Promise<Outcome> {
-    if (loaded instanceof ModelLoadError) return { kind: 'error', error: loaded };
-    if (!body) return { kind: 'error', error: recordTooLarge(size, maxBytes) };
-    return scoreRecord(body, fileNameOf(key), loaded, maxBytes);
+  /**
+   * Scores a set of objects together: reads, claims, writes and checks run
+   * in parallel, records predict in stacked calls, and counters are updated
+   * once per set. A store failure fails only the objects it touched.
+   */
+  async function scoreObjects(refs: readonly ObjectCreated[], round = 1): Promise<ObjectOutcome[]> {
+    const started = now();
+    const results: ObjectOutcome[] = new Array(refs.length);
+    const work: Work[] = [];
+    await inParallel(refs.map((ref, index) => ({ ref, index })), PARALLEL_IO, async ({ ref, index }) => {
+      if (!isWatched(binding, ref.bucket, ref.key)) {
+        log.warn('object not watched by this deployment, ignored', { deployment: binding.name, bucket: ref.bucket, key: ref.key });
+        results[index] = 'ignored';
+        return;
+      }
+      try {
+        const read = await objects.read(ref.bucket, ref.key, maxBytes);
+        if (!read) {
+          log.warn('object no longer exists, nothing to score', { bucket: ref.bucket, key: ref.key });
+          results[index] = 'missing';
+          return;
+        }
+        const claim = await ledger.claim(binding.id, ref.key, read.eTag);
+        if (claim === 'done') results[index] = 'duplicate';
+        else work.push({ index, ref, read, claim });
+      } catch (error) {
+        results[index] = failure(ref, error);
+      }
+    });
+    if (work.length === 0) return results;
+
+    let model: ModelRef;
+    try {
+      model = await scoreWork(work);
+    } catch (error) {
+      for (const item of work) results[item.index] = failure(item.ref, error);
+      return results;
+    }
+
+    const overwritten: Work[] = [];
+    await inParallel(work, PARALLEL_IO, async (item) => {
+      try {
+        results[item.index] = await writeOutcome(item, model, now() - started);
+        const current = await objects.currentETag(item.ref.bucket, item.ref.key);
+        if (current !== undefined && current !== item.read.eTag && round < MAX_OVERWRITE_ROUNDS) overwritten.push(item);
+      } catch (error) {
+        results[item.index] = failure(item.ref, error);
+      }
+    });
+    await countOutcomes(work.filter((item) => completed.has(item)));
+    if (overwritten.length > 0) {
+      log.info('objects overwritten while scoring, scoring the newer versions', { keys: overwritten.map((w) => w.ref.key) });
+      const again = await scoreObjects(overwritten.map((w) => w.ref), round + 1);
+      overwritten.forEach((item, i) => (results[item.index] = again[i]!));
+    }
+    return results;
+  }
+
+  // Work items whose ledger entry this scorer completed (so it counts them).
+  const completed = new WeakSet<Work>();
+
+  /** Gives every work item its outcome; returns the model they were scored with, for their lineage. */
+  async function scoreWork(work: Work[]): Promise<ModelRef> {
+    const fresh = work.filter((item) => item.claim === 'new');
+    let allowed = fresh.length;
+    let quota: PredictionQuota | undefined;
+    if (fresh.length > 0) {
+      await deployments.addCounters(binding.id, { received: fresh.length });
+      quota = await usage.consumePredictions(fresh.length);
+      allowed = quota.granted;
+    }
+    // Past the prediction limit, new inputs get an error outcome instead of a prediction.
+    for (const item of fresh.slice(allowed)) item.outcome = { kind: 'error', error: limitReached(quota!) };
+    const loaded = await ensureModel();
+    const toScore = work.filter((item) => !item.outcome);
+    if (loaded instanceof ModelLoadError) {
+      for (const item of toScore) item.outcome = { kind: 'error', error: loaded };
+      return { name: binding.model };
+    }
+    const outcomes = await scoreRecords(toScore.map((item) => ({ bytes: item.read.body, size: item.read.size, fileName: fileNameOf(item.ref.key) })), loaded, maxBytes);
+    toScore.forEach((item, i) => (item.outcome = outcomes[i]));
+    return { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
+  }
+
+  async function writeOutcome(item: Work, model: ModelRef, latencyMs: number): Promise<ObjectResult> {
+    const outcome = item.outcome!;
+    const input = { bucket: item.ref.bucket, key: item.ref.key, eTag: item.read.eTag, versionId: item.read.versionId };
+    const body = outcome.kind === 'result' ? outcome.body : errorRecord(outcome.error, { input: inputOf(input), deployment: binding, model });
+    await objects.write(binding.target.bucket, outcomeKey(binding, item.ref.key), JSON.stringify(body), lineageMetadata({ outcome: outcome.kind, input, deployment: binding, model, latencyMs }));
+    const result = outcome.kind === 'result' ? 'scored' : 'failed';
+    if (await ledger.complete(binding.id, item.ref.key, item.read.eTag, result)) completed.add(item);
+    return result;
+  }
+
+  async function countOutcomes(counted: Work[]): Promise<void> {
+    if (counted.length === 0) return;
+    const errors = counted.filter((item) => item.outcome!.kind === 'error');
+    const last = errors[errors.length - 1];
+    const lastError = last && last.outcome!.kind === 'error' ? `${last.ref.key}: ${last.outcome!.error.code}: ${last.outcome!.error.message}` : undefined;
+    await deployments.addCounters(binding.id, { scored: counted.length - errors.length, failed: errors.length }, lastError);
+  }
+
+  function failure(ref: ObjectCreated, error: unknown): ObjectOutcome {
+    log.error('transient failure, the object will be retried', { key: ref.key, reason: describeError(error) });
+    return { failure: describeError(error) };
   }
 
   return {
@@ -141,28 +216,30 @@ export function createScorer(deps: ScorerDeps) {
       return scoreOnline(payload, loaded);
     },
 
+    /** Scores objects and says, per object, how it ended (or why it must be retried). */
+    scoreObjects: (refs: readonly ObjectCreated[]): Promise<ObjectOutcome[]> => scoreObjects(refs),
+
     async handleEvent(event: unknown): Promise<EventReport> {
       const { objects: created, skipped } = parseS3Event(event);
       for (const reason of skipped) log.warn('event record skipped', { reason });
-      const results: EventReport['results'] = [];
-      const failures: string[] = [];
-      for (const ref of created) {
-        try {
-          results.push({ key: ref.key, result: await handleObject(ref) });
-        } catch (error) {
-          log.error('transient failure, the event will be retried', { key: ref.key, reason: describeError(error) });
-          failures.push(`${ref.key}: ${describeError(error)}`);
-        }
-      }
+      const outcomes = await scoreObjects(created);
+      const failures = outcomes.flatMap((o, i) => (typeof o === 'object' ? [`${created[i]!.key}: ${o.failure}`] : []));
       if (failures.length > 0) {
         throw new TransientFailure(`${failures.length} of ${created.length} object(s) not finished: ${failures.join('; ')}`);
       }
-      return { results };
+      return { results: created.map((ref, i) => ({ key: ref.key, result: outcomes[i] as ObjectResult })) };
     },
   };
 }
 
 export type Scorer = ReturnType<typeof createScorer>;
+
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
 
 function limitReached(quota: PredictionQuota): UsageLimitError {
   return new UsageLimitError('PREDICTION_LIMIT_REACHED', `the instance has used ${quota.used} of its ${quota.limit} predictions (limit prediction_count); raise the limit in deployments.json to score more`);

@@ -1,8 +1,8 @@
 /**
  * The UsageMeter port on the deployments table: one item, id `__usage__`,
- * holding the instance's prediction count and limits. A conditional update
- * counts a prediction only while the count is under the limit, so concurrent
- * scorers cannot overshoot it.
+ * holding the instance's prediction count and limits. Under a limit, counts
+ * are written with optimistic concurrency (only if unchanged since read), so
+ * concurrent scorers cannot overshoot it.
  */
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { PredictionQuota, UsageLimits, UsageMeter } from '../domain/ports.js';
@@ -14,6 +14,13 @@ const LIMIT_ATTRIBUTES: Record<keyof UsageLimits, string> = {
   deploymentCount: 'deployment_limit',
   predictionCount: 'prediction_limit',
 };
+
+// Optimistic updates of the shared counter before giving up (the event is then retried).
+const MAX_ATTEMPTS = 10;
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
+}
 
 export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string): UsageMeter {
   const key = { id: { S: USAGE_ITEM_ID } };
@@ -32,26 +39,45 @@ export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string):
   return {
     read,
 
-    async consumePrediction(): Promise<PredictionQuota> {
+    async consumePredictions(count: number): Promise<PredictionQuota> {
+      // Without a limit, one unconditional-in-effect ADD counts them.
       try {
         const response = await db.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: key,
-            UpdateExpression: 'ADD predictions :one',
-            ConditionExpression: 'attribute_not_exists(prediction_limit) OR predictions < prediction_limit',
-            ExpressionAttributeValues: { ':one': { N: '1' } },
+            UpdateExpression: 'ADD predictions :count',
+            ConditionExpression: 'attribute_not_exists(prediction_limit)',
+            ExpressionAttributeValues: { ':count': { N: String(count) } },
             ReturnValues: 'ALL_NEW',
           }),
         );
-        const attributes = response.Attributes ?? {};
-        const limit = attributes['prediction_limit']?.N;
-        return { allowed: true, used: Number(attributes['predictions']?.N ?? 1), ...(limit === undefined ? {} : { limit: Number(limit) }) };
+        return { granted: count, used: Number(response.Attributes?.['predictions']?.N ?? count) };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException) && (error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-        const { predictions, limits } = await read();
-        return { allowed: false, used: predictions, limit: limits.predictionCount };
+        if (!isConditionFailure(error)) throw error;
       }
+      // With a limit: grant what fits, and write the new count only if nobody counted meanwhile.
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const { predictions, limits } = await read();
+        const limit = limits.predictionCount ?? Number.POSITIVE_INFINITY;
+        const granted = Math.max(0, Math.min(count, limit - predictions));
+        if (granted === 0) return { granted, used: predictions, limit: limits.predictionCount };
+        try {
+          await db.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: key,
+              UpdateExpression: 'SET predictions = :next',
+              ConditionExpression: 'predictions = :seen',
+              ExpressionAttributeValues: { ':next': { N: String(predictions + granted) }, ':seen': { N: String(predictions) } },
+            }),
+          );
+          return { granted, used: predictions + granted, limit: limits.predictionCount };
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+      }
+      throw new Error(`the usage counter changed ${MAX_ATTEMPTS} times while counting predictions; retrying the event`);
     },
 
     async setLimits(limits: UsageLimits) {

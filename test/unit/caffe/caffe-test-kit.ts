@@ -5,7 +5,7 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProtobufWriter } from '../../../functions/onnx-proto/protobuf-writer.js';
+import { ProtobufWriter } from '../../../functions/protobuf/protobuf-writer.js';
 import { buildCaffeModel, type CaffeModel } from '../../../functions/scorer/engines/caffe/caffe-engine.js';
 import type { DeploymentMeta } from '../../../functions/scorer/engines/caffe/deployment-meta.js';
 import type { Tensor } from '../../../functions/scorer/engines/engine.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProtobufWriter } from '../../../functions/onnx-proto/protobuf-writer.js';
+import { ProtobufWriter } from '../../../functions/protobuf/protobuf-writer.js';
 import { ModelLoadError } from '../../../functions/scorer/domain/errors.js';
 import { buildCaffeModel } from '../../../functions/scorer/engines/caffe/caffe-engine.js';
 import { readCaffeNet } from '../../../functions/scorer/engines/caffe/caffe-net.js';

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProtobufWriter } from '../../../functions/onnx-proto/protobuf-writer.js';
+import { ProtobufWriter } from '../../../functions/protobuf/protobuf-writer.js';
 
 export const DT_FLOAT = 1;
 export const DT_INT64 = 9;

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ProtobufWriter } from '../../../functions/onnx-proto/protobuf-writer.js';
+import { ProtobufWriter } from '../../../functions/protobuf/protobuf-writer.js';
 import { crc32c, maskCrc32c } from '../../../functions/scorer/engines/tensorflow/crc32c.js';
 
 export interface BundleTensor {

@@ -1,30 +1,15 @@
-/** The file-format readers under the engine: protobuf wire format, snappy, CRC-32C, TensorBundle. */
+/** The file-format readers under the engine: TensorProto values, snappy, CRC-32C, TensorBundle. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProtobufWriter } from '../../../functions/onnx-proto/protobuf-writer.js';
+import { ProtobufWriter } from '../../../functions/protobuf/protobuf-writer.js';
 import { crc32c, maskCrc32c } from '../../../functions/scorer/engines/tensorflow/crc32c.js';
 import { decodeTensorProto } from '../../../functions/scorer/engines/tensorflow/graph-decoder.js';
-import { ProtobufReader } from '../../../functions/scorer/engines/tensorflow/protobuf-reader.js';
 import { snappyUncompress } from '../../../functions/scorer/engines/tensorflow/snappy.js';
 import { openTensorBundle } from '../../../functions/scorer/engines/tensorflow/tensor-bundle.js';
 import { SAVED_MODELS } from './model-folders.js';
 
-describe('protobuf reader', () => {
-  it('reads negative int64 varints (10 bytes), packed and unpacked repeats, and skips unknown fields', () => {
-    const bytes = new ProtobufWriter().varint(1, -1).string(9, 'skipped').packedVarints(2, [3, 300]).varint(2, 7).float(3, 0.5).finish();
-    const reader = new ProtobufReader(bytes);
-    const seen: Record<number, unknown> = {};
-    const repeated: number[] = [];
-    while (reader.next()) {
-      if (reader.field === 1) seen[1] = reader.int64();
-      else if (reader.field === 2) reader.repeatedInt64(repeated);
-      else if (reader.field === 3) seen[3] = reader.float();
-      else reader.skip();
-    }
-    expect(seen).toEqual({ 1: -1, 3: 0.5 });
-    expect(repeated).toEqual([3, 300, 7]);
-  });
-
+// The wire format itself is tested with the shared reader, in test/unit/protobuf-reader.test.ts.
+describe('TensorProto decoding', () => {
   it('fills a TensorProto typed field shorter than the tensor with its last value', () => {
     const proto = new ProtobufWriter()
       .varint(1, 1)

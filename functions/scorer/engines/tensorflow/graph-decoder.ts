@@ -3,7 +3,7 @@
  * Field numbers are those of tensorflow/core/framework/{graph,node_def,
  * attr_value,tensor,tensor_shape,function,op_def}.proto.
  */
-import { ProtobufError, decodeMessage, type ProtobufReader } from './protobuf-reader.js';
+import { ProtobufError, decodeMessage, type ProtobufReader } from '../../../protobuf/protobuf-reader.js';
 import {
   DT,
   dtypeName,
@@ -25,9 +25,9 @@ export function decodeGraphDef(bytes: Uint8Array): GraphDef {
   const functions = new Map<string, FunctionDef>();
   let producer = 0;
   decodeMessage(bytes, (r) => {
-    if (r.field === 1) nodes.push(decodeNodeDef(r.bytesField()));
-    else if (r.field === 2) for (const f of decodeFunctionLibrary(r.bytesField())) functions.set(f.name, f);
-    else if (r.field === 4) producer = decodeVersionProducer(r.bytesField());
+    if (r.field === 1) nodes.push(decodeNodeDef(r.bytes()));
+    else if (r.field === 2) for (const f of decodeFunctionLibrary(r.bytes())) functions.set(f.name, f);
+    else if (r.field === 4) producer = decodeVersionProducer(r.bytes());
     else r.skip();
   });
   return { nodes, functions, producer };
@@ -41,7 +41,7 @@ function decodeVersionProducer(bytes: Uint8Array): number {
 
 function decodeFunctionLibrary(bytes: Uint8Array): FunctionDef[] {
   const functions: FunctionDef[] = [];
-  decodeMessage(bytes, (r) => (r.field === 1 ? functions.push(decodeFunctionDef(r.bytesField())) : r.skip()));
+  decodeMessage(bytes, (r) => (r.field === 1 ? functions.push(decodeFunctionDef(r.bytes())) : r.skip()));
   return functions;
 }
 
@@ -50,10 +50,10 @@ function decodeFunctionDef(bytes: Uint8Array): FunctionDef {
   const nodes: NodeDef[] = [];
   const ret: Record<string, string> = {};
   decodeMessage(bytes, (r) => {
-    if (r.field === 1) signature = decodeOpDefSignature(r.bytesField());
-    else if (r.field === 3) nodes.push(decodeNodeDef(r.bytesField()));
+    if (r.field === 1) signature = decodeOpDefSignature(r.bytes());
+    else if (r.field === 3) nodes.push(decodeNodeDef(r.bytes()));
     else if (r.field === 4) {
-      const [key, value] = decodeStringMapEntry(r.bytesField());
+      const [key, value] = decodeStringMapEntry(r.bytes());
       ret[key] = value;
     } else r.skip();
   });
@@ -66,8 +66,8 @@ function decodeOpDefSignature(bytes: Uint8Array): { name: string; inputArgs: Arg
   const outputArgs: ArgDef[] = [];
   decodeMessage(bytes, (r) => {
     if (r.field === 1) name = r.string();
-    else if (r.field === 2) inputArgs.push(decodeArgDef(r.bytesField()));
-    else if (r.field === 3) outputArgs.push(decodeArgDef(r.bytesField()));
+    else if (r.field === 2) inputArgs.push(decodeArgDef(r.bytes()));
+    else if (r.field === 3) outputArgs.push(decodeArgDef(r.bytes()));
     else r.skip();
   });
   return { name, inputArgs, outputArgs };
@@ -97,7 +97,7 @@ function decodeNodeDef(bytes: Uint8Array): NodeDef {
     else if (r.field === 2) op = r.string();
     else if (r.field === 3) input.push(r.string());
     else if (r.field === 4) device = r.string();
-    else if (r.field === 5) decodeAttrEntry(r.bytesField(), attr);
+    else if (r.field === 5) decodeAttrEntry(r.bytes(), attr);
     else r.skip();
   });
   return { name, op, input, device, attr };
@@ -109,7 +109,7 @@ function decodeAttrEntry(bytes: Uint8Array, into: Record<string, AttrValue>): vo
   let value: AttrValue = { kind: 'none' };
   decodeMessage(bytes, (r) => {
     if (r.field === 1) key = r.string();
-    else if (r.field === 2) value = decodeAttrValue(r.bytesField());
+    else if (r.field === 2) value = decodeAttrValue(r.bytes());
     else r.skip();
   });
   into[key] = value;
@@ -131,16 +131,16 @@ export function decodeAttrValue(bytes: Uint8Array): AttrValue {
   let value: AttrValue = { kind: 'none' };
   decodeMessage(bytes, (r) => {
     switch (r.field) {
-      case 1: value = { kind: 'list', value: decodeAttrList(r.bytesField()) }; break;
-      case 2: value = { kind: 's', value: r.bytesField() }; break;
+      case 1: value = { kind: 'list', value: decodeAttrList(r.bytes()) }; break;
+      case 2: value = { kind: 's', value: r.bytes() }; break;
       case 3: value = { kind: 'i', value: r.int64() }; break;
       case 4: value = { kind: 'f', value: r.float() }; break;
       case 5: value = { kind: 'b', value: r.bool() }; break;
       case 6: value = { kind: 'type', value: r.uint32() }; break;
-      case 7: value = { kind: 'shape', value: decodeTensorShape(r.bytesField()) }; break;
-      case 8: value = { kind: 'tensor', value: decodeTensorProto(r.bytesField()) }; break;
+      case 7: value = { kind: 'shape', value: decodeTensorShape(r.bytes()) }; break;
+      case 8: value = { kind: 'tensor', value: decodeTensorProto(r.bytes()) }; break;
       case 9: value = { kind: 'placeholder', value: r.string() }; break;
-      case 10: value = { kind: 'func', value: decodeNameAttrList(r.bytesField()) }; break;
+      case 10: value = { kind: 'func', value: decodeNameAttrList(r.bytes()) }; break;
       default: r.skip();
     }
   });
@@ -156,14 +156,14 @@ function decodeAttrList(bytes: Uint8Array): AttrList {
   const types: number[] = [];
   decodeMessage(bytes, (r) => {
     switch (r.field) {
-      case 2: list.s.push(r.bytesField()); break;
-      case 3: r.repeatedInt64(list.i); break;
-      case 4: r.repeatedFloat(list.f); break;
-      case 5: r.repeatedInt64(flags); break;
-      case 6: r.repeatedInt64(types); break;
-      case 7: list.shape.push(decodeTensorShape(r.bytesField())); break;
-      case 8: list.tensor.push(decodeTensorProto(r.bytesField())); break;
-      case 9: list.func.push(decodeNameAttrList(r.bytesField())); break;
+      case 2: list.s.push(r.bytes()); break;
+      case 3: append(list.i, r.int64s()); break;
+      case 4: append(list.f, r.floats()); break;
+      case 5: append(flags, r.int64s()); break;
+      case 6: append(types, r.int64s()); break;
+      case 7: list.shape.push(decodeTensorShape(r.bytes())); break;
+      case 8: list.tensor.push(decodeTensorProto(r.bytes())); break;
+      case 9: list.func.push(decodeNameAttrList(r.bytes())); break;
       default: r.skip();
     }
   });
@@ -177,7 +177,7 @@ function decodeNameAttrList(bytes: Uint8Array): NameAttrList {
   const attr: Record<string, AttrValue> = {};
   decodeMessage(bytes, (r) => {
     if (r.field === 1) name = r.string();
-    else if (r.field === 2) decodeAttrEntry(r.bytesField(), attr);
+    else if (r.field === 2) decodeAttrEntry(r.bytes(), attr);
     else r.skip();
   });
   return { name, attr };
@@ -189,7 +189,7 @@ export function decodeTensorShape(bytes: Uint8Array): TensorShape {
   decodeMessage(bytes, (r) => {
     if (r.field === 2) {
       let size = 0;
-      decodeMessage(r.bytesField(), (d) => (d.field === 1 ? (size = d.int64()) : d.skip()));
+      decodeMessage(r.bytes(), (d) => (d.field === 1 ? (size = d.int64()) : d.skip()));
       dims.push(size);
     } else if (r.field === 3) unknownRank = r.bool();
     else r.skip();
@@ -213,13 +213,13 @@ export function decodeTensorProto(bytes: Uint8Array): TensorValue {
   decodeMessage(bytes, (r: ProtobufReader) => {
     switch (r.field) {
       case 1: dtype = r.uint32(); break;
-      case 2: shape = decodeTensorShape(r.bytesField()); break;
-      case 4: content = r.bytesField(); break;
-      case 5: case 9: r.repeatedFloat(numbers); break; // float_val, scomplex_val
-      case 6: case 12: r.repeatedDouble(numbers); break; // double_val, dcomplex_val
-      case 7: case 13: case 11: case 16: r.repeatedInt64(numbers); break; // int_val, half_val, bool_val, uint32_val
+      case 2: shape = decodeTensorShape(r.bytes()); break;
+      case 4: content = r.bytes(); break;
+      case 5: case 9: append(numbers, r.floats()); break; // float_val, scomplex_val
+      case 6: case 12: append(numbers, r.doubles()); break; // double_val, dcomplex_val
+      case 7: case 13: case 11: case 16: append(numbers, r.int64s()); break; // int_val, half_val, bool_val, uint32_val
       case 10: case 17: readInt64s(r, int64s); break; // int64_val, uint64_val
-      case 8: strings.push(r.bytesField()); break;
+      case 8: strings.push(r.bytes()); break;
       default: r.skip();
     }
   });
@@ -241,11 +241,14 @@ export function decodeTensorProto(bytes: Uint8Array): TensorValue {
 }
 
 function readInt64s(r: ProtobufReader, into: bigint[]): void {
-  const values: number[] = [];
-  r.repeatedInt64(values);
   // Values beyond 2^53 (INT64_MAX as a "to the end" marker) lose precision as numbers;
   // they only ever mean "very large", which the executor clamps to int32 anyway.
-  for (const v of values) into.push(BigInt(Math.trunc(v)));
+  for (const v of r.int64s()) into.push(BigInt(Math.trunc(v)));
+}
+
+/** Appends one occurrence of a repeated field; a loop, because spreading a long packed run would overflow the stack. */
+function append(into: number[], values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) into.push(values[i]!);
 }
 
 function packValues(dtype: number, n: number, numbers: number[], int64s: bigint[]): Uint8Array {

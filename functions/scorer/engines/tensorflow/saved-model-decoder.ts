@@ -4,7 +4,7 @@
  * tensorflow/core/protobuf/{saved_model,meta_graph,saver}.proto.
  */
 import { decodeAttrValue, decodeGraphDef, decodeTensorShape } from './graph-decoder.js';
-import { decodeMessage } from './protobuf-reader.js';
+import { decodeMessage } from '../../../protobuf/protobuf-reader.js';
 import type { AttrValue, GraphDef, TensorShape } from './tf-graph.js';
 
 export interface TensorInfo {
@@ -47,7 +47,7 @@ export interface MetaGraphDef {
 /** Every MetaGraphDef of the file (a SavedModel may hold one per tag set). */
 export function decodeSavedModel(bytes: Uint8Array): MetaGraphDef[] {
   const metaGraphs: MetaGraphDef[] = [];
-  decodeMessage(bytes, (r) => (r.field === 2 ? metaGraphs.push(decodeMetaGraphDef(r.bytesField())) : r.skip()));
+  decodeMessage(bytes, (r) => (r.field === 2 ? metaGraphs.push(decodeMetaGraphDef(r.bytes())) : r.skip()));
   return metaGraphs;
 }
 
@@ -59,15 +59,15 @@ function decodeMetaGraphDef(bytes: Uint8Array): MetaGraphDef {
   const signatures = new Map<string, SignatureDef>();
   let saver: SaverDef | undefined;
   decodeMessage(bytes, (r) => {
-    if (r.field === 1) ({ tags, tensorflowVersion, attrDefaults } = decodeMetaInfoDef(r.bytesField()));
-    else if (r.field === 2) graph = decodeGraphDef(r.bytesField());
-    else if (r.field === 3) saver = decodeSaverDef(r.bytesField());
+    if (r.field === 1) ({ tags, tensorflowVersion, attrDefaults } = decodeMetaInfoDef(r.bytes()));
+    else if (r.field === 2) graph = decodeGraphDef(r.bytes());
+    else if (r.field === 3) saver = decodeSaverDef(r.bytes());
     else if (r.field === 5) {
       let key = '';
       let value: SignatureDef | undefined;
-      decodeMessage(r.bytesField(), (e) => {
+      decodeMessage(r.bytes(), (e) => {
         if (e.field === 1) key = e.string();
-        else if (e.field === 2) value = decodeSignatureDef(e.bytesField());
+        else if (e.field === 2) value = decodeSignatureDef(e.bytes());
         else e.skip();
       });
       if (value) signatures.set(key, value);
@@ -81,7 +81,7 @@ function decodeMetaInfoDef(bytes: Uint8Array): { tags: string[]; tensorflowVersi
   let tensorflowVersion = '';
   const attrDefaults = new Map<string, Map<string, AttrValue>>();
   decodeMessage(bytes, (r) => {
-    if (r.field === 2) decodeOpList(r.bytesField(), attrDefaults);
+    if (r.field === 2) decodeOpList(r.bytes(), attrDefaults);
     else if (r.field === 4) tags.push(r.string());
     else if (r.field === 5) tensorflowVersion = r.string();
     else r.skip();
@@ -95,14 +95,14 @@ function decodeOpList(bytes: Uint8Array, into: Map<string, Map<string, AttrValue
     if (r.field !== 1) return r.skip();
     let op = '';
     const defaults = new Map<string, AttrValue>();
-    decodeMessage(r.bytesField(), (o) => {
+    decodeMessage(r.bytes(), (o) => {
       if (o.field === 1) op = o.string();
       else if (o.field === 4) {
         let name = '';
         let value: AttrValue | undefined;
-        decodeMessage(o.bytesField(), (a) => {
+        decodeMessage(o.bytes(), (a) => {
           if (a.field === 1) name = a.string();
-          else if (a.field === 3) value = decodeAttrValue(a.bytesField());
+          else if (a.field === 3) value = decodeAttrValue(a.bytes());
           else a.skip();
         });
         if (value) defaults.set(name, value);
@@ -132,9 +132,9 @@ function decodeSignatureDef(bytes: Uint8Array): SignatureDef {
       const target = r.field === 1 ? inputs : outputs;
       let key = '';
       let info: TensorInfo | undefined;
-      decodeMessage(r.bytesField(), (e) => {
+      decodeMessage(r.bytes(), (e) => {
         if (e.field === 1) key = e.string();
-        else if (e.field === 2) info = decodeTensorInfo(e.bytesField());
+        else if (e.field === 2) info = decodeTensorInfo(e.bytes());
         else e.skip();
       });
       if (info) target.set(key, info);
@@ -152,7 +152,7 @@ function decodeTensorInfo(bytes: Uint8Array): TensorInfo {
   decodeMessage(bytes, (r) => {
     if (r.field === 1) name = r.string();
     else if (r.field === 2) dtype = r.uint32();
-    else if (r.field === 3) shape = decodeTensorShape(r.bytesField());
+    else if (r.field === 3) shape = decodeTensorShape(r.bytes());
     else {
       if (r.field === 4) encoding = 'sparse';
       if (r.field === 5) encoding = 'composite';

@@ -9,7 +9,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { crc32c, maskCrc32c } from './crc32c.js';
 import { decodeTensorShape } from './graph-decoder.js';
-import { ProtobufError, decodeMessage } from './protobuf-reader.js';
+import { ProtobufError, decodeMessage } from '../../../protobuf/protobuf-reader.js';
 import { readTable } from './sstable-reader.js';
 import { dtypeName, elementBytes, numElements, type TensorValue } from './tf-graph.js';
 
@@ -85,7 +85,7 @@ function decodeEntry(key: string, bytes: Uint8Array): BundleEntry {
     decodeMessage(bytes, (r) => {
       switch (r.field) {
         case 1: entry.dtype = r.uint32(); break;
-        case 2: entry.shape = [...(decodeTensorShape(r.bytesField()).dims ?? [])]; break;
+        case 2: entry.shape = [...(decodeTensorShape(r.bytes()).dims ?? [])]; break;
         case 3: entry.shardId = r.int32(); break;
         case 4: entry.offset = r.int64(); break;
         case 5: entry.size = r.int64(); break;

@@ -1,7 +1,8 @@
 /**
- * Just enough of the protobuf wire format to emit ONNX models: varints,
- * length-delimited fields and packed repeated scalars. Field numbers belong to
- * the callers (see onnx-model-builder.ts); this file knows only the encoding.
+ * Just enough of the protobuf wire format to emit ONNX models (and, in tests,
+ * Caffe and TensorFlow files): varints, length-delimited fields and packed
+ * repeated scalars. Field numbers belong to the callers (see
+ * onnx-proto/onnx-model-builder.ts); this file knows only the encoding.
  */
 
 const WIRE_VARINT = 0;

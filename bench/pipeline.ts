@@ -1,0 +1,101 @@
+/**
+ * Pipeline throughput on the embedded stack: N records dropped into a
+ * deployment's source bucket, timed from drop to outcome (files/s, p50/p99
+ * latency), against a floor loop in the same process that does only what
+ * scoring physically needs: S3 get + bare predict + S3 put, on the same
+ * servers, with the same concurrency.
+ *
+ *   npx tsx bench/pipeline.ts [N] [model] [concurrency]
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Logger } from '../functions/scorer/domain/ports.js';
+import { loadModel } from '../functions/scorer/engines/engine-registry.js';
+import { startLocalStack } from '../infra/local/local-stack.js';
+import { ensureBucket } from '../infra/local/provision.js';
+import { parseDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';
+
+const N = Number(process.argv[2] ?? 1000);
+const MODEL = process.argv[3] ?? 'mnist-cnn-onnx';
+const CONCURRENCY = Number(process.argv[4] ?? 8);
+const SAMPLE: Record<string, string> = { 'mnist-cnn-onnx': 'samples/mnist-onnx/seven-drawn.json', 'mnist-keras': 'samples/mnist-keras/seven-drawn.json' };
+
+const quiet: Logger = { info: () => {}, warn: () => {}, error: (m, f) => console.error(m, f) };
+const dataDir = mkdtempSync(join(tmpdir(), 'dropscore-bench-'));
+const record = readFileSync(SAMPLE[MODEL]!);
+const dropped = new Map<string, number>();
+const latencies: number[] = [];
+let lastOutcome = 0;
+
+const stack = await startLocalStack({
+  dataDir,
+  edgePort: 0,
+  modelsRoot: 'layers/models',
+  log: quiet,
+  concurrency: CONCURRENCY,
+  onDelivered: (delivery) => {
+    if ('error' in delivery) return;
+    const now = performance.now();
+    for (const { key } of delivery.report.results) {
+      latencies.push(now - dropped.get(key)!);
+      lastOutcome = now;
+    }
+  },
+});
+const [spec] = parseDeploymentsManifest({ deployments: [{ name: 'bench', model: MODEL, source: { bucket: 'bench-in' }, target: { bucket: 'bench-out' } }] }, 'bench').deployments;
+await stack.deploy(spec!);
+
+// Pipeline: drop N files with CONCURRENCY uploads in flight, wait for every outcome.
+const keys = Array.from({ length: N }, (_, i) => `r-${String(i).padStart(6, '0')}.json`);
+const started = performance.now();
+await inParallel(keys, CONCURRENCY, async (key) => {
+  dropped.set(key, performance.now());
+  await stack.s3.send(new PutObjectCommand({ Bucket: 'bench-in', Key: key, Body: record }));
+});
+await stack.idle();
+const pipelineSeconds = (lastOutcome - started) / 1000;
+const counters = (await stack.deployments.get(spec!.id))!.counters;
+
+// Floor: the same files, get + bare predict + put, nothing else.
+const loaded = await loadModel(join('layers/models', MODEL));
+await ensureBucket(stack.s3, 'floor-out');
+const floorStarted = performance.now();
+await inParallel(keys, CONCURRENCY, async (key) => {
+  const object = await stack.s3.send(new GetObjectCommand({ Bucket: 'bench-in', Key: key }));
+  const body = JSON.parse(await object.Body!.transformToString()) as Record<string, unknown>;
+  const spec0 = loaded.model.signature.inputs[0]!;
+  const values = (body[spec0.name] ?? body['values']) as unknown[];
+  const flat = Float32Array.from((values as number[][]).flat(Infinity) as number[]);
+  const outputs = await loaded.model.predict({ [spec0.name]: { dtype: 'float32', shape: [1, ...spec0.shape.slice(1).map((d) => d ?? 1)], data: flat } });
+  await stack.s3.send(new PutObjectCommand({ Bucket: 'floor-out', Key: key, Body: JSON.stringify(Array.from(outputs[loaded.model.signature.outputs[0]!.name]!.data as Float32Array)) }));
+});
+const floorSeconds = (performance.now() - floorStarted) / 1000;
+
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
+const pipelineRate = N / pipelineSeconds;
+const floorRate = N / floorSeconds;
+console.log(JSON.stringify({
+  model: MODEL,
+  n: N,
+  concurrency: CONCURRENCY,
+  outcomes: latencies.length,
+  counters,
+  pipelineFilesPerSecond: Number(pipelineRate.toFixed(1)),
+  floorFilesPerSecond: Number(floorRate.toFixed(1)),
+  ratioToFloor: Number((pipelineRate / floorRate).toFixed(2)),
+  p50Ms: Number(pct(50).toFixed(1)),
+  p99Ms: Number(pct(99).toFixed(1)),
+  peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+}));
+await stack.close();
+rmSync(dataDir, { recursive: true, force: true });
+
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
