@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DropscoreError, InvalidRecordError, ModelLoadError, describeError } from '../functions/scorer/domain/errors.js';
 import { errorRecord } from '../functions/scorer/domain/outcome-object.js';
-import { DEFAULT_MAX_RECORD_BYTES, scoreRecord } from '../functions/scorer/domain/score-record.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../functions/scorer/domain/record-bytes.js';
+import { scoreRecord } from '../functions/scorer/domain/score-record.js';
 import { loadModel } from '../functions/scorer/engines/engine-registry.js';
 
 export interface PredictOutput {

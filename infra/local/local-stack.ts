@@ -119,14 +119,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 
   let watching: NodeJS.Timeout | undefined;
-  let reconciling = false;
+  let reconciling: Promise<void> | undefined;
   if (options.watchIntervalMs) {
     watching = setInterval(() => {
       if (reconciling) return;
-      reconciling = true;
-      reconcile()
+      reconciling = reconcile()
         .catch((error: unknown) => options.log.warn('could not reconcile deployments', { reason: describeError(error) }))
-        .finally(() => (reconciling = false));
+        .finally(() => (reconciling = undefined));
     }, options.watchIntervalMs);
   }
 
@@ -171,6 +170,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     async close() {
       clearInterval(watching);
+      // A reconcile in flight still reads the table: closing dynalite under it throws LEVEL_ITERATOR_NOT_OPEN.
+      await reconciling;
       await dispatcher.idle();
       s3.destroy();
       db.destroy();

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { outcomeKey } from '../../functions/scorer/domain/outcome-object.js';
-import type { DeploymentRecord, Logger } from '../../functions/scorer/domain/ports.js';
+import type { DeploymentBinding, DeploymentRecord, Logger } from '../../functions/scorer/domain/ports.js';
+import { startConsole, type ConsoleHandle } from '../../console/console-server.js';
 import { readDeploymentsManifest, type DeploymentSpec } from '../manifest/deployments-manifest.js';
 import type { Delivery } from './event-dispatcher.js';
 import { startLocalStack } from './local-stack.js';
@@ -21,6 +22,8 @@ const { values: args } = parseArgs({
     'data-dir': { type: 'string', default: '.dropscore' },
     manifest: { type: 'string', default: 'deployments.json' },
     samples: { type: 'string', default: 'samples' },
+    // The web console (127.0.0.1 only); `off` starts none. Not with --once.
+    'console-port': { type: 'string', default: process.env['DROPSCORE_CONSOLE_PORT'] ?? '4567' },
   },
 });
 
@@ -62,8 +65,13 @@ if (args.once) {
   await stack.close();
   process.exit(failures > 0 ? 1 : 0);
 }
+let webConsole: ConsoleHandle | undefined;
+if (args['console-port'] !== 'off') {
+  webConsole = await startConsole({ stack, manifestPath: resolve(args.manifest!), modelsRoot: resolve('layers/models'), port: Number(args['console-port']), log: stderrLogger });
+}
 printHowToDrop();
-process.on('SIGINT', () => void stack.close().then(() => process.exit(0)));
+if (webConsole) console.log(`Web console: ${webConsole.url} (models, Add Deployment, drop records, live outcomes; this machine only)`);
+process.on('SIGINT', () => void (webConsole?.close() ?? Promise.resolve()).then(() => stack.close()).then(() => process.exit(0)));
 
 async function dropSamples(spec: DeploymentSpec): Promise<void> {
   const dir = join(args.samples!, spec.name);
@@ -81,7 +89,9 @@ async function dropSamples(spec: DeploymentSpec): Promise<void> {
 }
 
 async function printDelivery(delivery: Delivery): Promise<void> {
-  const spec = specs.get(delivery.deployment)!;
+  // Deployments made since start (CLI, web console) are not in the manifest read above.
+  const spec: DeploymentBinding | undefined = specs.get(delivery.deployment) ?? (await stack.deployments.list()).find((d) => d.name === delivery.deployment);
+  if (!spec) return;
   if ('error' in delivery) {
     failures++;
     console.log(`✖ ${delivery.deployment}  ${delivery.keys.join(', ')}: not finished (${delivery.error}); event saved to ${delivery.deadLetter}`);

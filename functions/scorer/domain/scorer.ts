@@ -51,6 +51,8 @@ export class TransientFailure extends Error {}
 const MAX_OVERWRITE_ROUNDS = 3;
 // S3 and DynamoDB requests in flight per set of objects.
 const PARALLEL_IO = 16;
+// Input versions a container remembers as finished; the ledger stays the source of truth.
+const RECENTLY_FINISHED_CAPACITY = 50_000;
 
 export function createScorer(deps: ScorerDeps) {
   const { binding, objects, deployments, ledger, usage, log } = deps;
@@ -58,6 +60,7 @@ export function createScorer(deps: ScorerDeps) {
   const now = deps.now ?? (() => performance.now());
   const load = deps.load ?? loadModel;
   let modelState: Promise<LoadedModel | ModelLoadError> | undefined;
+  const finished = createRecentSet(RECENTLY_FINISHED_CAPACITY);
 
   /** Loads the model once; the deployment's status reports the result. */
   function ensureModel(): Promise<LoadedModel | ModelLoadError> {
@@ -112,6 +115,11 @@ export function createScorer(deps: ScorerDeps) {
         return;
       }
       try {
+        // A redelivered event or a retried batch often names a version this container finished: no I/O then.
+        if (ref.eTag && finished.has(ref.key, ref.eTag)) {
+          results[index] = 'duplicate';
+          return;
+        }
         const read = await objects.read(ref.bucket, ref.key, maxBytes);
         if (!read) {
           log.warn('object no longer exists, nothing to score', { bucket: ref.bucket, key: ref.key });
@@ -187,6 +195,7 @@ export function createScorer(deps: ScorerDeps) {
     await objects.write(binding.target.bucket, outcomeKey(binding, item.ref.key), JSON.stringify(body), lineageMetadata({ outcome: outcome.kind, input, deployment: binding, model, latencyMs }));
     const result = outcome.kind === 'result' ? 'scored' : 'failed';
     if (await ledger.complete(binding.id, item.ref.key, item.read.eTag, result)) completed.add(item);
+    finished.add(item.ref.key, item.read.eTag);
     return result;
   }
 
@@ -233,6 +242,19 @@ export function createScorer(deps: ScorerDeps) {
 }
 
 export type Scorer = ReturnType<typeof createScorer>;
+
+/** A bounded set of (key, eTag) pairs; the oldest are forgotten first. */
+function createRecentSet(capacity: number) {
+  const entries = new Set<string>();
+  const id = (key: string, eTag: string) => `${eTag} ${key}`;
+  return {
+    has: (key: string, eTag: string) => entries.has(id(key, eTag)),
+    add(key: string, eTag: string) {
+      entries.add(id(key, eTag));
+      if (entries.size > capacity) entries.delete(entries.values().next().value!);
+    },
+  };
+}
 
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -1,0 +1,228 @@
+/**
+ * The web console end to end, in headless Chromium: the guide's path to a
+ * batch deployment (model → Add Deployment → name, description, buckets →
+ * Save, with an inline validation error first), records dropped through the
+ * file picker followed to their outcomes (a result with its picture and
+ * predicted class, a highlighted error record), online scoring, and delete
+ * through the confirmation. Runs on Debian's chromium (`apt-get install
+ * chromium`), driven by playwright-core; skipped when it is not installed.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsole, type ConsoleHandle } from '../../console/console-server.js';
+import type { LocalStack } from '../../infra/local/local-stack.js';
+import { deploymentIdFor } from '../../infra/manifest/deployments-manifest.js';
+import { readOutcome, startTestStack } from '../support/local-stack-harness.js';
+import { tempRoot } from '../support/model-dir.js';
+import { MODELS_ROOT, REPO_ROOT } from '../support/paths.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+const RESULTS = join(REPO_ROOT, 'test-results');
+const SCREENSHOT = join(RESULTS, 'console-deployment.png');
+const SEVEN = join(REPO_ROOT, 'samples/mnist-onnx/seven-drawn.json');
+const WRONG = join(REPO_ROOT, 'samples/mnist-onnx/wrong-shape.json');
+const hasChromium = existsSync(CHROMIUM);
+
+describe.skipIf(!hasChromium)(hasChromium ? 'the web console in headless Chromium' : `the web console in headless Chromium (skipped: ${CHROMIUM} is missing; apt-get install chromium)`, () => {
+  let root: string;
+  let modelsRoot: string;
+  let manifestPath: string;
+  let stack: LocalStack;
+  let web: ConsoleHandle;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    root = tempRoot('dropscore-console-e2e-');
+    modelsRoot = join(root, 'models');
+    manifestPath = join(root, 'deployments.json');
+    mkdirSync(modelsRoot, { recursive: true });
+    mkdirSync(RESULTS, { recursive: true });
+    cpSync(join(MODELS_ROOT, 'mnist-cnn-onnx'), join(modelsRoot, 'mnist-cnn-onnx'), { recursive: true });
+    // A model that will not load: its deployment ends FAILED, with the reason.
+    mkdirSync(join(modelsRoot, 'broken-onnx'));
+    writeFileSync(join(modelsRoot, 'broken-onnx', 'model.onnx'), 'not really onnx');
+    writeFileSync(join(modelsRoot, 'broken-onnx', 'model-meta.json'), JSON.stringify({ name: 'broken-onnx', framework: 'onnx', artifact: 'model.onnx' }));
+    writeFileSync(manifestPath, JSON.stringify({ deployments: [] }));
+    stack = await startTestStack({ dataDir: join(root, 'data'), modelsRoot });
+    web = await startConsole({ stack, manifestPath, modelsRoot, port: 0 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    page.on('console', (message) => {
+      // Refusals the test provokes (422) are logged by Chromium as failed loads: expected.
+      if (message.type() === 'error' && !/^Failed to load resource: .* status of 422/.test(message.text())) pageErrors.push(message.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await web?.close();
+    await stack?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('listens on 127.0.0.1 and answers only requests addressed to it', async () => {
+    expect(web.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const port = Number(new URL(web.url).port);
+    // A DNS-rebinding page reaches 127.0.0.1 under its own host name.
+    expect(await statusOf({ port, path: '/api/models', headers: { host: `attacker.example:${port}` } })).toBe(421);
+    expect(await statusOf({ port, path: '/api/models' })).toBe(200);
+    // A cross-origin form post cannot add the console's header.
+    expect(await statusOf({ port, path: '/api/deployments', method: 'POST', headers: { 'content-type': 'text/plain', origin: 'http://attacker.example' } })).toBe(403);
+  });
+
+  it('creates a batch deployment from the model page, showing a validation error next to its field first', async () => {
+    await page.goto(web.url);
+    const row = page.getByRole('row', { name: /mnist-cnn-onnx/ });
+    await row.filter({ hasText: 'input_1 float32 [N,28,28,1] → dense float32 [N,10]' }).waitFor();
+    expect(await row.textContent()).toContain('onnx 1');
+    await page.screenshot({ path: join(RESULTS, 'console-models.png') });
+
+    await page.getByRole('link', { name: 'mnist-cnn-onnx' }).click();
+    await page.getByRole('heading', { level: 1, name: 'mnist-cnn-onnx' }).waitFor();
+    await page.getByRole('button', { name: 'Add Deployment' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Add deployment' }).waitFor();
+    expect(await page.getByLabel('Batch prediction').isChecked()).toBe(true);
+    await page.getByLabel('Name', { exact: true }).fill('digits');
+    await page.getByLabel('Description').fill('Digits dropped from the console');
+    expect(await page.getByLabel('Source bucket', { exact: true }).inputValue()).toBe('__new__');
+    await page.getByLabel('New source bucket name').fill('console-in');
+    await page.getByLabel('New target bucket name').fill('console-in');
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    const targetInput = page.getByLabel('New target bucket name');
+    await page.locator('#target-error').filter({ hasText: 'outcomes would be scored again in a loop' }).waitFor();
+    expect(await targetInput.getAttribute('aria-invalid')).toBe('true');
+    expect(await targetInput.getAttribute('aria-describedby')).toContain('target-error');
+    expect(await targetInput.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
+    expect(await page.locator('#source-error').isHidden()).toBe(true);
+    expect(await page.getByRole('alert').textContent()).toContain('The deployment was not saved');
+    expect(JSON.parse(readFileSync(manifestPath, 'utf8')).deployments).toEqual([]);
+    await page.screenshot({ path: join(RESULTS, 'console-add-deployment.png'), fullPage: true });
+
+    await targetInput.fill('console-out');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/#\/deployments\/digits$/);
+    await page.getByRole('heading', { level: 1, name: 'digits' }).waitFor();
+    await page.locator('#deployment-status').filter({ hasText: 'DEPLOY_SUCCESS' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('dl.facts').textContent()).toContain('s3://console-in/');
+    expect(JSON.parse(readFileSync(manifestPath, 'utf8')).deployments).toMatchObject([{ name: 'digits', model: 'mnist-cnn-onnx', description: 'Digits dropped from the console' }]);
+  });
+
+  it('follows dropped records to their outcomes: a result with the picture and class 7, a highlighted error record', async () => {
+    await page.locator('#record-files').setInputFiles([SEVEN, WRONG]);
+
+    await page.locator('#uploads li', { hasText: 'seven-drawn.json' }).filter({ hasText: 'scored: class 7' }).waitFor({ timeout: 30_000 });
+    await page.locator('#uploads li', { hasText: 'wrong-shape.json' }).filter({ hasText: 'error SHAPE_MISMATCH' }).waitFor({ timeout: 30_000 });
+
+    const result = page.locator('article.outcome-result', { hasText: 'seven-drawn.json' });
+    await result.waitFor();
+    expect(await result.locator('[data-predicted-class]').textContent()).toBe('7');
+    expect(await result.getByRole('img', { name: /predicted class 7/ }).count()).toBe(1);
+    // The canvas really holds the drawn digit: bright strokes on a black ground.
+    const brightPixels = await result.locator('canvas').evaluate((canvas) => {
+      const c = canvas as unknown as { getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } };
+      const data = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+      let bright = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i]! > 128) bright++;
+      return bright;
+    });
+    expect(brightPixels).toBeGreaterThan(20);
+    expect(brightPixels).toBeLessThan(400);
+
+    const error = page.locator('article.outcome-error', { hasText: 'wrong-shape.json' });
+    await error.waitFor();
+    expect(await error.locator('.outcome-error-message').textContent()).toBe('SHAPE_MISMATCH: input "values": expected shape [N,28,28,1], received [1,3]');
+    // Highlighted: the danger colour (#b42318) down its side.
+    const border = await error.evaluate((element) => {
+      const e = element as unknown as { ownerDocument: { defaultView: { getComputedStyle(e: unknown): { borderLeftColor: string } } } };
+      return e.ownerDocument.defaultView.getComputedStyle(element).borderLeftColor;
+    });
+    expect(border).toBe('rgb(180, 35, 24)');
+    await page.locator('.counters').filter({ hasText: /2\s*received.*1\s*scored.*1\s*failed/ }).waitFor();
+
+    const listed = await stack.s3.send(new ListObjectsV2Command({ Bucket: 'console-out' }));
+    expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual(['seven-drawn.json', 'wrong-shape.json']);
+    const scored = await readOutcome(stack, 'console-out', 'seven-drawn.json');
+    expect(scored!.metadata['dropscore-outcome']).toBe('result');
+    const row = scored!.json['seven-drawn.json'].dense[0] as number[];
+    expect(row.indexOf(Math.max(...row))).toBe(7);
+    const failed = await readOutcome(stack, 'console-out', 'wrong-shape.json');
+    expect(failed!.metadata['dropscore-outcome']).toBe('error');
+    expect(failed!.json.error).toMatchObject({ code: 'SHAPE_MISMATCH', deployment: { name: 'digits' } });
+  });
+
+  it('scores an online payload and shows {"fields", "values"}', async () => {
+    await page.getByLabel('Payload ({"values": ...})').fill(readFileSync(SEVEN, 'utf8'));
+    await page.getByRole('button', { name: 'Score' }).click();
+    const output = page.locator('#online-output pre');
+    await output.waitFor();
+    const body = JSON.parse((await output.textContent())!) as { fields: string[]; values: number[][][] };
+    expect(body.fields).toEqual(['dense']);
+    expect(body.values[0]![0]!.indexOf(Math.max(...body.values[0]![0]!))).toBe(7);
+
+    await page.getByLabel('Payload ({"values": ...})').fill('{"values": [[1, 2, 3]]}');
+    await page.getByRole('button', { name: 'Score' }).click();
+    await page.locator('#online-output .error').filter({ hasText: 'SHAPE_MISMATCH: input "values": expected shape [N,28,28,1], received [1,3]' }).waitFor();
+    await page.getByLabel('Payload ({"values": ...})').fill(readFileSync(SEVEN, 'utf8'));
+    await page.getByRole('button', { name: 'Score' }).click();
+    await output.waitFor();
+
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it('deletes the deployment after a confirmation', async () => {
+    await page.getByRole('button', { name: 'Delete deployment…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete digits?' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await stack.deployments.get(deploymentIdFor('digits')))!.status).toBe('DEPLOY_SUCCESS');
+
+    await page.getByRole('button', { name: 'Delete deployment…' }).click();
+    await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.waitForURL(/#\/models\/mnist-cnn-onnx$/);
+    await page.getByText('No deployments yet.').waitFor();
+    expect((await stack.deployments.get(deploymentIdFor('digits')))!.status).toBe('DELETED');
+    expect(JSON.parse(readFileSync(manifestPath, 'utf8')).deployments).toEqual([]);
+  });
+
+  it('creates an online deployment of a model that fails to load: FAILED with its status details, online scoring says why', async () => {
+    await page.goto(`${web.url}#/models/broken-onnx/add-deployment`);
+    await page.getByLabel('Online').check();
+    expect(await page.locator('#bucket-fields').isHidden()).toBe(true);
+    await page.getByLabel('Name', { exact: true }).fill('broken');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/#\/deployments\/broken\/online$/);
+    const payload = page.getByLabel('Payload ({"values": ...})');
+    expect(await payload.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
+    await page.locator('#deployment-status').filter({ hasText: 'FAILED' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('.status-details').textContent()).toMatch(/^Status details: onnxruntime cannot load .*model\.onnx/);
+    expect(await page.locator('dl.facts').textContent()).toContain('s3://broken-in/');
+
+    await payload.fill('{"values": [[1]]}');
+    await page.getByRole('button', { name: 'Score' }).click();
+    await page.locator('#online-output .error').filter({ hasText: /^MODEL_LOAD_FAILED: / }).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+
+function statusOf(options: { port: number; path: string; method?: string; headers?: Record<string, string> }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sent = request({ host: '127.0.0.1', ...options }, (response) => {
+      response.resume();
+      resolve(response.statusCode!);
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
