@@ -97,6 +97,8 @@ export function createScorer(deps: ScorerDeps) {
     readonly read: ObjectRead;
     readonly claim: ClaimState;
     outcome?: Outcome;
+    /** This scorer finished the ledger entry, so it counts the outcome. */
+    counted?: boolean;
   }
 
   /**
@@ -153,7 +155,7 @@ export function createScorer(deps: ScorerDeps) {
         results[item.index] = failure(item.ref, error);
       }
     });
-    await countOutcomes(work.filter((item) => completed.has(item)));
+    await countOutcomes(work.filter((item) => item.counted));
     if (overwritten.length > 0) {
       log.info('objects overwritten while scoring, scoring the newer versions', { keys: overwritten.map((w) => w.ref.key) });
       const again = await scoreObjects(overwritten.map((w) => w.ref), round + 1);
@@ -161,9 +163,6 @@ export function createScorer(deps: ScorerDeps) {
     }
     return results;
   }
-
-  // Work items whose ledger entry this scorer completed (so it counts them).
-  const completed = new WeakSet<Work>();
 
   /** Gives every work item its outcome; returns the model they were scored with, for their lineage. */
   async function scoreWork(work: Work[]): Promise<ModelRef> {
@@ -194,7 +193,7 @@ export function createScorer(deps: ScorerDeps) {
     const body = outcome.kind === 'result' ? outcome.body : errorRecord(outcome.error, { input: inputOf(input), deployment: binding, model });
     await objects.write(binding.target.bucket, outcomeKey(binding, item.ref.key), JSON.stringify(body), lineageMetadata({ outcome: outcome.kind, input, deployment: binding, model, latencyMs }));
     const result = outcome.kind === 'result' ? 'scored' : 'failed';
-    if (await ledger.complete(binding.id, item.ref.key, item.read.eTag, result)) completed.add(item);
+    item.counted = await ledger.complete(binding.id, item.ref.key, item.read.eTag, result);
     finished.add(item.ref.key, item.read.eTag);
     return result;
   }
@@ -204,7 +203,12 @@ export function createScorer(deps: ScorerDeps) {
     const errors = counted.filter((item) => item.outcome!.kind === 'error');
     const last = errors[errors.length - 1];
     const lastError = last && last.outcome!.kind === 'error' ? `${last.ref.key}: ${last.outcome!.error.code}: ${last.outcome!.error.message}` : undefined;
-    await deployments.addCounters(binding.id, { scored: counted.length - errors.length, failed: errors.length }, lastError);
+    try {
+      await deployments.addCounters(binding.id, { scored: counted.length - errors.length, failed: errors.length }, lastError);
+    } catch (error) {
+      // The outcomes are written and their ledger entries done: a retry could not recount them.
+      log.error('counters not updated for finished outcomes', { deployment: binding.name, scored: counted.length - errors.length, failed: errors.length, reason: describeError(error) });
+    }
   }
 
   function failure(ref: ObjectCreated, error: unknown): ObjectOutcome {
