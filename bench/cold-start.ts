@@ -1,38 +1,63 @@
 /**
- * Cold start per framework, in a fresh process each: module import + model
- * load until the first prediction is back, measured from process start
- * (performance.timeOrigin), plus that process's peak RSS.
+ * Cold start of the scorer as Lambda runs it: the esbuild bundle `cdk deploy`
+ * ships, required outside the project with the runtime layer on NODE_PATH,
+ * then a warm-up invocation that loads the model. Per framework, in a fresh
+ * process each: require time, time from process start until the model is
+ * loaded, and peak RSS. (The warm-up's status write has no DynamoDB to reach
+ * here and fails after the load, which is what is being timed.)
  *
  *   npx tsx bench/cold-start.ts
  */
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createDropscoreApp } from '../infra/lib/dropscore-app.js';
+import { readDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';
 
-const MODELS: Record<string, string> = {
-  onnx: 'layers/models/mnist-cnn-onnx',
-  keras: 'layers/models/mnist-keras',
-  caffe: 'layers/models/lenet-caffe',
-  tensorflow: 'layers/models/mnist-tensorflow',
-};
+const root = mkdtempSync(join(tmpdir(), 'dropscore-cold-'));
+const outdir = join(root, 'cdk.out');
+const { app } = createDropscoreApp({ manifest: readDeploymentsManifest('deployments.json'), projectRoot: resolve('.'), directNotifications: false, appProps: { outdir } });
+app.synth();
+const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.')).map((d) => join(outdir, d));
+const bundle = assets.find((d) => readdirSync(d).includes('tfjs-backend-wasm.wasm'))!;
+const runtime = assets.find((d) => readdirSync(d).includes('nodejs'))!;
+const task = join(root, 'task');
+cpSync(bundle, task, { recursive: true }); // outside the project: no "type": "module" above it, as in /var/task
+const probe = join(root, 'probe.cjs');
+writeFileSync(probe, `
+const started = performance.now();
+const { handler } = require(${JSON.stringify(join(task, 'index.js'))});
+const required = performance.now();
+const log = console.log;
+let loadedAt;
+console.log = (line) => { if (String(line).includes('"model loaded"')) loadedAt = performance.now(); };
+handler({ dropscore: 'warm-up' }, {}).catch(() => {}).finally(() => {
+  log(JSON.stringify({ requireMs: required - started, modelLoadedMs: loadedAt, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+});
+`);
 
-const PROBE = `
-const importStarted = performance.now();
-const { loadModel } = await import('./functions/scorer/engines/engine-registry.ts');
-const imported = performance.now();
-const loaded = await loadModel(process.argv[1]);
-const inputs = {};
-for (const spec of loaded.model.signature.inputs) {
-  const shape = spec.shape.map((d) => d ?? 1);
-  inputs[spec.name] = { dtype: 'float32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+console.log('| framework (model) | require bundle (ms) | process start → model loaded (ms) | peak RSS (MB) |');
+console.log('|---|---|---|---|');
+for (const model of readdirSync('layers/models').sort()) {
+  const env = {
+    PATH: process.env['PATH'],
+    NODE_PATH: join(runtime, 'nodejs/node_modules'),
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_MAX_ATTEMPTS: '1',
+    DEPLOYMENT_ID: 'bench',
+    DEPLOYMENT_NAME: 'bench',
+    MODEL_NAME: model,
+    MODEL_DIR: resolve('layers/models', model),
+    SOURCE_BUCKET: 'bench-in',
+    TARGET_BUCKET: 'bench-out',
+    DEPLOYMENTS_TABLE: 'bench',
+    LEDGER_TABLE: 'bench',
+  };
+  const r = JSON.parse(execFileSync('node', [probe], { encoding: 'utf8', env }).trim().split('\n').pop()!) as Record<string, number>;
+  console.log(`| ${model} | ${r['requireMs']!.toFixed(0)} | ${r['modelLoadedMs']!.toFixed(0)} | ${r['peakRssMb']} |`);
 }
-await loaded.model.predict(inputs);
-const done = performance.now();
-console.log(JSON.stringify({ importMs: imported - importStarted, loadAndFirstPredictMs: done - imported, totalFromProcessStartMs: done, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
-`;
-
-console.log('| framework (model) | imports (ms) | load + first predict (ms) | process start → first prediction (ms) | peak RSS (MB) |');
-console.log('|---|---|---|---|---|');
-for (const [framework, dir] of Object.entries(MODELS)) {
-  const out = execFileSync('node', ['--import', 'tsx', '--input-type=module', '-e', PROBE, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
-  console.log(`| ${framework} (${dir.split('/').pop()}) | ${r['importMs']!.toFixed(0)} | ${r['loadAndFirstPredictMs']!.toFixed(0)} | ${r['totalFromProcessStartMs']!.toFixed(0)} | ${r['peakRssMb']} |`);
-}
+rmSync(root, { recursive: true, force: true });

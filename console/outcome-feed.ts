@@ -4,7 +4,8 @@
  * MNIST-style inputs, a picture of the input and the predicted class. The
  * page asks every second, so documents already read are kept by eTag.
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { listObjects } from '../functions/scorer/store/s3-listing.js';
 import type { DeploymentBinding } from '../functions/scorer/domain/ports.js';
 import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
 import type { OutcomeView } from './api-types.js';
@@ -25,15 +26,8 @@ export interface OutcomeFeed {
 export function createOutcomeFeed(s3: S3Client): OutcomeFeed {
   const cache = new Map<string, OutcomeView>();
 
-  async function list(binding: DeploymentBinding): Promise<_Object[]> {
-    const objects: _Object[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: binding.target.bucket, Prefix: binding.target.prefix, ContinuationToken: token }));
-      objects.push(...(page.Contents ?? []));
-      token = page.NextContinuationToken;
-    } while (token && objects.length < MAX_LISTED);
-    return objects;
+  function list(binding: DeploymentBinding): Promise<_Object[]> {
+    return listObjects(s3, binding.target.bucket, binding.target.prefix, MAX_LISTED);
   }
 
   async function read(binding: DeploymentBinding, object: _Object): Promise<OutcomeView> {

@@ -37,7 +37,7 @@ export async function startEmbeddedServers(options: EmbeddedServersOptions): Pro
   mkdirSync(s3Dir, { recursive: true });
   mkdirSync(dynamoDir, { recursive: true });
 
-  const s3rver = new S3rver({ address: LOCAL_HOST, port: 0, directory: s3Dir, silent: true });
+  const s3rver = new S3rver({ address: LOCAL_HOST, port: 0, directory: s3Dir, silent: process.env['S3RVER_DEBUG'] !== '1' });
   const s3Address = (await s3rver.run()) as AddressInfo;
   const dynamo: Server = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(dynamo, 0);

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { describeError } from '../../functions/scorer/domain/errors.js';
 import type { DeploymentBinding, DeploymentRecord, DeploymentStore, Logger, UsageLimits, UsageMeter } from '../../functions/scorer/domain/ports.js';
 import type { EventReport, Scorer } from '../../functions/scorer/domain/scorer.js';
@@ -16,6 +16,7 @@ import { readModelArtifact } from '../../functions/scorer/models/model-artifact.
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
 import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
+import { listObjects } from '../../functions/scorer/store/s3-listing.js';
 import { createStoredScorer } from '../../functions/scorer/wiring.js';
 import type { DeploymentSpec } from '../manifest/deployments-manifest.js';
 import { LOCAL_CREDENTIALS, startEmbeddedServers } from './embedded-servers.js';
@@ -152,16 +153,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const subscriber = [...subscribers.values()].find((s) => s.binding.name === name);
       if (!subscriber) throw new Error(`no deployment named "${name}" is running`);
       const { bucket, prefix } = subscriber.binding.source;
-      const records: unknown[] = [];
-      let token: string | undefined;
-      do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const object of page.Contents ?? []) {
-          // Raw (unencoded) keys, as s3rver reports them: the normaliser encodes.
-          records.push({ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: object.Key!, size: object.Size } } });
-        }
-        token = page.NextContinuationToken;
-      } while (token);
+      // Raw (unencoded) keys, as s3rver reports them: the normaliser encodes.
+      const records = (await listObjects(s3, bucket, prefix)).map((object) => ({ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: object.Key!, size: object.Size } } }));
       dispatcher.dispatch(normalise({ Records: records }));
       return records.length;
     },

@@ -6,13 +6,14 @@
  * Used by `npm test` (small N) and `bench/zero-loss.ts` (N = 5000).
  */
 import { join } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger, ObjectStore } from '../../functions/scorer/domain/ports.js';
 import { createScorer } from '../../functions/scorer/domain/scorer.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
 import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb-input-ledger.js';
 import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
 import { createS3ObjectStore } from '../../functions/scorer/store/s3-object-store.js';
+import { listObjects } from '../../functions/scorer/store/s3-listing.js';
 import { createEventDispatcher } from '../../infra/local/event-dispatcher.js';
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
 import { createS3EventNormaliser } from '../../infra/local/s3-event-normaliser.js';
@@ -116,14 +117,7 @@ async function withRetries<T>(call: () => Promise<T>, attempts = 5): Promise<T> 
 }
 
 async function listOutcomes(s3: S3Client): Promise<Set<string>> {
-  const keys = new Set<string>();
-  let token: string | undefined;
-  do {
-    const page = await withRetries(() => s3.send(new ListObjectsV2Command({ Bucket: 'zl-out', ContinuationToken: token })));
-    for (const object of page.Contents ?? []) keys.add(object.Key!);
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys;
+  return new Set((await withRetries(() => listObjects(s3, 'zl-out', ''))).map((o) => o.Key!));
 }
 
 async function outcomeInputETag(s3: S3Client, key: string): Promise<string | undefined> {

@@ -106,7 +106,18 @@ export function createScorer(deps: ScorerDeps) {
    * in parallel, records predict in stacked calls, and counters are updated
    * once per set. A store failure fails only the objects it touched.
    */
-  async function scoreObjects(refs: readonly ObjectCreated[], round = 1): Promise<ObjectOutcome[]> {
+  async function scoreObjects(all: readonly ObjectCreated[], round = 1): Promise<ObjectOutcome[]> {
+    // One key twice in a set (a redelivered event, two quick puts) is scored once: it scores what the key holds now.
+    const firstOfKey = new Map<string, number>();
+    const refs = all.filter((ref) => !firstOfKey.has(`${ref.bucket}/${ref.key}`) && firstOfKey.set(`${ref.bucket}/${ref.key}`, firstOfKey.size));
+    const unique = await scoreUniqueObjects(refs, round);
+    return all.map((ref) => {
+      const first = firstOfKey.get(`${ref.bucket}/${ref.key}`)!;
+      return refs[first] === ref ? unique[first]! : typeof unique[first] === 'object' ? unique[first]! : 'duplicate';
+    });
+  }
+
+  async function scoreUniqueObjects(refs: readonly ObjectCreated[], round: number): Promise<ObjectOutcome[]> {
     const started = now();
     const results: ObjectOutcome[] = new Array(refs.length);
     const work: Work[] = [];
