@@ -22,9 +22,7 @@ export function decodeTensor(value: unknown, spec: TensorSpec, field: string): T
       `input "${field}": expected shape ${formatShape(expected)}, received ${formatShape(shape)}`,
     );
   }
-  const leaves: unknown[] = [];
-  collectLeaves(value, shape, 0, field, '', leaves);
-  return { dtype: spec.dtype, shape, data: toTypedArray(leaves, spec.dtype, field, shape) };
+  return { dtype: spec.dtype, shape, data: toTypedArray(collectLeaves(value, shape, field), spec.dtype, field, shape) };
 }
 
 export function encodeTensor(tensor: Tensor): unknown {
@@ -56,17 +54,29 @@ function inferShape(value: unknown, field: string): number[] {
   return shape;
 }
 
-function collectLeaves(value: unknown, shape: readonly number[], depth: number, field: string, path: string, out: unknown[]): void {
-  if (depth === shape.length) {
-    if (Array.isArray(value)) throw new InvalidRecordError('SHAPE_MISMATCH', `input "${field}" at ${path}: ragged array, expected a number and found a nested array`);
-    out.push(value);
-    return;
-  }
-  if (!Array.isArray(value) || value.length !== shape[depth]) {
-    const got = Array.isArray(value) ? `${value.length} elements` : describeValue(value);
-    throw new InvalidRecordError('SHAPE_MISMATCH', `input "${field}" at ${path || '[]'}: ragged array, expected ${shape[depth]} elements like its siblings, got ${got}`);
-  }
-  for (let i = 0; i < value.length; i++) collectLeaves(value[i], shape, depth + 1, field, `${path}[${i}]`, out);
+/** Flattens row-major, checking every row has its siblings' length. Paths are built only for error messages: this runs per element. */
+function collectLeaves(value: unknown, shape: readonly number[], field: string): unknown[] {
+  const leaves: unknown[] = new Array(shape.reduce((a, b) => a * b, 1));
+  const index: number[] = [];
+  let n = 0;
+  const at = (depth: number) => index.slice(0, depth).map((i) => `[${i}]`).join('') || '[]';
+  const walk = (node: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      if (Array.isArray(node)) throw new InvalidRecordError('SHAPE_MISMATCH', `input "${field}" at ${at(depth)}: ragged array, expected a number and found a nested array`);
+      leaves[n++] = node;
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== shape[depth]) {
+      const got = Array.isArray(node) ? `${node.length} elements` : describeValue(node);
+      throw new InvalidRecordError('SHAPE_MISMATCH', `input "${field}" at ${at(depth)}: ragged array, expected ${shape[depth]} elements like its siblings, got ${got}`);
+    }
+    for (let i = 0; i < node.length; i++) {
+      index[depth] = i;
+      walk(node[i], depth + 1);
+    }
+  };
+  walk(value, 0);
+  return leaves;
 }
 
 function toTypedArray(leaves: unknown[], dtype: DType, field: string, shape: readonly number[]): TensorData {
@@ -87,9 +97,15 @@ function toTypedArray(leaves: unknown[], dtype: DType, field: string, shape: rea
   const n = leaves.length;
   switch (dtype) {
     case 'float32':
-      return Float32Array.from({ length: n }, (_, i) => numberAt(i));
-    case 'float64':
-      return Float64Array.from({ length: n }, (_, i) => numberAt(i));
+    case 'float64': {
+      // The common case, kept to a plain loop: the per-element callback dominated decoding.
+      const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = leaves[i];
+        out[i] = typeof v === 'number' && Number.isFinite(v) ? v : numberAt(i);
+      }
+      return out;
+    }
     case 'int32':
       return Int32Array.from({ length: n }, (_, i) => integerAt(i, -(2 ** 31), 2 ** 31 - 1));
     case 'int64':
