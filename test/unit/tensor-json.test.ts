@@ -2,18 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { InvalidRecordError } from '../../functions/scorer/domain/errors.js';
 import type { TensorSpec } from '../../functions/scorer/engines/engine.js';
 import { decodeTensor, encodeTensor } from '../../functions/scorer/formats/tensor-json.js';
+import { recordError } from '../support/record-error.js';
 
 const image: TensorSpec = { name: 'x', dtype: 'float32', shape: [null, 2, 2] };
 
-function errorOf(fn: () => unknown): InvalidRecordError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidRecordError) return error;
-    throw error;
-  }
-  throw new Error('expected an InvalidRecordError');
-}
 
 describe('decodeTensor', () => {
   it('flattens a nested array with a free batch dimension', () => {
@@ -23,13 +15,13 @@ describe('decodeTensor', () => {
   });
 
   it('names expected and received shapes on a mismatch', () => {
-    const e = errorOf(() => decodeTensor([[1, 2, 3]], image, 'values'));
+    const e = recordError(() => decodeTensor([[1, 2, 3]], image, 'values'));
     expect(e.code).toBe('SHAPE_MISMATCH');
     expect(e.message).toBe('input "values": expected shape [N,2,2], received [1,3]');
   });
 
   it('points at the ragged row', () => {
-    const e = errorOf(() => decodeTensor([[[1, 2], [3]]], image, 'x'));
+    const e = recordError(() => decodeTensor([[[1, 2], [3]]], image, 'x'));
     expect(e.code).toBe('SHAPE_MISMATCH');
     expect(e.message).toContain('at [0][1]');
     expect(e.message).toContain('expected 2 elements');
@@ -40,16 +32,16 @@ describe('decodeTensor', () => {
     ['null', null, 'null'],
     ['a boolean', true, 'boolean'],
   ])('rejects %s inside the array, saying where', (_label, bad, shown) => {
-    const e = errorOf(() => decodeTensor([[[1, 2], [3, bad]]], image, 'x'));
+    const e = recordError(() => decodeTensor([[[1, 2], [3, bad]]], image, 'x'));
     expect(e.code).toBe('INVALID_VALUE');
     expect(e.message).toBe(`input "x" at [0][1][1]: expected a finite number, got ${shown}`);
   });
 
   it('rejects fractions and out-of-range values for integer inputs', () => {
     const spec: TensorSpec = { name: 'ids', dtype: 'int64', shape: [null, 2] };
-    expect(errorOf(() => decodeTensor([[1, 2.5]], spec, 'ids')).code).toBe('DTYPE_MISMATCH');
+    expect(recordError(() => decodeTensor([[1, 2.5]], spec, 'ids')).code).toBe('DTYPE_MISMATCH');
     const bytes: TensorSpec = { name: 'px', dtype: 'uint8', shape: [2] };
-    expect(errorOf(() => decodeTensor([0, 256], bytes, 'px')).message).toContain('256 is not a valid uint8');
+    expect(recordError(() => decodeTensor([0, 256], bytes, 'px')).message).toContain('256 is not a valid uint8');
     expect(Array.from(decodeTensor([[7, -3]], spec, 'ids').data as BigInt64Array)).toEqual([7n, -3n]);
   });
 

@@ -15,19 +15,11 @@ import { FIXTURES } from '../../support/paths.js';
 import { TOLERANCE, maxRelativeError } from '../../support/tensor-proto.js';
 import { SAVED_MODELS, linkModelFolder, loadFolder, writeMeta } from './model-folders.js';
 import { DT_FLOAT, DT_INT64, constant, placeholder, writeSavedModel } from './saved-model-builder.js';
+import { recordError } from '../../support/record-error.js';
 
 const root = tempRoot('dropscore-tf-fmt-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function recordError(fn: () => unknown): InvalidRecordError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InvalidRecordError) return error;
-    throw error;
-  }
-  throw new Error('expected an InvalidRecordError');
-}
 
 describe('mnist_softmax_tf1_7_simple_save with the real payload num_3.json', () => {
   const source = join(SAVED_MODELS, 'mnist_softmax_tf1_7_simple_save');
