@@ -8,7 +8,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, UsageLimitError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord, DeploymentStore, UsageLimits, UsageMeter } from '../functions/scorer/domain/ports.js';
 import { ensureBucket } from '../infra/local/provision.js';
-import { deploymentIdFor } from '../infra/manifest/deployments-manifest.js';
 import { addManifestEntry, readManifest, removeManifestEntry } from './manifest-editor.js';
 import { findModel, listModels } from './model-catalog.js';
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRecordError } from '../../functions/scorer/domain/errors.js';
 import type { TensorSpec } from '../../functions/scorer/engines/engine.js';
 import { decodeTensor, encodeTensor } from '../../functions/scorer/formats/tensor-json.js';
 import { recordError } from '../support/record-error.js';

@@ -6,7 +6,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidRecordError } from '../../../functions/scorer/domain/errors.js';
 import type { Model } from '../../../functions/scorer/engines/engine.js';
 import { tf } from '../../../functions/scorer/engines/tfjs-runtime.js';
 import { tensorflowFormat } from '../../../functions/scorer/formats/tensorflow-format.js';
