@@ -138,11 +138,14 @@ export const COMMANDS: Record<string, Handler> = {
     const paths = args.positionals.slice(2);
     if (paths.length === 0) throw new UsageError('missing <dir|files...>');
     const timeout = option(args, 'timeout');
+    const seconds = timeout === undefined ? undefined : Number(timeout);
+    if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got "${timeout}"`);
+    await ctx.reconcile?.(); // an embedded stack must be scoring for this deployment before files land
     const results = await runBatch({
       s3,
       deployment: record,
       paths,
-      ...(timeout ? { timeoutMs: Number(timeout) * 1000 } : {}),
+      ...(seconds ? { timeoutMs: seconds * 1000 } : {}),
       onProgress: io.json ? undefined : createProgressReporter(io.err),
     });
     const failed = results.filter((r) => r.state === 'error');

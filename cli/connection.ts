@@ -65,7 +65,7 @@ export async function openConnection(options: ConnectionOptions): Promise<Connec
     log: quiet,
     limits: readManifest(manifestPath).limits,
   });
-  await embedded.reconcile();
+  // Scorers start only for commands that need them (deploy, batch): listing should not load every model.
   const ctx: AdminContext = { target: 'local', deployments: embedded.deployments, usage: embedded.usage, s3: embedded.s3, manifestPath, modelsRoot, reconcile: () => embedded.reconcile() };
   return { ctx, s3: embedded.s3, db: embedded.db, embedded, region, describe: `an embedded stack on ${embedded.endpoint} (data in ${options.dataDir})`, close: () => embedded.close() };
 }

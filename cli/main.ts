@@ -75,8 +75,8 @@ export async function main(argv: string[], out: TextSink = process.stdout, err: 
   }
   if (first === 'predict') return runPredict(parsed, out, err);
 
-  const key = COMMANDS[`${first} ${second}`] ? `${first} ${second}` : first;
-  const command = COMMANDS[key];
+  const key = Object.hasOwn(COMMANDS, `${first} ${second}`) ? `${first} ${second}` : first;
+  const command = Object.hasOwn(COMMANDS, key) ? COMMANDS[key] : undefined;
   if (!command || (key === first && ['models', 'deployments'].includes(first))) {
     err.write(`dropscore: unknown command "${parsed.positionals.slice(0, 2).join(' ')}"\n\n${USAGE}`);
     return 2;

@@ -2,7 +2,7 @@
  * Edits `deployments.json` for the CLI: adds or removes one deployment entry,
  * validating the whole manifest before writing, so a bad edit never lands.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ConfigError, describeError } from '../functions/scorer/domain/errors.js';
 import { parseDeploymentsManifest, type DeploymentsManifest } from '../infra/manifest/deployments-manifest.js';
 
@@ -25,7 +25,9 @@ export function readManifest(path: string): DeploymentsManifest {
 
 export function addManifestEntry(path: string, entry: ManifestEntry): DeploymentsManifest {
   const json = readJson(path);
-  json.deployments = [...json.deployments.filter((d) => d['name'] !== entry.name), { ...entry }];
+  // On AWS a deploy lands in the table only after `cdk deploy`: the manifest is what says a name is taken.
+  if (json.deployments.some((d) => d['name'] === entry.name)) throw new ConfigError(`${path} already has a deployment named "${entry.name}"`);
+  json.deployments = [...json.deployments, { ...entry }];
   return write(path, json);
 }
 
@@ -37,7 +39,10 @@ export function removeManifestEntry(path: string, name: string): DeploymentsMani
 
 function write(path: string, json: ManifestJson): DeploymentsManifest {
   const manifest = parseDeploymentsManifest(json, path);
-  writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
+  // Write then rename, so a reader never sees half a manifest.
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(json, null, 2)}\n`);
+  renameSync(temporary, path);
   return manifest;
 }
 

@@ -88,8 +88,10 @@ export async function addModel(modelsRoot: string, source: string, options: AddM
   const dir = join(modelsRoot, name);
   mkdirSync(dir, { recursive: true });
   try {
-    // A file brings its companions only when its framework needs them (Caffe's prototxt and deployment-meta.json).
-    const companions = sourceIsDir ? readdirSync(folder) : framework === 'caffe' ? readdirSync(folder).filter((f) => /\.prototxt$|^deployment-meta\.json$/.test(f) || f === artifact) : [artifact];
+    // A file brings the companions its framework needs: Caffe's prototxt and deployment-meta.json; a TF.js
+    // model's weight shards and a SavedModel's variables/ live beside it, so those take the whole folder.
+    const wholeFolder = sourceIsDir || framework === 'tfjs' || framework === 'tensorflow';
+    const companions = wholeFolder ? readdirSync(folder) : framework === 'caffe' ? readdirSync(folder).filter((f) => /\.prototxt$|^deployment-meta\.json$/.test(f) || f === artifact) : [artifact];
     for (const file of companions) cpSync(join(folder, file), join(dir, file), { recursive: true });
     const meta = { name, framework, version: '1', artifact, created: new Date().toISOString(), description: `added from ${source}` };
     writeFileSync(join(dir, MODEL_META_FILE), `${JSON.stringify(meta, null, 2)}\n`);

@@ -98,7 +98,14 @@ export function createEventDispatcher(options: DispatcherOptions) {
       }
     }
     if (!delivery) {
-      const deadLetter = writeDeadLetter(job, lastError);
+      let deadLetter: string;
+      try {
+        deadLetter = writeDeadLetter(job, lastError);
+      } catch (error) {
+        // Nowhere to keep it: the log is the last place the event can be seen.
+        deadLetter = `(not saved: ${describeError(error)})`;
+        options.log.error('dead-letter file not written; the event follows', { deployment, keys, reason: describeError(error), event: job.event });
+      }
       options.log.error('event dead-lettered after retries', { deployment, keys, deadLetter });
       delivery = { deployment, keys, error: describeError(lastError), deadLetter };
     }

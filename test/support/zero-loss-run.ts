@@ -49,7 +49,7 @@ export async function runZeroLoss(stack: LocalStack, options: { n: number; failu
   const real = createS3ObjectStore(stack.s3);
   const flaky: ObjectStore = {
     read: (...args) => (unlucky() ? fail('GetObject') : real.read(...args)),
-    currentETag: (...args) => real.currentETag(...args),
+    head: (...args) => real.head(...args),
     write: (...args) => (unlucky() ? fail('PutObject') : real.write(...args)),
   };
   function fail(operation: string): never {

@@ -40,6 +40,7 @@ describe('dropscore command line', () => {
     [['deployments', 'frobnicate'], /^dropscore: unknown command "deployments frobnicate"/],
     [['models', 'add', 'x.onnx'], /^dropscore models add: --framework is required/],
     [['models', 'show'], /^dropscore models show: missing <name>/],
+    [['constructor'], /^dropscore: unknown command "constructor"/],
   ])('rejects %j with a message and exit code 2', async (argv, message) => {
     const result = await run(...argv);
     expect(result.code).toBe(2);

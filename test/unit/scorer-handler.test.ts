@@ -132,6 +132,7 @@ describe('scorer handler', () => {
 
   it('does nothing for a redelivered event whose input already has its outcome', async () => {
     dbMock.on(UpdateItemCommand, { TableName: 'ledger' }).resolves({ Attributes: { state: { S: 'done' } } });
+    s3Mock.on(HeadObjectCommand, { Bucket: 'out' }).resolves({ ETag: '"x"', Metadata: { 'dropscore-input-etag': 'etag-1' } });
     const report = await handlerFor()(s3Event('drop/a.json'));
     expect(report.results).toEqual([{ key: 'drop/a.json', result: 'duplicate' }]);
     expect(putsTo('out')).toHaveLength(0);
@@ -241,6 +242,25 @@ describe('scorer handler', () => {
     expect([bad.statusCode, JSON.parse(bad.body).error.code]).toEqual([400, 'SHAPE_MISMATCH']);
     expect(((await handler(http('GET', ''), {} as never)) as { statusCode: number }).statusCode).toBe(405);
     expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('rewrites the outcome when a finished version is back after another one (A, B, A)', async () => {
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: 'SET #state = if_not_exists(#state, :received), object_key = :key, etag = :etag, expires_at = :expires, claimed_at = :now' }).resolves({ Attributes: { state: { S: 'done' } } });
+    s3Mock.on(HeadObjectCommand, { Bucket: 'out' }).resolves({ ETag: '"x"', Metadata: { 'dropscore-input-etag': 'etag-B' } });
+    // The ledger entry of version A is done already: completing it again is refused, so nothing is counted twice.
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: 'SET #state = :done, outcome = :outcome' }).rejects(new ConditionalCheckFailedException({ message: 'done', $metadata: {} }));
+    const report = await handlerFor()(s3Event('drop/a.json'));
+    expect(report.results).toEqual([{ key: 'drop/a.json', result: 'scored' }]);
+    expect(putsTo('out').map((p) => p.Metadata!['dropscore-input-etag'])).toEqual(['etag-1']);
+    expect(ledgerUpdates().filter((u) => u.UpdateExpression?.includes('ADD received') || u.UpdateExpression?.includes('ADD scored'))).toHaveLength(0);
+  });
+
+  it('rescores when the key changes after the version the event named was read', async () => {
+    const newer = new TextEncoder().encode('{"values": [[1]]}');
+    s3Mock.on(GetObjectCommand).resolvesOnce(objectBody(img1, 'etag-1')).resolves(objectBody(newer, 'etag-2'));
+    s3Mock.on(HeadObjectCommand, { Bucket: 'in' }).resolves({ ETag: '"etag-2"' });
+    await handlerFor()(s3Event('drop/a.json'));
+    expect(putsTo('out').map((p) => p.Metadata!['dropscore-input-etag'])).toEqual(['etag-1', 'etag-2']);
   });
 
   it('refuses an oversized object without downloading it', async () => {

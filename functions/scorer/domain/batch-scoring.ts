@@ -53,8 +53,13 @@ export async function scoreRecords(records: readonly RecordToScore[], loaded: Lo
     }
     group.forEach((item, i) => {
       if (outcomes[item.index]) return;
-      const body = loaded.format.encode(records[item.index]!.fileName, outputs[i]!, loaded.model.signature);
-      outcomes[item.index] = { kind: 'result', body };
+      try {
+        const body = loaded.format.encode(records[item.index]!.fileName, outputs[i]!, loaded.model.signature);
+        outcomes[item.index] = { kind: 'result', body };
+      } catch (error) {
+        // An output the record format cannot express is this record's error, not the batch's.
+        outcomes[item.index] = { kind: 'error', error: error instanceof DropscoreError ? error : new PredictionError(`cannot encode the model's output: ${describeError(error)}`, { cause: error }) };
+      }
     });
   }
   return outcomes;

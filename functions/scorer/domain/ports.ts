@@ -14,8 +14,8 @@ export interface ObjectRead {
 export interface ObjectStore {
   /** `undefined` when there is no such key (deleted since its event was sent). */
   read(bucket: string, key: string, maxBytes: number): Promise<ObjectRead | undefined>;
-  /** The current eTag of a key, or `undefined` if there is none. */
-  currentETag(bucket: string, key: string): Promise<string | undefined>;
+  /** The current eTag and user metadata of a key, or `undefined` if there is none. */
+  head(bucket: string, key: string): Promise<{ readonly eTag: string; readonly metadata: Readonly<Record<string, string>> } | undefined>;
   write(bucket: string, key: string, body: string, metadata: Readonly<Record<string, string>>): Promise<void>;
 }
 

@@ -51,7 +51,7 @@ export class TransientFailure extends Error {}
 const MAX_OVERWRITE_ROUNDS = 3;
 // S3 and DynamoDB requests in flight per set of objects.
 const PARALLEL_IO = 16;
-// Input versions a container remembers as finished; the ledger stays the source of truth.
+// Keys whose last finished version a container remembers; the ledger stays the source of truth.
 const RECENTLY_FINISHED_CAPACITY = 50_000;
 
 export function createScorer(deps: ScorerDeps) {
@@ -60,7 +60,12 @@ export function createScorer(deps: ScorerDeps) {
   const now = deps.now ?? (() => performance.now());
   const load = deps.load ?? loadModel;
   let modelState: Promise<LoadedModel | ModelLoadError> | undefined;
-  const finished = createRecentSet(RECENTLY_FINISHED_CAPACITY);
+  const finished = createRecentMap(RECENTLY_FINISHED_CAPACITY);
+
+  async function outcomeIsFor(key: string, eTag: string): Promise<boolean> {
+    const outcome = await objects.head(binding.target.bucket, outcomeKey(binding, key));
+    return outcome?.metadata['dropscore-input-etag'] === eTag;
+  }
 
   /** Loads the model once; the deployment's status reports the result. */
   function ensureModel(): Promise<LoadedModel | ModelLoadError> {
@@ -128,8 +133,8 @@ export function createScorer(deps: ScorerDeps) {
         return;
       }
       try {
-        // A redelivered event or a retried batch often names a version this container finished: no I/O then.
-        if (ref.eTag && finished.has(ref.key, ref.eTag)) {
+        // A redelivered event or a retried batch often names the version this container last finished: no I/O then.
+        if (ref.eTag && finished.get(ref.key) === ref.eTag) {
           results[index] = 'duplicate';
           return;
         }
@@ -140,7 +145,8 @@ export function createScorer(deps: ScorerDeps) {
           return;
         }
         const claim = await ledger.claim(binding.id, ref.key, read.eTag);
-        if (claim === 'done') results[index] = 'duplicate';
+        // A finished version can be back after another one (A, B, A): its outcome must be A's again.
+        if (claim === 'done' && (await outcomeIsFor(ref.key, read.eTag))) results[index] = 'duplicate';
         else work.push({ index, ref, read, claim });
       } catch (error) {
         results[index] = failure(ref, error);
@@ -160,8 +166,8 @@ export function createScorer(deps: ScorerDeps) {
     await inParallel(work, PARALLEL_IO, async (item) => {
       try {
         results[item.index] = await writeOutcome(item, model, now() - started);
-        const current = await objects.currentETag(item.ref.bucket, item.ref.key);
-        if (current !== undefined && current !== item.read.eTag && round < MAX_OVERWRITE_ROUNDS) overwritten.push(item);
+        const current = await objects.head(item.ref.bucket, item.ref.key);
+        if (current !== undefined && current.eTag !== item.read.eTag && round < MAX_OVERWRITE_ROUNDS) overwritten.push(item);
       } catch (error) {
         results[item.index] = failure(item.ref, error);
       }
@@ -169,8 +175,11 @@ export function createScorer(deps: ScorerDeps) {
     await countOutcomes(work.filter((item) => item.counted));
     if (overwritten.length > 0) {
       log.info('objects overwritten while scoring, scoring the newer versions', { keys: overwritten.map((w) => w.ref.key) });
-      const again = await scoreObjects(overwritten.map((w) => w.ref), round + 1);
-      overwritten.forEach((item, i) => (results[item.index] = again[i]!));
+      // Without the event's eTag: the version to score is whatever the key holds now.
+      const again = await scoreObjects(overwritten.map((w) => ({ ...w.ref, eTag: undefined })), round + 1);
+      overwritten.forEach((item, i) => {
+        if (again[i] !== 'duplicate') results[item.index] = again[i]!;
+      });
     }
     return results;
   }
@@ -205,7 +214,7 @@ export function createScorer(deps: ScorerDeps) {
     await objects.write(binding.target.bucket, outcomeKey(binding, item.ref.key), JSON.stringify(body), lineageMetadata({ outcome: outcome.kind, input, deployment: binding, model, latencyMs }));
     const result = outcome.kind === 'result' ? 'scored' : 'failed';
     item.counted = await ledger.complete(binding.id, item.ref.key, item.read.eTag, result);
-    finished.add(item.ref.key, item.read.eTag);
+    finished.set(item.ref.key, item.read.eTag);
     return result;
   }
 
@@ -258,15 +267,15 @@ export function createScorer(deps: ScorerDeps) {
 
 export type Scorer = ReturnType<typeof createScorer>;
 
-/** A bounded set of (key, eTag) pairs; the oldest are forgotten first. */
-function createRecentSet(capacity: number) {
-  const entries = new Set<string>();
-  const id = (key: string, eTag: string) => `${eTag} ${key}`;
+/** Each key's last finished eTag, bounded: the oldest keys are forgotten first. */
+function createRecentMap(capacity: number) {
+  const entries = new Map<string, string>();
   return {
-    has: (key: string, eTag: string) => entries.has(id(key, eTag)),
-    add(key: string, eTag: string) {
-      entries.add(id(key, eTag));
-      if (entries.size > capacity) entries.delete(entries.values().next().value!);
+    get: (key: string) => entries.get(key),
+    set(key: string, eTag: string) {
+      entries.delete(key); // re-insert, so the order is by last use
+      entries.set(key, eTag);
+      if (entries.size > capacity) entries.delete(entries.keys().next().value!);
     },
   };
 }

@@ -22,10 +22,10 @@ export function createS3ObjectStore(s3: S3Client): ObjectStore {
       }
     },
 
-    async currentETag(bucket, key) {
+    async head(bucket, key) {
       try {
         const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return stripQuotes(head.ETag);
+        return { eTag: stripQuotes(head.ETag), metadata: head.Metadata ?? {} };
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
