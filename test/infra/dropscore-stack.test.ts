@@ -65,7 +65,7 @@ describe('scorer functions', () => {
     const id = manifest.deployments[0]!.id;
     expect(dynamo.map((s) => s.Condition)).toEqual([
       { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [id, '__usage__'] } }, // its record + the shared usage item
-      { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [id] } }, // its ledger entries
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${id}#*`] } }, // its ledger entries
     ]);
     const everything = JSON.stringify(statements);
     expect(everything).not.toMatch(/"s3:\*"|"dynamodb:\*"|"Resource":"\*"/);

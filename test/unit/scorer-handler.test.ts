@@ -91,6 +91,12 @@ describe('scorer handler', () => {
     ]);
   });
 
+  it('keeps its ledger per deployment, model and target, so a redeployed name starts afresh', async () => {
+    await handlerFor()(s3Event('drop/a.json'));
+    const claim = ledgerUpdates().find((u) => u.TableName === 'ledger')!;
+    expect(claim.Key!['deployment_id']!.S).toMatch(/^dep-1#[0-9a-f]{16}#out\/scored\/$/);
+  });
+
   it('loads the model once for many records', async () => {
     const handle = handlerFor();
     await handle(s3Event('drop/a.json', 'drop/b.json'));

@@ -96,9 +96,10 @@ export type ClaimState = 'new' | 'claimed' | 'done';
  * S3 event neither scores twice nor counts twice.
  */
 export interface InputLedger {
-  claim(deploymentId: string, key: string, eTag: string): Promise<ClaimState>;
+  /** `scope` starts with the deployment id (see the scorer's ledgerScope). */
+  claim(scope: string, key: string, eTag: string): Promise<ClaimState>;
   /** True when this call finished the input (so the caller counts it), false if another did. */
-  complete(deploymentId: string, key: string, eTag: string, outcome: 'scored' | 'failed'): Promise<boolean>;
+  complete(scope: string, key: string, eTag: string, outcome: 'scored' | 'failed'): Promise<boolean>;
 }
 
 export interface Logger {

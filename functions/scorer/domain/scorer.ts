@@ -62,6 +62,15 @@ export function createScorer(deps: ScorerDeps) {
   let modelState: Promise<LoadedModel | ModelLoadError> | undefined;
   const finished = createRecentMap(RECENTLY_FINISHED_CAPACITY);
 
+  /**
+   * The ledger remembers finished inputs per deployment *and* what scored them: a deployment
+   * redeployed under its name with another model or target starts with a clean slate.
+   */
+  function ledgerScope(loaded: LoadedModel | ModelLoadError): string {
+    const model = loaded instanceof ModelLoadError ? 'unloaded' : loaded.artifact.sha256.slice(0, 16);
+    return `${binding.id}#${model}#${binding.target.bucket}/${binding.target.prefix}`;
+  }
+
   async function outcomeIsFor(key: string, eTag: string): Promise<boolean> {
     const outcome = await objects.head(binding.target.bucket, outcomeKey(binding, key));
     return outcome?.metadata['dropscore-input-etag'] === eTag;
@@ -124,6 +133,7 @@ export function createScorer(deps: ScorerDeps) {
 
   async function scoreUniqueObjects(refs: readonly ObjectCreated[], round: number): Promise<ObjectOutcome[]> {
     const started = now();
+    const scope = ledgerScope(await ensureModel());
     const results: ObjectOutcome[] = new Array(refs.length);
     const work: Work[] = [];
     await inParallel(refs.map((ref, index) => ({ ref, index })), PARALLEL_IO, async ({ ref, index }) => {
@@ -144,7 +154,7 @@ export function createScorer(deps: ScorerDeps) {
           results[index] = 'missing';
           return;
         }
-        const claim = await ledger.claim(binding.id, ref.key, read.eTag);
+        const claim = await ledger.claim(scope, ref.key, read.eTag);
         // A finished version can be back after another one (A, B, A): its outcome must be A's again.
         if (claim === 'done' && (await outcomeIsFor(ref.key, read.eTag))) results[index] = 'duplicate';
         else work.push({ index, ref, read, claim });
@@ -165,7 +175,7 @@ export function createScorer(deps: ScorerDeps) {
     const overwritten: Work[] = [];
     await inParallel(work, PARALLEL_IO, async (item) => {
       try {
-        results[item.index] = await writeOutcome(item, model, now() - started);
+        results[item.index] = await writeOutcome(item, model, scope, now() - started);
         const current = await objects.head(item.ref.bucket, item.ref.key);
         if (current !== undefined && current.eTag !== item.read.eTag && round < MAX_OVERWRITE_ROUNDS) overwritten.push(item);
       } catch (error) {
@@ -207,13 +217,13 @@ export function createScorer(deps: ScorerDeps) {
     return { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
   }
 
-  async function writeOutcome(item: Work, model: ModelRef, latencyMs: number): Promise<ObjectResult> {
+  async function writeOutcome(item: Work, model: ModelRef, scope: string, latencyMs: number): Promise<ObjectResult> {
     const outcome = item.outcome!;
     const input = { bucket: item.ref.bucket, key: item.ref.key, eTag: item.read.eTag, versionId: item.read.versionId };
     const body = outcome.kind === 'result' ? outcome.body : errorRecord(outcome.error, { input: inputOf(input), deployment: binding, model });
     await objects.write(binding.target.bucket, outcomeKey(binding, item.ref.key), JSON.stringify(body), lineageMetadata({ outcome: outcome.kind, input, deployment: binding, model, latencyMs }));
     const result = outcome.kind === 'result' ? 'scored' : 'failed';
-    item.counted = await ledger.complete(binding.id, item.ref.key, item.read.eTag, result);
+    item.counted = await ledger.complete(scope, item.ref.key, item.read.eTag, result);
     finished.set(item.ref.key, item.read.eTag);
     return result;
   }

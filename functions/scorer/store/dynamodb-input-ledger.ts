@@ -10,18 +10,18 @@ import type { ClaimState, InputLedger } from '../domain/ports.js';
 const RETENTION_SECONDS = 30 * 24 * 3600;
 
 export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string, clock: () => Date = () => new Date()): InputLedger {
-  const keyOf = (deploymentId: string, key: string, eTag: string) => ({
-    deployment_id: { S: deploymentId },
+  const keyOf = (scope: string, key: string, eTag: string) => ({
+    deployment_id: { S: scope },
     input: { S: `${eTag} ${key}` },
   });
 
   return {
-    async claim(deploymentId, key, eTag): Promise<ClaimState> {
+    async claim(scope, key, eTag): Promise<ClaimState> {
       const now = clock();
       const response = await db.send(
         new UpdateItemCommand({
           TableName: tableName,
-          Key: keyOf(deploymentId, key, eTag),
+          Key: keyOf(scope, key, eTag),
           UpdateExpression: 'SET #state = if_not_exists(#state, :received), object_key = :key, etag = :etag, expires_at = :expires, claimed_at = :now',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
@@ -38,12 +38,12 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
       return previous === undefined ? 'new' : previous === 'done' ? 'done' : 'claimed';
     },
 
-    async complete(deploymentId, key, eTag, outcome) {
+    async complete(scope, key, eTag, outcome) {
       try {
         await db.send(
           new UpdateItemCommand({
             TableName: tableName,
-            Key: keyOf(deploymentId, key, eTag),
+            Key: keyOf(scope, key, eTag),
             UpdateExpression: 'SET #state = :done, outcome = :outcome',
             ConditionExpression: 'attribute_exists(#state) AND #state <> :done',
             ExpressionAttributeNames: { '#state': 'state' },

@@ -137,7 +137,8 @@ export class BatchDeployment extends Construct {
     // Its own record, plus the instance's usage item (the prediction limit is shared).
     const ownRecord = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id, USAGE_ITEM_ID] } };
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.deploymentsTable.tableArn], conditions: ownRecord }));
-    const ownInputs = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id] } };
+    // Ledger partitions are `<deployment id>#<model>#<target>` (see the scorer's ledgerScope).
+    const ownInputs = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${spec.id}#*`] } };
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownInputs }));
   }
 
