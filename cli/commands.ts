@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
+import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from '../functions/scorer/domain/record-bytes.js';
 import { scoreOnline } from '../functions/scorer/domain/score-online.js';
 import { loadModel } from '../functions/scorer/engines/engine-registry.js';
 import { runBatch } from '../manage/batch-run.js';
@@ -123,7 +124,9 @@ export const COMMANDS: Record<string, Handler> = {
       io.out.write(`${JSON.stringify(answer.body)}\n`);
       return 0;
     }
-    const outcome = await scoreOnline(payload, await loadModel(join(modelsRootOf(args), record.model)));
+    const outcome = payload.length > DEFAULT_MAX_RECORD_BYTES
+      ? { kind: 'error' as const, error: recordTooLarge(payload.length, DEFAULT_MAX_RECORD_BYTES) }
+      : await scoreOnline(payload, await loadModel(join(modelsRootOf(args), record.model)));
     if (outcome.kind === 'error') {
       io.err.write(`${outcome.error.code}: ${outcome.error.message}\n`);
       return 1;

@@ -17,9 +17,10 @@ import type { CreateDeploymentBody, DeploymentView, ModelDetailView, OnlineResul
 import { HttpError, readBody, readJson, sendJson } from './http-io.js';
 import type { ModelCache } from './model-cache.js';
 import type { OutcomeFeed } from './outcome-feed.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../functions/scorer/domain/record-bytes.js';
 
 /** The scorer's default record limit: a larger online payload would be refused there too. */
-const MAX_RECORD_BYTES = 5 * 1024 * 1024;
+const MAX_RECORD_BYTES = DEFAULT_MAX_RECORD_BYTES;
 /** Uploads may exceed the record limit, so users can see the RECORD_TOO_LARGE outcome; not by much. */
 const MAX_UPLOAD_BYTES = 32 * 1024 * 1024;
 const MAX_FORM_BYTES = 64 * 1024;

@@ -202,7 +202,7 @@ export async function deploymentPage([name, section]: readonly string[], main: H
   const stop = startPolling(async () => {
     if (gone) return;
     try {
-      const [next, outcomes] = await Promise.all([api.deployment(record.name), api.outcomes(record.name, OUTCOMES_SHOWN)]);
+      const [next, outcomes] = await Promise.all([api.deployment(record.name), api.outcomes(record.name, Math.max(OUTCOMES_SHOWN, uploads.filter((u) => u.state === 'pending').length))]);
       renderRecord(next);
       renderOutcomes(outcomes);
       followUploads(outcomes);
