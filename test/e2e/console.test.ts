@@ -102,7 +102,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the web console in headless Chromiu
     await page.locator('#target-error').filter({ hasText: 'outcomes would be scored again in a loop' }).waitFor();
     expect(await targetInput.getAttribute('aria-invalid')).toBe('true');
     expect(await targetInput.getAttribute('aria-describedby')).toContain('target-error');
-    expect(await targetInput.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
+    await expect.poll(() => targetInput.evaluate((element) => element === element.ownerDocument.activeElement), { timeout: 10_000 }).toBe(true);
     expect(await page.locator('#source-error').isHidden()).toBe(true);
     expect(await page.getByRole('alert').textContent()).toContain('The deployment was not saved');
     expect(JSON.parse(readFileSync(manifestPath, 'utf8')).deployments).toEqual([]);
@@ -203,7 +203,8 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the web console in headless Chromiu
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(/#\/deployments\/broken\/online$/);
     const payload = page.getByLabel('Payload ({"values": ...})');
-    expect(await payload.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
+    // Focus moves once the page has rendered: poll rather than race it on a busy machine.
+    await expect.poll(() => payload.evaluate((element) => element === element.ownerDocument.activeElement), { timeout: 10_000 }).toBe(true);
     await page.locator('#deployment-status').filter({ hasText: 'FAILED' }).waitFor({ timeout: 30_000 });
     expect(await page.locator('.status-details').textContent()).toMatch(/^Status details: onnxruntime cannot load .*model\.onnx/);
     expect(await page.locator('dl.facts').textContent()).toContain('s3://broken-in/');
