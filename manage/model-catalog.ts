@@ -9,7 +9,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { ConfigError, ModelLoadError, UsageLimitError, describeError } from '../functions/scorer/domain/errors.js';
 import type { Signature } from '../functions/scorer/engines/engine.js';
 import { loadModel } from '../functions/scorer/engines/engine-registry.js';
-import { FRAMEWORKS, MODEL_META_FILE, parseModelMeta, type Framework, type ModelMeta } from '../functions/scorer/models/model-artifact.js';
+import { FRAMEWORKS, MODEL_META_FILE, parseModelMeta, type Framework } from '../functions/scorer/models/model-artifact.js';
 
 export interface ModelSummary {
   readonly name: string;
@@ -104,10 +104,6 @@ export async function addModel(modelsRoot: string, source: string, options: AddM
     if (error instanceof ModelLoadError) throw new ModelLoadError(`not added: ${error.message}`, { cause: error });
     throw error;
   }
-}
-
-export function describeModelMeta(meta: ModelMeta): string {
-  return `${meta.framework} ${meta.version}`;
 }
 
 function toModelName(stem: string): string {
