@@ -3,23 +3,22 @@
  * pure Node, on 127.0.0.1, their data kept under one folder so a restart
  * loses nothing. An edge port routes each request by the service it is
  * signed for, so one endpoint URL serves S3 and DynamoDB, as LocalStack does.
+ *
+ * They run in a thread of their own (servers-thread.ts): the stand-ins for
+ * S3 and DynamoDB then take no CPU from the scorers, as in the cloud, and a
+ * bulk drop keeps both cores busy.
  */
-import { mkdirSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import dynalite from 'dynalite';
-import S3rver from 's3rver';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ServersReady, ServersThreadOptions, ThreadMessage } from './servers-thread.js';
 
 export const LOCAL_HOST = '127.0.0.1';
 /** s3rver checks SigV4 signatures against this fixed key pair (dynalite accepts any). */
 export const LOCAL_CREDENTIALS = Object.freeze({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
 
-export interface EmbeddedServersOptions {
-  readonly dataDir: string;
-  /** 0 picks a free port. */
-  readonly edgePort: number;
-}
+export type EmbeddedServersOptions = ServersThreadOptions;
 
 export interface EmbeddedServers {
   /** One endpoint for both services. */
@@ -32,65 +31,37 @@ export interface EmbeddedServers {
 }
 
 export async function startEmbeddedServers(options: EmbeddedServersOptions): Promise<EmbeddedServers> {
-  const s3Dir = join(options.dataDir, 's3');
-  const dynamoDir = join(options.dataDir, 'dynamodb');
-  mkdirSync(s3Dir, { recursive: true });
-  mkdirSync(dynamoDir, { recursive: true });
-
-  const s3rver = new S3rver({ address: LOCAL_HOST, port: 0, directory: s3Dir, silent: process.env['S3RVER_DEBUG'] !== '1' });
-  const s3Address = (await s3rver.run()) as AddressInfo;
-  const dynamo: Server = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await listen(dynamo, 0);
-  const dynamoPort = (dynamo.address() as AddressInfo).port;
-
-  const edge = createServer((req, res) => forward(req, res, isDynamoDbRequest(req) ? dynamoPort : s3Address.port));
-  await listen(edge, options.edgePort);
-  const edgePort = (edge.address() as AddressInfo).port;
-
+  const thread = startThread(new URL('./servers-thread.ts', import.meta.url), options);
+  const listeners: ((event: unknown) => void)[] = [];
+  const ready = await new Promise<ServersReady>((resolve, reject) => {
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`the embedded servers' thread exited (code ${code}) before it was ready`)));
+    thread.on('message', (message: ThreadMessage) => {
+      if (message.type === 'ready') resolve(message);
+      else if (message.type === 'failed') reject(new Error(`the embedded servers did not start: ${message.reason}`));
+      else if (message.type === 's3-event') for (const listener of listeners) listener(message.event);
+    });
+  });
+  thread.removeAllListeners('error').removeAllListeners('exit');
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
   return {
-    endpoint: `http://${LOCAL_HOST}:${edgePort}`,
-    s3Endpoint: `http://${LOCAL_HOST}:${s3Address.port}`,
-    dynamoDbEndpoint: `http://${LOCAL_HOST}:${dynamoPort}`,
-    onS3Event: (listener) => void s3rver.on('event', listener),
+    endpoint: ready.endpoint,
+    s3Endpoint: ready.s3Endpoint,
+    dynamoDbEndpoint: ready.dynamoDbEndpoint,
+    onS3Event: (listener) => void listeners.push(listener),
     async close() {
-      await Promise.all([closeServer(edge), closeServer(dynamo), closeServer((s3rver as unknown as { httpServer: Server }).httpServer)]);
+      thread.postMessage({ type: 'close' });
+      await exited;
     },
   };
 }
 
-/** SigV4 names the service in the credential scope: `Credential=AKID/20260101/us-east-1/dynamodb/aws4_request`. */
-function isDynamoDbRequest(req: IncomingMessage): boolean {
-  const auth = req.headers.authorization ?? '';
-  const target = req.headers['x-amz-target'];
-  return /\/dynamodb\/aws4_request/.test(auth) || (typeof target === 'string' && target.startsWith('DynamoDB_'));
-}
-
-function forward(req: IncomingMessage, res: ServerResponse, port: number): void {
-  // Headers pass unchanged (Host included): the signature covers them.
-  const upstream = request({ host: LOCAL_HOST, port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-    res.writeHead(up.statusCode ?? 502, up.headers);
-    up.pipe(res);
-  });
-  upstream.on('error', (error) => {
-    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-    res.end(`local stack edge: upstream error: ${error.message}`);
-  });
-  req.pipe(upstream);
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, LOCAL_HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+/**
+ * The project runs TypeScript through tsx, whose loader a worker thread does
+ * not inherit: the thread registers it before importing its entry.
+ */
+function startThread(entry: URL, workerData: ServersThreadOptions): Worker {
+  const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
 }

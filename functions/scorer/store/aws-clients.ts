@@ -19,6 +19,7 @@ export function createS3Client(connection: AwsConnection): S3Client {
     endpoint: connection.endpoint,
     credentials: copyOf(connection.credentials),
     forcePathStyle: connection.endpoint !== undefined,
+    cacheMiddleware: true,
     // Checksums only where S3 requires them: s3rver stores chunk-signed
     // checksum uploads corrupted, and real S3 does not need them for our puts.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -27,7 +28,7 @@ export function createS3Client(connection: AwsConnection): S3Client {
 }
 
 export function createDynamoDbClient(connection: AwsConnection): DynamoDBClient {
-  return new DynamoDBClient({ region: connection.region, endpoint: connection.endpoint, credentials: copyOf(connection.credentials) });
+  return new DynamoDBClient({ cacheMiddleware: true, region: connection.region, endpoint: connection.endpoint, credentials: copyOf(connection.credentials) });
 }
 
 // The SDK annotates the credentials object it is given, so it must not be a shared frozen one.
