@@ -1,7 +1,8 @@
 /**
  * Engine overhead: our predict path for one record file (parse JSON +
  * validate + predict + encode the outcome) against the bare engine call on
- * the same input already in a tensor: onnxruntime's session.run for ONNX;
+ * the same input already in a tensor: onnxruntime's session.run for ONNX
+ * (with the engine's session options);
  * for TensorFlow.js, our Model.predict (tensor in, typed array out), the
  * thinnest call the Keras engine offers.
  *
@@ -11,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { scoreRecord } from '../functions/scorer/domain/score-record.js';
 import { loadModel } from '../functions/scorer/engines/engine-registry.js';
+import { SESSION_OPTIONS } from '../functions/scorer/engines/onnx-engine.js';
 import { decodeTensor } from '../functions/scorer/formats/tensor-json.js';
 import { fmt, median } from './engine-timing.js';
 
@@ -37,7 +39,7 @@ for (const [dir, sample] of [['layers/models/mnist-cnn-onnx', 'samples/mnist-onn
   const tensor = decodeTensor(record[spec.name] ?? record['values'], spec, spec.name);
   let bare: () => Promise<unknown>;
   if (loaded.artifact.meta.framework === 'onnx') {
-    const session = await ort.InferenceSession.create(loaded.artifact.artifactPath);
+    const session = await ort.InferenceSession.create(loaded.artifact.artifactPath, SESSION_OPTIONS);
     const feeds = { [spec.name]: new ort.Tensor('float32', tensor.data as Float32Array, [...tensor.shape]) };
     bare = () => session.run(feeds);
   } else {

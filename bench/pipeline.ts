@@ -50,18 +50,21 @@ await stack.deploy(spec!);
 // Pipeline: drop N files with CONCURRENCY uploads in flight, wait for every outcome.
 const keys = Array.from({ length: N }, (_, i) => `r-${String(i).padStart(6, '0')}.json`);
 const started = performance.now();
+const pipelineCpu = process.cpuUsage();
 await inParallel(keys, CONCURRENCY, async (key) => {
   dropped.set(key, performance.now());
   await stack.s3.send(new PutObjectCommand({ Bucket: 'bench-in', Key: key, Body: record }));
 });
 await stack.idle();
 const pipelineSeconds = (lastOutcome - started) / 1000;
+const pipelineCpuMs = cpuMs(process.cpuUsage(pipelineCpu));
 const counters = (await stack.deployments.get(spec!.id))!.counters;
 
 // Floor: the same files, get + bare predict + put, nothing else.
 const loaded = await loadModel(join('layers/models', MODEL));
 await ensureBucket(stack.s3, 'floor-out');
 const floorStarted = performance.now();
+const floorCpu = process.cpuUsage();
 await inParallel(keys, CONCURRENCY, async (key) => {
   const object = await stack.s3.send(new GetObjectCommand({ Bucket: 'bench-in', Key: key }));
   const body = JSON.parse(await object.Body!.transformToString()) as Record<string, unknown>;
@@ -72,6 +75,7 @@ await inParallel(keys, CONCURRENCY, async (key) => {
   await stack.s3.send(new PutObjectCommand({ Bucket: 'floor-out', Key: key, Body: JSON.stringify(Array.from(outputs[loaded.model.signature.outputs[0]!.name]!.data as Float32Array)) }));
 });
 const floorSeconds = (performance.now() - floorStarted) / 1000;
+const floorCpuMs = cpuMs(process.cpuUsage(floorCpu));
 
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
@@ -86,12 +90,19 @@ console.log(JSON.stringify({
   pipelineFilesPerSecond: Number(pipelineRate.toFixed(1)),
   floorFilesPerSecond: Number(floorRate.toFixed(1)),
   ratioToFloor: Number((pipelineRate / floorRate).toFixed(2)),
+  // CPU time of every thread (scorers, servers, uploads) per file: on a machine with few cores, the bound.
+  pipelineCpuMsPerFile: Number((pipelineCpuMs / N).toFixed(2)),
+  floorCpuMsPerFile: Number((floorCpuMs / N).toFixed(2)),
   p50Ms: Number(pct(50).toFixed(1)),
   p99Ms: Number(pct(99).toFixed(1)),
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
 }));
 await stack.close();
 rmSync(dataDir, { recursive: true, force: true });
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
 
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

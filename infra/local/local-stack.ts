@@ -69,8 +69,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const region = options.region ?? 'us-east-1';
   const servers = await startEmbeddedServers({ dataDir: options.dataDir, edgePort: options.edgePort });
   const connection: AwsConnection = { region, endpoint: servers.endpoint, credentials: LOCAL_CREDENTIALS };
-  const s3 = createS3Client(connection);
-  const db = createDynamoDbClient(connection);
+  // This process's own clients go straight to each server: the edge's extra hop is for other processes.
+  const s3 = createS3Client({ ...connection, endpoint: servers.s3Endpoint });
+  const db = createDynamoDbClient({ ...connection, endpoint: servers.dynamoDbEndpoint });
   const tables = DEFAULT_TABLES;
   await ensureTables(db, tables);
   const deployments = createDynamoDbDeploymentStore(db, tables.deploymentsTable);

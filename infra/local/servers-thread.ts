@@ -1,7 +1,8 @@
 /**
- * Runs s3rver, dynalite and the edge port in a worker thread (started by
- * embedded-servers.ts): tells the host its endpoints, forwards s3rver's event
- * notifications, and closes the servers when asked.
+ * Runs one of the embedded servers in a worker thread (started by
+ * embedded-servers.ts): s3rver, or dynalite with the edge port. Tells the host
+ * its endpoint, forwards s3rver's event notifications, and closes its servers
+ * when asked.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,47 +15,38 @@ import S3rver from 's3rver';
 // Not imported from embedded-servers.ts: this thread must not load the host's module.
 const HOST = '127.0.0.1';
 
-export interface ServersThreadOptions {
-  readonly dataDir: string;
-  /** 0 picks a free port. */
-  readonly edgePort: number;
-}
+export type ServerThreadOptions =
+  | { readonly serve: 's3'; readonly dataDir: string }
+  /** DynamoDB, and the edge port (0 picks a free one) that routes to it or to S3. */
+  | { readonly serve: 'dynamodb+edge'; readonly dataDir: string; readonly edgePort: number; readonly s3Port: number };
 
-export interface ServersReady {
-  readonly type: 'ready';
-  readonly endpoint: string;
-  readonly s3Endpoint: string;
-  readonly dynamoDbEndpoint: string;
-}
+export type ThreadMessage =
+  | { readonly type: 'ready'; readonly port: number; readonly edgePort?: number }
+  | { readonly type: 'failed'; readonly reason: string }
+  | { readonly type: 's3-event'; readonly event: unknown };
 
-export type ThreadMessage = ServersReady | { readonly type: 'failed'; readonly reason: string } | { readonly type: 's3-event'; readonly event: unknown };
+type Close = () => Promise<void>;
 
-async function serve(options: ServersThreadOptions, post: (message: ThreadMessage) => void): Promise<() => Promise<void>> {
-  const s3Dir = join(options.dataDir, 's3');
-  const dynamoDir = join(options.dataDir, 'dynamodb');
-  mkdirSync(s3Dir, { recursive: true });
-  mkdirSync(dynamoDir, { recursive: true });
-
-  const s3rver = new S3rver({ address: HOST, port: 0, directory: s3Dir, silent: process.env['S3RVER_DEBUG'] !== '1' });
-  const s3Address = (await s3rver.run()) as AddressInfo;
+async function serveS3(dataDir: string, post: (message: ThreadMessage) => void): Promise<Close> {
+  const directory = join(dataDir, 's3');
+  mkdirSync(directory, { recursive: true });
+  const s3rver = new S3rver({ address: HOST, port: 0, directory, silent: process.env['S3RVER_DEBUG'] !== '1' });
+  const { port } = (await s3rver.run()) as AddressInfo;
   s3rver.on('event', (event: unknown) => post({ type: 's3-event', event }));
-  const dynamo: Server = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  post({ type: 'ready', port });
+  return () => closeServer((s3rver as unknown as { httpServer: Server }).httpServer);
+}
+
+async function serveDynamoDbAndEdge(dataDir: string, edgePort: number, s3Port: number, post: (message: ThreadMessage) => void): Promise<Close> {
+  const path = join(dataDir, 'dynamodb');
+  mkdirSync(path, { recursive: true });
+  const dynamo: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(dynamo, 0);
-  const dynamoPort = (dynamo.address() as AddressInfo).port;
-
-  const edge = createServer((req, res) => forward(req, res, isDynamoDbRequest(req) ? dynamoPort : s3Address.port));
-  await listen(edge, options.edgePort);
-  const edgePort = (edge.address() as AddressInfo).port;
-
-  post({
-    type: 'ready',
-    endpoint: `http://${HOST}:${edgePort}`,
-    s3Endpoint: `http://${HOST}:${s3Address.port}`,
-    dynamoDbEndpoint: `http://${HOST}:${dynamoPort}`,
-  });
-  return async () => {
-    await Promise.all([closeServer(edge), closeServer(dynamo), closeServer((s3rver as unknown as { httpServer: Server }).httpServer)]);
-  };
+  const port = (dynamo.address() as AddressInfo).port;
+  const edge = createServer((req, res) => forward(req, res, isDynamoDbRequest(req) ? port : s3Port));
+  await listen(edge, edgePort);
+  post({ type: 'ready', port, edgePort: (edge.address() as AddressInfo).port });
+  return async () => void (await Promise.all([closeServer(edge), closeServer(dynamo)]));
 }
 
 /** SigV4 names the service in the credential scope: `Credential=AKID/20260101/us-east-1/dynamodb/aws4_request`. */
@@ -97,7 +89,9 @@ function closeServer(server: Server): Promise<void> {
 if (parentPort) {
   const host = parentPort;
   const post = (message: ThreadMessage) => host.postMessage(message);
-  serve(workerData as ServersThreadOptions, post).then(
+  const options = workerData as ServerThreadOptions;
+  const started = options.serve === 's3' ? serveS3(options.dataDir, post) : serveDynamoDbAndEdge(options.dataDir, options.edgePort, options.s3Port, post);
+  started.then(
     (close) => host.on('message', (message: { type: string }) => {
       // Closing the servers and the port lets the thread end on its own.
       if (message.type === 'close') void close().then(() => host.close());

@@ -9,8 +9,17 @@ import type { DType, Engine, Model, Signature, Tensor, TensorMap, TensorSpec } f
 
 const SUPPORTED_DTYPES: readonly string[] = ['float32', 'float64', 'int32', 'int64', 'uint8', 'bool'];
 
-// Warnings (e.g. about old opsets) are not actionable for a user scoring records.
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { logSeverityLevel: 3 };
+/**
+ * Warnings (e.g. about old opsets) are not actionable for a user scoring records.
+ * onnxruntime's worker threads spin between runs by default: a scorer alternates
+ * predictions with S3 and DynamoDB calls, so spinning only burns CPU the I/O
+ * needs (measured: 2.75 ms of CPU per 0.2 ms prediction with 2 ms pauses between
+ * runs, 0.62 ms without spinning). Threads still share one large prediction.
+ */
+export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  logSeverityLevel: 3,
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+};
 
 export const onnxEngine: Engine = {
   async load(artifact: ModelArtifact): Promise<Model> {
