@@ -44,7 +44,9 @@ async function serveDynamoDbAndEdge(dataDir: string, edgePort: number, s3Port: n
   await listen(dynamo, 0);
   const port = (dynamo.address() as AddressInfo).port;
   const edge = createServer((req, res) => forward(req, res, isDynamoDbRequest(req) ? port : s3Port));
-  await listen(edge, edgePort);
+  await listen(edge, edgePort).catch((error: Error) => {
+    throw new Error(`edge port ${edgePort}: ${error.message}`);
+  });
   post({ type: 'ready', port, edgePort: (edge.address() as AddressInfo).port });
   return async () => void (await Promise.all([closeServer(edge), closeServer(dynamo)]));
 }

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { describeError } from '../../functions/scorer/domain/errors.js';
 import { outcomeKey } from '../../functions/scorer/domain/outcome-object.js';
 import type { DeploymentBinding, DeploymentRecord, Logger } from '../../functions/scorer/domain/ports.js';
 import { startConsole, type ConsoleHandle } from '../../console/console-server.js';
@@ -46,6 +47,10 @@ const stack = await startLocalStack({
   // Deployments made with the CLI from another terminal start scoring here.
   watchIntervalMs: 500,
   onDelivered: printDelivery,
+}).catch((error: unknown) => {
+  console.error(`error: ${describeError(error)}`);
+  if (/EADDRINUSE/.test(String(error))) console.error(`Is another local stack running? Stop it, or pick another port with --port (or DROPSCORE_PORT).`);
+  process.exit(1);
 });
 console.log(`dropscore local stack on ${stack.endpoint} (S3 + DynamoDB), data in ${args['data-dir']}/`);
 
