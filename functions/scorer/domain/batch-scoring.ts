@@ -7,6 +7,7 @@
 import type { LoadedModel } from '../engines/engine-registry.js';
 import type { Tensor, TensorData, TensorMap } from '../engines/engine.js';
 import { DropscoreError, PredictionError, describeError } from './errors.js';
+import { parsePackedRecord } from '../formats/packed-json.js';
 import { parseRecord, recordTooLarge, type Outcome } from './record-bytes.js';
 
 export interface RecordToScore {
@@ -28,7 +29,7 @@ export async function scoreRecords(records: readonly RecordToScore[], loaded: Lo
   records.forEach((record, index) => {
     try {
       if (!record.bytes || record.size > maxBytes) throw recordTooLarge(record.size, maxBytes);
-      const inputs = loaded.format.decode(parseRecord(record.bytes), loaded.model.signature);
+      const inputs = decodeRecord(record.bytes, loaded);
       decoded.push({ index, inputs, rows: batchRows(inputs) });
     } catch (error) {
       outcomes[index] = asErrorOutcome(error);
@@ -63,6 +64,19 @@ export async function scoreRecords(records: readonly RecordToScore[], loaded: Lo
     });
   }
   return outcomes;
+}
+
+/** A record's model inputs: by the packed fast path when the record allows it, else by the general one. */
+function decodeRecord(bytes: Uint8Array, loaded: LoadedModel): TensorMap {
+  const packed = parsePackedRecord(bytes);
+  if (packed) {
+    try {
+      return loaded.format.decode(packed, loaded.model.signature);
+    } catch {
+      // The general path decodes the same record again and says, in its own words, what is wrong.
+    }
+  }
+  return loaded.format.decode(parseRecord(bytes), loaded.model.signature);
 }
 
 async function predict(loaded: LoadedModel, inputs: TensorMap): Promise<TensorMap> {

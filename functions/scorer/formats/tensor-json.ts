@@ -5,6 +5,7 @@
  */
 import { InvalidRecordError } from '../domain/errors.js';
 import type { DType, Tensor, TensorData, TensorSpec } from '../engines/engine.js';
+import { PackedArray } from './packed-json.js';
 
 const MAX_RANK = 32;
 
@@ -12,8 +13,14 @@ export function formatShape(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? 'N' : String(d))).join(',')}]`;
 }
 
+/** Whether a record value is a tensor (a nested array) rather than, say, an object of them. */
+export function isTensorValue(value: unknown): boolean {
+  return Array.isArray(value) || value instanceof PackedArray;
+}
+
 export function decodeTensor(value: unknown, spec: TensorSpec, field: string): Tensor {
-  const shape = inferShape(value, field);
+  const packed = value instanceof PackedArray ? value : undefined;
+  const shape = packed ? [...packed.shape] : inferShape(value, field);
   const expected = spec.shape;
   const fits = shape.length === expected.length && expected.every((d, i) => d === null || d === shape[i]);
   if (!fits) {
@@ -22,7 +29,8 @@ export function decodeTensor(value: unknown, spec: TensorSpec, field: string): T
       `input "${field}": expected shape ${formatShape(expected)}, received ${formatShape(shape)}`,
     );
   }
-  return { dtype: spec.dtype, shape, data: toTypedArray(collectLeaves(value, shape, field), spec.dtype, field, shape) };
+  const leaves = packed ? packed.data : collectLeaves(value, shape, field);
+  return { dtype: spec.dtype, shape, data: toTypedArray(leaves, spec.dtype, field, shape) };
 }
 
 export function encodeTensor(tensor: Tensor): unknown {
@@ -79,7 +87,7 @@ function collectLeaves(value: unknown, shape: readonly number[], field: string):
   return leaves;
 }
 
-function toTypedArray(leaves: unknown[], dtype: DType, field: string, shape: readonly number[]): TensorData {
+function toTypedArray(leaves: ArrayLike<unknown>, dtype: DType, field: string, shape: readonly number[]): TensorData {
   const where = (i: number): string => `input "${field}" at ${indexPath(i, shape)}`;
   const numberAt = (i: number): number => {
     const v = leaves[i];

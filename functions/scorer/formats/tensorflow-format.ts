@@ -8,7 +8,7 @@
 import { InvalidRecordError } from '../domain/errors.js';
 import type { Signature, Tensor, TensorMap } from '../engines/engine.js';
 import type { RecordFormat } from './record-format.js';
-import { decodeTensor, encodeTensor, formatShape } from './tensor-json.js';
+import { decodeTensor, encodeTensor, formatShape, isTensorValue } from './tensor-json.js';
 
 const COLUMNAR_KEY = 'inputs';
 
@@ -51,7 +51,7 @@ function unwrapColumnar(record: Readonly<Record<string, unknown>>, signature: Si
     throw new InvalidRecordError('UNEXPECTED_INPUT', `"${COLUMNAR_KEY}" cannot be combined with other keys (${quoteList(others)}); ${describeSignatureInputs(signature)}`);
   }
   const value = record[COLUMNAR_KEY];
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  if (typeof value === 'object' && value !== null && !isTensorValue(value)) return value as Record<string, unknown>;
   if (signature.inputs.length !== 1) {
     throw new InvalidRecordError('MISSING_INPUT', `"${COLUMNAR_KEY}" must be an object keyed by input name for a signature with ${signature.inputs.length} inputs; ${describeSignatureInputs(signature)}`);
   }

@@ -1,0 +1,153 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PackedArray, parsePackedRecord } from '../../functions/scorer/formats/packed-json.js';
+import { REPO_ROOT } from '../support/paths.js';
+
+const encode = (text: string) => new TextEncoder().encode(text);
+
+/** What the general path sees: JSON.parse, then each member's shape and row-major leaves. */
+function generalView(text: string): Record<string, { shape: number[]; data: number[] }> {
+  const record = JSON.parse(text) as Record<string, unknown>;
+  const view: Record<string, { shape: number[]; data: number[] }> = {};
+  for (const [key, value] of Object.entries(record)) {
+    const shape: number[] = [];
+    for (let cursor: unknown = value; Array.isArray(cursor); cursor = cursor[0]) shape.push(cursor.length);
+    view[key] = { shape, data: (value as unknown[]).flat(Infinity) as number[] };
+  }
+  return view;
+}
+
+function packedView(text: string) {
+  const packed = parsePackedRecord(encode(text));
+  if (!packed) return undefined;
+  return Object.fromEntries(Object.entries(packed).map(([key, p]) => [key, { shape: [...p.shape], data: Array.from(p.data) }]));
+}
+
+/** Every number compared with Object.is, so -0 and 0 differ. */
+function expectSameAsGeneralPath(text: string): void {
+  const packed = packedView(text);
+  expect(packed, text.slice(0, 80)).toBeDefined();
+  const general = generalView(text);
+  expect(Object.keys(packed!)).toEqual(Object.keys(general));
+  for (const key of Object.keys(general)) {
+    expect(packed![key]!.shape).toEqual(general[key]!.shape);
+    const [a, b] = [packed![key]!.data, general[key]!.data];
+    expect(a.length).toBe(b.length);
+    a.forEach((v, i) => {
+      if (!Object.is(v, b[i])) expect.fail(`${key}[${i}]: packed ${v}, JSON.parse ${b[i]} in ${text.slice(0, 80)}`);
+    });
+  }
+}
+
+/** A seeded generator, so a failure names a reproducible case. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+describe('parsePackedRecord', () => {
+  it('reads numeric records exactly as JSON.parse does', () => {
+    for (const text of [
+      '{"values": [[1, 2], [3, 4]]}',
+      '{"a":[0.5],"b":[[[-1e-7]],[[2E+3]]]}',
+      ' \n\t{ "values" : [ [ [0] , [-0] ] ] } \r\n',
+      '{"x": [0, -0, 0.0, -0.0, 0e5, 1e-400, 123456789012345678901234567890, 9007199254740993, 4.9e-324, 1.7976931348623157e308]}',
+      '{"x": [0.1, 0.2, 0.30000000000000004, 1.0000000000000002, 2.5e-3, 25e-4, 0.00390625, -0.99609375]}',
+      '{"dup": [1], "dup": [2, 3]}',
+    ]) expectSameAsGeneralPath(text);
+  });
+
+  it('reads random numbers in every notation exactly as JSON.parse does', () => {
+    const next = random(20261122);
+    const values: string[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const magnitude = 10 ** Math.floor(next() * 40 - 20);
+      const v = (next() - 0.5) * magnitude;
+      const digits = 1 + Math.floor(next() * 16);
+      const notation = [String(v), v.toExponential(digits), v.toFixed(Math.min(digits, 20)), v.toPrecision(digits), String(Math.round(v)), String(Math.fround(v))][i % 6]!;
+      values.push(notation.replace('e+', next() < 0.5 ? 'e' : 'E+'));
+    }
+    expectSameAsGeneralPath(`{"v": [${values.join(',')}]}`);
+  });
+
+  it('reads every numeric record shipped with the project as JSON.parse does', () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (name.endsWith('.json')) files.push(path);
+      }
+    };
+    walk(join(REPO_ROOT, 'samples'));
+    walk(join(REPO_ROOT, 'test/fixtures/payloads'));
+    const packable = files.filter((file) => parsePackedRecord(readFileSync(file)) !== undefined);
+    expect(packable.length).toBeGreaterThan(5);
+    for (const file of packable) expectSameAsGeneralPath(readFileSync(file, 'utf8'));
+  });
+
+  it.each([
+    // Not JSON at all: never accepted.
+    ['leading zero', '{"v": [01]}'],
+    ['bare dot', '{"v": [1.]}'],
+    ['no integer part', '{"v": [.5]}'],
+    ['plus sign', '{"v": [+1]}'],
+    ['lone minus', '{"v": [-]}'],
+    ['exponent without digits', '{"v": [1e]}'],
+    ['signed exponent without digits', '{"v": [1e+]}'],
+    ['trailing comma in array', '{"v": [1,]}'],
+    ['leading comma', '{"v": [,1]}'],
+    ['missing comma', '{"v": [1 2]}'],
+    ['trailing comma in object', '{"v": [1],}'],
+    ['missing colon', '{"v" [1]}'],
+    ['unclosed array', '{"v": [[1, 2]}'],
+    ['unclosed object', '{"v": [1]'],
+    ['trailing text', '{"v": [1]} x'],
+    ['NaN', '{"v": [NaN]}'],
+    ['Infinity', '{"v": [Infinity]}'],
+    ['single quotes', "{'v': [1]}"],
+    ['hex', '{"v": [0x10]}'],
+    ['nothing', ''],
+    // JSON, but for the general path: its rules and its messages.
+    ['empty object', '{}'],
+    ['empty array', '{"v": []}'],
+    ['empty inner array', '{"v": [[], []]}'],
+    ['ragged rows', '{"v": [[1, 2], [3]]}'],
+    ['number among arrays', '{"v": [[1], 2]}'],
+    ['array among numbers', '{"v": [1, [2]]}'],
+    ['string', '{"v": ["1"]}'],
+    ['null', '{"v": [null]}'],
+    ['boolean', '{"v": [true]}'],
+    ['object member', '{"inputs": {"x": [1]}}'],
+    ['scalar member', '{"v": 1}'],
+    ['top-level array', '[[1, 2]]'],
+    ['escaped key', '{"v\\u0061": [1]}'],
+    ['non-ASCII key', '{"vé": [1]}'],
+    ['__proto__ key', '{"__proto__": [1]}'],
+    ['overflowing number', '{"v": [1e400]}'],
+    ['deeper than 32 levels', `{"v": ${'['.repeat(33)}1${']'.repeat(33)}}`],
+    ['byte order mark', '\uFEFF{"v": [1]}'],
+  ])('leaves %s to the general path', (_name, text) => {
+    expect(parsePackedRecord(encode(text))).toBeUndefined();
+  });
+
+  it('keeps each member apart, as rectangular arrays', () => {
+    const packed = parsePackedRecord(encode('{"a": [[1, 2, 3], [4, 5, 6]], "b": [7]}'))!;
+    expect(packed['a']).toBeInstanceOf(PackedArray);
+    expect(packed['a']!.shape).toEqual([2, 3]);
+    expect(Array.from(packed['a']!.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(packed['b']!.shape).toEqual([1]);
+    expect(Array.from(packed['b']!.data)).toEqual([7]);
+  });
+
+  it('grows past its first buffer for large records', () => {
+    const n = 100_000;
+    const packed = parsePackedRecord(encode(`{"v": [${Array.from({ length: n }, (_, i) => i / 8).join(',')}]}`))!;
+    expect(packed['v']!.shape).toEqual([n]);
+    expect(packed['v']!.data[n - 1]).toBe((n - 1) / 8);
+  });
+});
