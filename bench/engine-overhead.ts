@@ -18,15 +18,22 @@ import { fmt, median } from './engine-timing.js';
 
 const REPEATS = 400;
 
-async function timeMs(fn: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 20; i++) await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    const started = performance.now();
-    await fn();
-    samples.push(performance.now() - started);
+/** Medians of both calls, timed alternately so drift on this shared machine hits both alike. */
+async function timeBoth(bare: () => Promise<unknown>, ours: () => Promise<unknown>): Promise<[number, number]> {
+  for (let i = 0; i < 20; i++) {
+    await bare();
+    await ours();
   }
-  return median(samples);
+  const bareSamples: number[] = [];
+  const ourSamples: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    for (const [fn, samples] of [[bare, bareSamples], [ours, ourSamples]] as const) {
+      const started = performance.now();
+      await fn();
+      samples.push(performance.now() - started);
+    }
+  }
+  return [median(bareSamples), median(ourSamples)];
 }
 
 console.log('| model | record | bare call (ms) | our path: parse + validate + predict + encode (ms) | ratio |');
@@ -45,7 +52,6 @@ for (const [dir, sample] of [['layers/models/mnist-cnn-onnx', 'samples/mnist-onn
   } else {
     bare = () => loaded.model.predict({ [spec.name]: tensor });
   }
-  const bareMs = await timeMs(bare);
-  const oursMs = await timeMs(() => scoreRecord(bytes, 'seven-drawn.json', loaded));
+  const [bareMs, oursMs] = await timeBoth(bare, () => scoreRecord(bytes, 'seven-drawn.json', loaded));
   console.log(`| ${dir.split('/').pop()} | ${sample.split('/').pop()} (${(bytes.length / 1024).toFixed(1)} KiB) | ${fmt(bareMs)} | ${fmt(oursMs)} | ${(oursMs / bareMs).toFixed(2)}x |`);
 }

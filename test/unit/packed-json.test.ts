@@ -144,6 +144,14 @@ describe('parsePackedRecord', () => {
     expect(Array.from(packed['b']!.data)).toEqual([7]);
   });
 
+  it('keeps a member intact when a later one outgrows the buffer', () => {
+    const a = Array.from({ length: 1000 }, (_, i) => i);
+    const b = Array.from({ length: 5000 }, (_, i) => -1 - i);
+    const packed = parsePackedRecord(encode(JSON.stringify({ a, b })))!;
+    expect(Array.from(packed['a']!.data)).toEqual(a);
+    expect(Array.from(packed['b']!.data)).toEqual(b);
+  });
+
   it('grows past its first buffer for large records', () => {
     const n = 100_000;
     const packed = parsePackedRecord(encode(`{"v": [${Array.from({ length: n }, (_, i) => i / 8).join(',')}]}`))!;

@@ -63,8 +63,9 @@ export function parsePackedRecord(bytes: Uint8Array): Record<string, PackedArray
 
 class PackedParser {
   private pos = 0;
-  /** Reused by every member, grown as needed; each member gets a copy of its part. */
+  /** Every member's numbers, one after the other; each member is a view of its part. */
   private values = new Float64Array(1024);
+  private count = 0;
 
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -114,7 +115,8 @@ class PackedParser {
     const bytes = this.bytes;
     let pos = this.pos;
     let values = this.values;
-    let count = 0;
+    let count = this.count;
+    const first = count;
     /** Per depth: the length every array there must have (set by the first one to close), and the open one's so far. */
     const dims = new Int32Array(MAX_RANK).fill(-1);
     const lengths = new Int32Array(MAX_RANK);
@@ -138,6 +140,7 @@ class PackedParser {
       const value = this.number();
       pos = this.pos;
       if (count === values.length) {
+        // Views already handed out keep the old buffer, which is never written again.
         const grown = new Float64Array(values.length * 2);
         grown.set(values);
         values = this.values = grown;
@@ -155,7 +158,8 @@ class PackedParser {
         else if (expected !== lengths[depth]) throw notPackable; // ragged
         if (--depth === -1) {
           this.pos = pos;
-          return new PackedArray(Array.from(dims.subarray(0, leafDepth + 1)), values.slice(0, count));
+          this.count = count;
+          return new PackedArray(Array.from(dims.subarray(0, leafDepth + 1)), values.subarray(first, count));
         }
         lengths[depth]!++;
       }
