@@ -126,7 +126,7 @@ export const COMMANDS: Record<string, Handler> = {
     }
     const outcome = payload.length > DEFAULT_MAX_RECORD_BYTES
       ? { kind: 'error' as const, error: recordTooLarge(payload.length, DEFAULT_MAX_RECORD_BYTES) }
-      : await scoreOnline(payload, await loadModel(join(modelsRootOf(args), record.model)));
+      : await scoreOnline(payload, await loadModel(join(modelsRootOf(args), record.model)), ctx.usage);
     if (outcome.kind === 'error') {
       io.err.write(`${outcome.error.code}: ${outcome.error.message}\n`);
       return 1;

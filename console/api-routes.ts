@@ -154,7 +154,7 @@ export function createApi(deps: ApiDeps): Api {
       async run([name], request) {
         const record = await findDeployment(ctx, name!);
         const payload = await readBody(request, MAX_RECORD_BYTES);
-        const outcome = await scoreOnline(payload, await models.load(record.model));
+        const outcome = await scoreOnline(payload, await models.load(record.model), ctx.usage);
         if (outcome.kind === 'error') throw outcome.error;
         const result: OnlineResultView = outcome.body;
         return ok(result);

@@ -22,8 +22,8 @@ let stack: LocalStack;
 beforeAll(async () => {
   mkdirSync(modelsRoot, { recursive: true });
   cpSync(join(MODELS_ROOT, 'mnist-keras'), join(modelsRoot, 'mnist-keras'), { recursive: true });
-  writeFileSync(manifest, JSON.stringify({ deployments: [], limits: { model_count: 2, prediction_count: 4 } }));
-  stack = await startTestStack({ dataDir: join(root, 'data'), modelsRoot, watchIntervalMs: 100, limits: { modelCount: 2, predictionCount: 4 } });
+  writeFileSync(manifest, JSON.stringify({ deployments: [], limits: { model_count: 2, prediction_count: 5 } }));
+  stack = await startTestStack({ dataDir: join(root, 'data'), modelsRoot, watchIntervalMs: 100, limits: { modelCount: 2, predictionCount: 5 } });
 });
 afterAll(async () => {
   await stack?.close();
@@ -117,17 +117,25 @@ describe('the dropscore CLI against a running local stack', () => {
     expect([wrong.code, wrong.stderr.trim()]).toEqual([1, 'SHAPE_MISMATCH: input "values": expected shape [N,28,28,1], received [1,3]']);
   });
 
+  it('counts online rows against the prediction limit', async () => {
+    // The batch above made 4 predictions and the online row the 5th: the limit is reached.
+    const payload = join(root, 'rows.json');
+    writeFileSync(payload, JSON.stringify({ values: [Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.5]))] }));
+    const refused = await cli('score', 'digits', payload);
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'PREDICTION_LIMIT_REACHED: the instance has used 5 of its 5 predictions (limit prediction_count); raise the limit in deployments.json to score more']);
+  });
+
   it('reports usage against the limits, and enforces the prediction limit with an error outcome', async () => {
     const usage = await cli('usage');
     expect(usage.stdout).toMatch(/models\s+2 of 2\s+LIMIT REACHED/);
-    expect(usage.stdout).toMatch(/predictions\s+4 of 4\s+LIMIT REACHED/);
+    expect(usage.stdout).toMatch(/predictions\s+5 of 5\s+LIMIT REACHED/);
     const over = await cli('batch', 'digits', `${FIXTURES}/payloads/keras/img1.json`, '--timeout', '30');
     expect(over.code).toBe(0); // same content as before: already scored, not a new prediction
     const fresh = join(root, 'fresh.json');
     writeFileSync(fresh, JSON.stringify({ values: [Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.25]))] }));
     const limited = await cli('batch', 'digits', fresh);
     expect(limited.code).toBe(1);
-    expect(limited.stdout).toContain('fresh.json: PREDICTION_LIMIT_REACHED: the instance has used 4 of its 4 predictions');
+    expect(limited.stdout).toContain('fresh.json: PREDICTION_LIMIT_REACHED: the instance has used 5 of its 5 predictions');
   });
 
   it('deletes the deployment: the record is kept as DELETED, the scorer stops, the manifest drops it', async () => {

@@ -250,6 +250,29 @@ describe('scorer handler', () => {
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
+  it('counts online rows as predictions, and answers 429 when the instance has none left for all of them', async () => {
+    const handler = createHandler(() => createStoredScorer(
+      { s3: new S3Client({ region: 'us-east-1' }), db: new DynamoDBClient({ region: 'us-east-1' }), deploymentsTable: 'deployments', ledgerTable: 'ledger', log: quietLog },
+      binding,
+      `${MODELS_ROOT}/mnist-cnn-onnx`,
+    ));
+    const row = JSON.parse(img1.toString()).values[0];
+    const post = (rows: unknown[]) => handler({ version: '2.0', requestContext: { http: { method: 'POST' } }, body: JSON.stringify({ values: rows }) }, {} as never) as Promise<{ statusCode: number; body: string }>;
+    expect((await post([row, row])).statusCode).toBe(200);
+    const counted = ledgerUpdates().filter((u) => u.UpdateExpression === 'ADD predictions :count');
+    expect(counted.map((u) => u.ExpressionAttributeValues![':count'])).toEqual([{ N: '2' }]);
+
+    // 99 of 100 used: two rows do not fit, and the one that would is not counted either.
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :count' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
+    dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: '__usage__' } } }).resolves({ Item: { predictions: { N: '99' }, prediction_limit: { N: '100' } } });
+    const refused = await post([row, row]);
+    expect(refused.statusCode).toBe(429);
+    expect(JSON.parse(refused.body).error).toEqual({ code: 'PREDICTION_LIMIT_REACHED', message: 'the instance has used 99 of its 100 predictions (limit prediction_count); raise the limit in deployments.json to score more' });
+    expect(ledgerUpdates().filter((u) => u.UpdateExpression === 'SET predictions = :next')).toHaveLength(0);
+    expect((await post([row])).statusCode).toBe(200);
+    expect(ledgerUpdates().filter((u) => u.UpdateExpression === 'SET predictions = :next').map((u) => u.ExpressionAttributeValues![':next'])).toEqual([{ N: '100' }]);
+  });
+
   it('rewrites the outcome when a finished version is back after another one (A, B, A)', async () => {
     dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: 'SET #state = if_not_exists(#state, :received), object_key = :key, etag = :etag, expires_at = :expires, claimed_at = :now' }).resolves({ Attributes: { state: { S: 'done' } } });
     s3Mock.on(HeadObjectCommand, { Bucket: 'out' }).resolves({ ETag: '"x"', Metadata: { 'dropscore-input-etag': 'etag-B' } });

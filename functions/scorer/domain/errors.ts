@@ -33,6 +33,10 @@ export class PredictionError extends DropscoreError {
 /** The instance reached a configured usage limit (model, deployment or prediction count). */
 export class UsageLimitError extends DropscoreError {}
 
+export function predictionLimitReached(quota: { readonly used: number; readonly limit?: number }): UsageLimitError {
+  return new UsageLimitError('PREDICTION_LIMIT_REACHED', `the instance has used ${quota.used} of its ${quota.limit} predictions (limit prediction_count); raise the limit in deployments.json to score more`);
+}
+
 /** A manifest, model folder or environment setting is wrong: fails fast at start. */
 export class ConfigError extends DropscoreError {
   constructor(message: string, options?: { cause?: unknown }) {

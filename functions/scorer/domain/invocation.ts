@@ -82,6 +82,7 @@ async function handleHttp(scorer: Scorer, request: { requestContext?: { http?: {
   const payload = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
   const outcome = await scorer.scoreOnline(payload);
   if (outcome.kind === 'result') return respond(200, outcome.body);
-  // A model that failed to load is the server's problem; a bad payload is the caller's.
-  return respond(outcome.error.code === 'MODEL_LOAD_FAILED' ? 503 : 400, { error: { code: outcome.error.code, message: outcome.error.message } });
+  // A model that failed to load is the server's problem; a used-up quota, a wait; a bad payload, the caller's.
+  const status = outcome.error.code === 'MODEL_LOAD_FAILED' ? 503 : outcome.error.code === 'PREDICTION_LIMIT_REACHED' ? 429 : 400;
+  return respond(status, { error: { code: outcome.error.code, message: outcome.error.message } });
 }

@@ -82,8 +82,11 @@ export interface PredictionQuota {
 
 /** The instance's prediction count against its limit, shared by every deployment. */
 export interface UsageMeter {
-  /** Counts up to `count` predictions, never past the limit. */
-  consumePredictions(count: number): Promise<PredictionQuota>;
+  /**
+   * Counts up to `count` predictions, never past the limit; with `allOrNothing`
+   * (an online request is scored whole or not at all), all of them or none.
+   */
+  consumePredictions(count: number, options?: { readonly allOrNothing?: boolean }): Promise<PredictionQuota>;
   read(): Promise<{ readonly predictions: number; readonly limits: UsageLimits }>;
   setLimits(limits: UsageLimits): Promise<void>;
 }

@@ -1,14 +1,22 @@
-/** Online scoring of a payload of rows with a loaded model: the CLI's `score` and the scoring endpoint share it. */
+/**
+ * Online scoring of a payload of rows with a loaded model: the scoring
+ * endpoint, the CLI's `score` and the console share it. Every row is a
+ * prediction counted against the instance's limit, like a scored record's.
+ */
 import type { LoadedModel } from '../engines/engine-registry.js';
 import { decodeOnlinePayload, encodeOnlineResult, type OnlineResult } from '../formats/online-format.js';
-import { DropscoreError, PredictionError, describeError } from './errors.js';
+import { DropscoreError, PredictionError, describeError, predictionLimitReached } from './errors.js';
+import type { UsageMeter } from './ports.js';
 import { parseRecord } from './record-bytes.js';
 
 export type OnlineOutcome = { readonly kind: 'result'; readonly body: OnlineResult } | { readonly kind: 'error'; readonly error: DropscoreError };
 
-export async function scoreOnline(bytes: Uint8Array, loaded: LoadedModel): Promise<OnlineOutcome> {
+export async function scoreOnline(bytes: Uint8Array, loaded: LoadedModel, usage: UsageMeter): Promise<OnlineOutcome> {
   try {
     const inputs = decodeOnlinePayload(parseRecord(bytes), loaded.model.signature);
+    const rows = Object.values(inputs)[0]?.shape[0] ?? 1;
+    const quota = await usage.consumePredictions(rows, { allOrNothing: true });
+    if (quota.granted < rows) throw predictionLimitReached(quota);
     let outputs;
     try {
       outputs = await loaded.model.predict(inputs);

@@ -13,7 +13,7 @@
  *   retries the event (and dead-letters it) instead of losing a file.
  */
 import { loadModel, type LoadedModel } from '../engines/engine-registry.js';
-import { ModelLoadError, UsageLimitError, describeError } from './errors.js';
+import { ModelLoadError, describeError, predictionLimitReached } from './errors.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
 import type { ClaimState, DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectRead, ObjectStore, PredictionQuota, UsageMeter } from './ports.js';
@@ -205,7 +205,7 @@ export function createScorer(deps: ScorerDeps) {
       allowed = quota.granted;
     }
     // Past the prediction limit, new inputs get an error outcome instead of a prediction.
-    for (const item of fresh.slice(allowed)) item.outcome = { kind: 'error', error: limitReached(quota!) };
+    for (const item of fresh.slice(allowed)) item.outcome = { kind: 'error', error: predictionLimitReached(quota!) };
     const loaded = await ensureModel();
     const toScore = work.filter((item) => !item.outcome);
     if (loaded instanceof ModelLoadError) {
@@ -251,12 +251,12 @@ export function createScorer(deps: ScorerDeps) {
     log,
     warmUp: ensureModel,
 
-    /** Online scoring of `{"values": rows}` with the deployment's model (the scoring endpoint). */
+    /** Online scoring of `{"values": rows}` with the deployment's model (the scoring endpoint); counts its predictions. */
     async scoreOnline(payload: Uint8Array): Promise<OnlineOutcome> {
       const loaded = await ensureModel();
       if (loaded instanceof ModelLoadError) return { kind: 'error', error: loaded };
       if (payload.length > maxBytes) return { kind: 'error', error: recordTooLarge(payload.length, maxBytes) };
-      return scoreOnline(payload, loaded);
+      return scoreOnline(payload, loaded, usage);
     },
 
     /** Scores objects and says, per object, how it ended (or why it must be retried). */
@@ -297,6 +297,3 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
   }));
 }
 
-function limitReached(quota: PredictionQuota): UsageLimitError {
-  return new UsageLimitError('PREDICTION_LIMIT_REACHED', `the instance has used ${quota.used} of its ${quota.limit} predictions (limit prediction_count); raise the limit in deployments.json to score more`);
-}

@@ -39,7 +39,7 @@ export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string):
   return {
     read,
 
-    async consumePredictions(count: number): Promise<PredictionQuota> {
+    async consumePredictions(count: number, options?: { readonly allOrNothing?: boolean }): Promise<PredictionQuota> {
       // Without a limit, one unconditional-in-effect ADD counts them.
       try {
         const response = await db.send(
@@ -60,7 +60,8 @@ export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string):
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const { predictions, limits } = await read();
         const limit = limits.predictionCount ?? Number.POSITIVE_INFINITY;
-        const granted = Math.max(0, Math.min(count, limit - predictions));
+        const fits = Math.max(0, Math.min(count, limit - predictions));
+        const granted = options?.allOrNothing && fits < count ? 0 : fits;
         if (granted === 0) return { granted, used: predictions, limit: limits.predictionCount };
         try {
           await db.send(
