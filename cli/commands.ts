@@ -153,13 +153,21 @@ export const COMMANDS: Record<string, Handler> = {
     });
     const failed = results.filter((r) => r.state === 'error');
     const pending = results.filter((r) => r.state === 'pending');
-    const summary = `${results.length} file(s): ${results.length - failed.length - pending.length} scored, ${failed.length} failed, ${pending.length} without an outcome yet`;
+    const notUploaded = results.filter((r) => r.state === 'not-uploaded');
+    const scored = results.length - failed.length - pending.length - notUploaded.length;
+    const summary = `${results.length} file(s): ${scored} scored, ${failed.length} failed, ${pending.length} without an outcome yet${notUploaded.length ? `, ${notUploaded.length} not uploaded` : ''}`;
     const errors = failed.map((r) => {
       const e = r.error as { code?: string; message?: string } | undefined;
       return `  ${r.key}: ${e?.code ?? 'ERROR'}: ${e?.message ?? ''} (s3://${record.target.bucket}/${r.outcomeKey})`;
     });
-    print(io, [summary, ...(errors.length ? ['errors:', ...errors] : []), ...(pending.length ? ['pending:', ...pending.map((r) => `  ${r.key}`)] : [])].join('\n'), { summary, results });
-    return failed.length > 0 || pending.length > 0 ? 1 : 0;
+    const lines = [
+      summary,
+      ...(errors.length ? ['errors:', ...errors] : []),
+      ...(pending.length ? ['pending:', ...pending.map((r) => `  ${r.key}${r.reason ? ` (${r.reason})` : ''}`)] : []),
+      ...(notUploaded.length ? ['not uploaded:', ...notUploaded.map((r) => `  ${r.file}: ${r.reason}`)] : []),
+    ];
+    print(io, lines.join('\n'), { summary, results });
+    return failed.length + pending.length + notUploaded.length > 0 ? 1 : 0;
   },
 
   async usage(_args, connection, io) {

@@ -1,6 +1,6 @@
 /** The `dropscore` command line: parses arguments, opens a connection when a command needs one, reports errors. */
 import { parseArgs } from 'node:util';
-import { DropscoreError } from '../functions/scorer/domain/errors.js';
+import { DropscoreError, describeNamedError } from '../functions/scorer/domain/errors.js';
 import { COMMANDS, UsageError, type CommandIo, type ParsedCommand } from './commands.js';
 import { openConnection, type Connection } from './connection.js';
 import { predict } from './predict-command.js';
@@ -104,7 +104,10 @@ export async function main(argv: string[], out: TextSink = process.stdout, err: 
       err.write(`dropscore ${key}: ${error.message}\n`);
       return 1;
     }
-    throw error;
+    // Anything else (a refused AWS call, an unreachable endpoint) still gets one line, not a stack trace.
+    err.write(`dropscore ${key}: ${describeNamedError(error)}\n`);
+    if (process.env['DROPSCORE_DEBUG']) err.write(`${(error as Error).stack ?? ''}\n`);
+    return 1;
   } finally {
     await connection?.close();
   }

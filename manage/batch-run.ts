@@ -8,6 +8,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { outcomeKey } from '../functions/scorer/domain/outcome-object.js';
+import { describeNamedError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
 
@@ -24,9 +25,12 @@ export interface BatchFileResult {
   readonly file: string;
   readonly key: string;
   readonly outcomeKey: string;
-  readonly state: 'result' | 'error' | 'pending';
+  /** `not-uploaded`: the upload itself failed (see `reason`); the others were uploaded. */
+  readonly state: 'result' | 'error' | 'pending' | 'not-uploaded';
   /** The error record, for error outcomes. */
   readonly error?: unknown;
+  /** Why the upload failed, or why the last look for the outcome did (still pending). */
+  readonly reason?: string;
 }
 
 export interface BatchOptions {
@@ -46,6 +50,7 @@ interface Upload {
   eTag: string;
   state: BatchFileResult['state'];
   error?: unknown;
+  reason?: string;
 }
 
 export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]> {
@@ -53,10 +58,16 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
   const files = await expandPaths(options.paths);
   const started = Date.now();
   const uploads: Upload[] = [];
+  const failedUploads: Upload[] = [];
   await forEachLimited(files, options.concurrency ?? 8, async ({ file, relativeKey }) => {
     const key = deployment.source.prefix + relativeKey;
-    const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: await readFile(file), ContentType: 'application/json' }));
-    uploads.push({ file, key, eTag: stripQuotes(response.ETag), state: 'pending' });
+    try {
+      const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: await readFile(file), ContentType: 'application/json' }));
+      uploads.push({ file, key, eTag: stripQuotes(response.ETag), state: 'pending' });
+    } catch (error) {
+      // One unreadable file or refused upload does not stop the others; the summary names it.
+      failedUploads.push({ file, key, eTag: '', state: 'not-uploaded', reason: describeNamedError(error) });
+    }
   });
 
   const deadline = started + (options.timeoutMs ?? 120_000);
@@ -74,10 +85,27 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
     if (!uploads.some((u) => u.state === 'pending') || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
   }
-  return uploads.map((u) => ({ file: u.file, key: u.key, outcomeKey: outcomeKey(deployment, u.key), state: u.state, ...(u.error === undefined ? {} : { error: u.error }) }));
+  return [...uploads, ...failedUploads].map((u) => ({
+    file: u.file,
+    key: u.key,
+    outcomeKey: outcomeKey(deployment, u.key),
+    state: u.state,
+    ...(u.error === undefined ? {} : { error: u.error }),
+    ...(u.reason === undefined ? {} : { reason: u.reason }),
+  }));
 }
 
+/** Looks for the upload's outcome once; a failed look leaves it pending (with the reason) for the next round. */
 async function checkOutcome(s3: S3Client, deployment: DeploymentRecord, upload: Upload): Promise<void> {
+  try {
+    await readOutcome(s3, deployment, upload);
+    delete upload.reason;
+  } catch (error) {
+    upload.reason = `the last look for its outcome failed: ${describeNamedError(error)}`;
+  }
+}
+
+async function readOutcome(s3: S3Client, deployment: DeploymentRecord, upload: Upload): Promise<void> {
   const Key = outcomeKey(deployment, upload.key);
   let metadata: Record<string, string>;
   try {

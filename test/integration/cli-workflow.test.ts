@@ -117,6 +117,11 @@ describe('the dropscore CLI against a running local stack', () => {
     expect([wrong.code, wrong.stderr.trim()]).toEqual([1, 'SHAPE_MISMATCH: input "values": expected shape [N,28,28,1], received [1,3]']);
   });
 
+  it('answers an unexpected failure with one line and exit code 1, not a stack trace', async () => {
+    const missing = await cli('batch', 'digits', join(root, 'no-such-folder'));
+    expect([missing.code, missing.stderr.trim()]).toEqual([1, `dropscore batch: ENOENT: no such file or directory, stat '${join(root, 'no-such-folder')}'`]);
+  });
+
   it('counts online rows against the prediction limit', async () => {
     // The batch above made 4 predictions and the online row the 5th: the limit is reached.
     const payload = join(root, 'rows.json');

@@ -47,3 +47,10 @@ export class ConfigError extends DropscoreError {
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The message, after the error's name when that says more (AWS SDK errors: AccessDenied, NoSuchBucket…). */
+export function describeNamedError(error: unknown): string {
+  const name = (error as { name?: string } | undefined)?.name;
+  const message = describeError(error);
+  return name && name !== 'Error' && !message.startsWith(name) ? `${name}: ${message}` : message;
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DeploymentRecord } from '../../functions/scorer/domain/ports.js';
+import { runBatch } from '../../manage/batch-run.js';
+
+const s3Mock = mockClient(S3Client);
+const dir = mkdtempSync(join(tmpdir(), 'dropscore-batch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+for (const name of ['a.json', 'b.json', 'c.json']) writeFileSync(join(dir, name), '{"values": [[1]]}');
+
+const deployment = {
+  id: 'dep-1', name: 'digits', model: 'm', description: '', framework: 'onnx', status: 'DEPLOY_SUCCESS', createdAt: '', modifiedAt: '',
+  counters: { received: 0, scored: 0, failed: 0 },
+  source: { bucket: 'in', prefix: '' },
+  target: { bucket: 'out', prefix: '' },
+} satisfies DeploymentRecord;
+
+const accessDenied = () => Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+
+beforeEach(() => s3Mock.reset());
+
+describe('runBatch', () => {
+  it('gives every file an end: one refused upload does not stop the others, and says why', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
+    s3Mock.on(PutObjectCommand, { Key: 'b.json' }).rejects(accessDenied());
+    s3Mock.on(HeadObjectCommand).resolves({ Metadata: { 'dropscore-input-etag': 'e', 'dropscore-outcome': 'result' } });
+    const results = await runBatch({ s3: new S3Client({ region: 'us-east-1' }), deployment, paths: [dir], pollMs: 1 });
+    expect(results.map((r) => [r.key, r.state, r.reason])).toEqual([
+      ['a.json', 'result', undefined],
+      ['c.json', 'result', undefined],
+      ['b.json', 'not-uploaded', 'AccessDenied: Access Denied'],
+    ]);
+  });
+
+  it('keeps looking for an outcome through a failed look, and names the failure while still pending', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
+    s3Mock.on(HeadObjectCommand)
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'SlowDown' }))
+      .resolves({ Metadata: { 'dropscore-input-etag': 'e', 'dropscore-outcome': 'error' } });
+    s3Mock.on(GetObjectCommand).resolves({ Body: { transformToString: async () => '{"error": {"code": "SHAPE_MISMATCH", "message": "m"}}' } as never });
+    const results = await runBatch({ s3: new S3Client({ region: 'us-east-1' }), deployment, paths: [join(dir, 'a.json')], pollMs: 1 });
+    expect(results).toMatchObject([{ key: 'a.json', state: 'error', error: { code: 'SHAPE_MISMATCH' } }]);
+    expect(results[0]!.reason).toBeUndefined();
+
+    s3Mock.on(HeadObjectCommand).rejects(accessDenied());
+    const stuck = await runBatch({ s3: new S3Client({ region: 'us-east-1' }), deployment, paths: [join(dir, 'a.json')], pollMs: 1, timeoutMs: 20 });
+    expect(stuck).toMatchObject([{ key: 'a.json', state: 'pending', reason: 'the last look for its outcome failed: AccessDenied: Access Denied' }]);
+  });
+});
