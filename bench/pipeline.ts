@@ -6,6 +6,11 @@
  * servers, with the same concurrency (run before and after the pipeline; the
  * faster run counts).
  *
+ * Two more figures explain the ratio: uploading alone (the live pipeline's
+ * ceiling here, since the uploads share this machine's CPU with the scorer),
+ * and the scoring side alone: a deployment started over files already in S3
+ * catches up on them (one burst of N events), timed to the last outcome.
+ *
  *   npx tsx bench/pipeline.ts [N] [model] [concurrency]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,6 +36,7 @@ const latencies: number[] = [];
 let lastOutcome = 0;
 
 let deliveries = 0;
+let lastDrained = 0;
 
 const stack = await startLocalStack({
   dataDir,
@@ -40,12 +46,16 @@ const stack = await startLocalStack({
   concurrency: CONCURRENCY,
   onDelivered: (delivery) => {
     if ('error' in delivery) return;
-    deliveries++;
-    const now = performance.now();
-    for (const { key } of delivery.report.results) {
-      latencies.push(now - dropped.get(key)!);
-      lastOutcome = now;
+    if (delivery.deployment === 'drain') {
+      lastDrained = performance.now();
+      return;
     }
+    const now = performance.now();
+    const timed = delivery.report.results.filter(({ key }) => dropped.has(key));
+    if (timed.length === 0) return; // the warm-up's
+    deliveries++;
+    for (const { key } of timed) latencies.push(now - dropped.get(key)!);
+    lastOutcome = now;
   },
 });
 const [spec] = parseDeploymentsManifest({ deployments: [{ name: 'bench', model: MODEL, source: { bucket: 'bench-in' }, target: { bucket: 'bench-out' } }] }, 'bench').deployments;
@@ -77,7 +87,10 @@ async function floorLoop(): Promise<{ rate: number; cpuMsPerFile: number }> {
 // This shared machine's disk speed drifts: the floor runs before and after the pipeline, and the faster run counts.
 const floorBefore = await floorLoop();
 
-// Pipeline: drop N files with CONCURRENCY uploads in flight, wait for every outcome.
+// Pipeline: first a warm-up (as the floor's first run is), then drop N files with CONCURRENCY uploads in flight, wait for every outcome.
+const warmUpKeys = keys.slice(0, Math.max(100, N / 5)).map((key) => `warm-up/${key}`);
+await inParallel(warmUpKeys, CONCURRENCY, async (key) => void (await stack.s3.send(new PutObjectCommand({ Bucket: 'bench-in', Key: key, Body: record }))));
+await stack.idle();
 const started = performance.now();
 const pipelineCpu = process.cpuUsage();
 await inParallel(keys, CONCURRENCY, async (key) => {
@@ -87,10 +100,27 @@ await inParallel(keys, CONCURRENCY, async (key) => {
 await stack.idle();
 const pipelineSeconds = (lastOutcome - started) / 1000;
 const pipelineCpuMs = cpuMs(process.cpuUsage(pipelineCpu));
-const counters = (await stack.deployments.get(spec!.id))!.counters;
+const counters = (await stack.deployments.get(spec!.id))!.counters; // warm-up included
 
 const floorAfter = await floorLoop();
 const floor = floorBefore.rate >= floorAfter.rate ? floorBefore : floorAfter;
+
+// Uploading alone, to a bucket nobody watches.
+await ensureBucket(stack.s3, 'upload-only');
+const uploadStarted = performance.now();
+await inParallel(keys, CONCURRENCY, async (key) => void (await stack.s3.send(new PutObjectCommand({ Bucket: 'upload-only', Key: key, Body: record }))));
+const uploadRate = N / ((performance.now() - uploadStarted) / 1000);
+
+// The scoring side alone: a deployment over the floor's files catches up on all of them at once.
+const [drainSpec] = parseDeploymentsManifest({ deployments: [{ name: 'drain', model: MODEL, source: { bucket: 'floor-in' }, target: { bucket: 'drain-out' } }] }, 'bench').deployments;
+await stack.deploy(drainSpec!);
+const drainStarted = performance.now();
+const drainCpu = process.cpuUsage();
+await stack.catchUp('drain');
+await stack.idle();
+const drainRate = N / ((lastDrained - drainStarted) / 1000);
+const drainCpuMs = cpuMs(process.cpuUsage(drainCpu));
+const drainCounters = (await stack.deployments.get(drainSpec!.id))!.counters;
 
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
@@ -107,8 +137,13 @@ console.log(JSON.stringify({
   floorFilesPerSecond: round(floor.rate),
   floorRuns: [round(floorBefore.rate), round(floorAfter.rate)],
   ratioToFloor: round(pipelineRate / floor.rate, 2),
+  uploadOnlyFilesPerSecond: round(uploadRate),
+  drainFilesPerSecond: round(drainRate),
+  drainRatioToFloor: round(drainRate / floor.rate, 2),
+  drainCounters,
   // CPU time of every thread (scorers, servers, uploads) per file: on a machine with few cores, the bound.
   pipelineCpuMsPerFile: round(pipelineCpuMs / N, 2),
+  drainCpuMsPerFile: round(drainCpuMs / N, 2),
   floorCpuMsPerFile: round(floor.cpuMsPerFile, 2),
   p50Ms: round(pct(50)),
   p99Ms: round(pct(99)),
