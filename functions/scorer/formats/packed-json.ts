@@ -233,10 +233,12 @@ class PackedParser {
   }
 }
 
+// Reads stay in bounds: an out-of-bounds read makes V8 deoptimize the hot loop it sits in.
 function skipWhitespace(bytes: Uint8Array, pos: number): number {
-  for (;;) {
-    const c = bytes[pos];
+  while (pos < bytes.length) {
+    const c = bytes[pos]!;
     if (c !== Byte.Space && c !== Byte.LineFeed && c !== Byte.CarriageReturn && c !== Byte.Tab) return pos;
     pos++;
   }
+  return pos;
 }
