@@ -138,6 +138,17 @@ export class ProtobufReader {
     return out;
   }
 
+  /** `int64s`, exact: for values that may pass 2^53 (e.g. INT64_MAX as a "to the end" marker). */
+  bigInt64s(): bigint[] {
+    if (this.wireType !== WIRE_LENGTH_DELIMITED) return [this.bigInt64()];
+    const packed = new ProtobufReader(this.lengthDelimited());
+    packed.field = this.field;
+    packed.wireType = WIRE_VARINT;
+    const out: bigint[] = [];
+    while (packed.pos < packed.data.length) out.push(packed.bigInt64());
+    return out;
+  }
+
   /** One occurrence of a repeated float field, packed or not, as a copy (weights outlive the file buffer). */
   floats(): Float32Array {
     if (this.wireType !== WIRE_LENGTH_DELIMITED) return Float32Array.of(this.float());

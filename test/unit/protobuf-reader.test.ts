@@ -96,6 +96,12 @@ describe('protobuf reader: negative int64 varints', () => {
     const packed = new ProtobufWriter().packedVarints(1, values).finish();
     expect(readEach(packed, (r) => r.int64s())).toEqual([[-1, -300, -(2 ** 40), -(2 ** 63)]]);
   });
+
+  it('reads repeated int64s exactly as bigints, packed or not, up to INT64_MAX', () => {
+    const extremes = [2n ** 63n - 1n, ...values];
+    expect(readEach(new ProtobufWriter().packedVarints(1, extremes).finish(), (r) => r.bigInt64s())).toEqual([extremes]);
+    expect(readEach(extremes.reduce((w, v) => w.varint(1, v), new ProtobufWriter()).finish(), (r) => r.bigInt64s())).toEqual(extremes.map((v) => [v]));
+  });
 });
 
 describe('protobuf reader: repeated scalars, packed or unpacked', () => {

@@ -20,6 +20,17 @@ describe('TensorProto decoding', () => {
     expect(tensor.shape).toEqual([2, 2]);
     expect(Array.from(new Float32Array(tensor.content.buffer))).toEqual([1.5, 2, 2, 2]);
   });
+
+  it('keeps int64 values exact, INT64_MAX (a "to the end" marker in slices) included', () => {
+    const values = [2n ** 63n - 1n, -1n, 2n ** 53n + 1n];
+    const proto = new ProtobufWriter()
+      .varint(1, 9) // DT_INT64
+      .message(2, (s) => s.message(2, (d) => d.varint(1, 3)))
+      .packedVarints(10, values) // int64_val
+      .finish();
+    const tensor = decodeTensorProto(proto);
+    expect(Array.from(new BigInt64Array(tensor.content.buffer, tensor.content.byteOffset, 3))).toEqual(values);
+  });
 });
 
 describe('snappy and CRC-32C', () => {

@@ -218,7 +218,7 @@ export function decodeTensorProto(bytes: Uint8Array): TensorValue {
       case 5: case 9: append(numbers, r.floats()); break; // float_val, scomplex_val
       case 6: case 12: append(numbers, r.doubles()); break; // double_val, dcomplex_val
       case 7: case 13: case 11: case 16: append(numbers, r.int64s()); break; // int_val, half_val, bool_val, uint32_val
-      case 10: case 17: readInt64s(r, int64s); break; // int64_val, uint64_val
+      case 10: case 17: for (const v of r.bigInt64s()) int64s.push(v); break; // int64_val, uint64_val (exact: INT64_MAX marks "to the end")
       case 8: strings.push(r.bytes()); break;
       default: r.skip();
     }
@@ -238,12 +238,6 @@ export function decodeTensorProto(bytes: Uint8Array): TensorValue {
     return { dtype, shape: dims, content: content.slice() };
   }
   return { dtype, shape: dims, content: packValues(dtype, n, numbers, int64s) };
-}
-
-function readInt64s(r: ProtobufReader, into: bigint[]): void {
-  // Values beyond 2^53 (INT64_MAX as a "to the end" marker) lose precision as numbers;
-  // they only ever mean "very large", which the executor clamps to int32 anyway.
-  for (const v of r.int64s()) into.push(BigInt(Math.trunc(v)));
 }
 
 /** Appends one occurrence of a repeated field; a loop, because spreading a long packed run would overflow the stack. */
