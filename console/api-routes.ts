@@ -8,7 +8,7 @@ import { ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/cl
 import { ConfigError, describeError } from '../functions/scorer/domain/errors.js';
 import { outcomeKey } from '../functions/scorer/domain/outcome-object.js';
 import type { DeploymentRecord, DeploymentStore, Logger } from '../functions/scorer/domain/ports.js';
-import { scoreOnline } from '../functions/scorer/domain/score-online.js';
+import type { OnlineOutcome } from '../functions/scorer/domain/score-online.js';
 import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
 import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport, type AdminContext } from '../manage/deployment-admin.js';
 import { listModels } from '../manage/model-catalog.js';
@@ -29,6 +29,8 @@ export interface ApiDeps {
   readonly ctx: AdminContext;
   readonly s3: S3Client;
   readonly models: ModelCache;
+  /** Online scoring by the deployment's running scorer (its loaded model, its limits, its usage count). */
+  readonly scoreOnline: (deployment: string, payload: Uint8Array) => Promise<OnlineOutcome>;
   readonly outcomes: OutcomeFeed;
   readonly log: Logger;
 }
@@ -53,7 +55,7 @@ interface Route {
 const ok = (body: unknown, status = 200): Answer => ({ status, body });
 
 export function createApi(deps: ApiDeps): Api {
-  const { ctx, s3, models, outcomes, log } = deps;
+  const { ctx, s3, models, scoreOnline, outcomes, log } = deps;
   const pending = new Set<Promise<unknown>>();
 
   /**
@@ -154,7 +156,7 @@ export function createApi(deps: ApiDeps): Api {
       async run([name], request) {
         const record = await findDeployment(ctx, name!);
         const payload = await readBody(request, MAX_RECORD_BYTES);
-        const outcome = await scoreOnline(payload, await models.load(record.model), ctx.usage);
+        const outcome = await scoreOnline(record.name, payload);
         if (outcome.kind === 'error') throw outcome.error;
         const result: OnlineResultView = outcome.body;
         return ok(result);

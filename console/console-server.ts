@@ -59,7 +59,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleHand
     reconcile: () => stack.reconcile(),
   };
   const log = options.log ?? quiet;
-  const api = createApi({ ctx, s3: stack.s3, models: createModelCache(modelsRoot), outcomes: createOutcomeFeed(stack.s3), log });
+  const api = createApi({ ctx, s3: stack.s3, models: createModelCache(modelsRoot), scoreOnline: stack.scoreOnline, outcomes: createOutcomeFeed(stack.s3), log });
   const assets = await loadConsoleAssets();
 
   let allowedHosts: ReadonlySet<string> = new Set();

@@ -1,12 +1,12 @@
 /**
- * Models loaded once and reused: the models page asks for every signature and
- * online scoring needs the loaded model, and loading takes from milliseconds
+ * Model descriptions read once and reused: the models page asks for every
+ * signature, and reading one loads the model, which takes from milliseconds
  * (ONNX) to seconds (Keras, SavedModels). An entry is dropped when its
- * model-meta.json changes, or when loading failed (so a retry tries again).
+ * model-meta.json changes, or when reading failed (so a retry tries again).
+ * Online scoring does not load models here: it uses the stack's scorer.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel, type LoadedModel } from '../functions/scorer/engines/engine-registry.js';
 import { MODEL_META_FILE } from '../functions/scorer/models/model-artifact.js';
 import { showModel } from '../manage/model-catalog.js';
 
@@ -14,7 +14,6 @@ export type ShownModel = Awaited<ReturnType<typeof showModel>>;
 
 export interface ModelCache {
   show(name: string): Promise<ShownModel>;
-  load(name: string): Promise<LoadedModel>;
 }
 
 interface Entry<T> {
@@ -24,7 +23,6 @@ interface Entry<T> {
 
 export function createModelCache(modelsRoot: string): ModelCache {
   const shown = new Map<string, Entry<ShownModel>>();
-  const loaded = new Map<string, Entry<LoadedModel>>();
 
   function stampOf(name: string): number {
     try {
@@ -48,6 +46,5 @@ export function createModelCache(modelsRoot: string): ModelCache {
 
   return {
     show: (name) => cached(shown, name, () => showModel(modelsRoot, name)),
-    load: (name) => cached(loaded, name, () => loadModel(join(modelsRoot, name))),
   };
 }

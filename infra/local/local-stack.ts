@@ -8,9 +8,10 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { describeError } from '../../functions/scorer/domain/errors.js';
+import { ConfigError, describeError } from '../../functions/scorer/domain/errors.js';
 import type { DeploymentBinding, DeploymentRecord, DeploymentStore, Logger, UsageLimits, UsageMeter } from '../../functions/scorer/domain/ports.js';
 import type { EventReport, Scorer } from '../../functions/scorer/domain/scorer.js';
+import type { OnlineOutcome } from '../../functions/scorer/domain/score-online.js';
 import { createHandler } from '../../functions/scorer/handler.js';
 import { readModelArtifact } from '../../functions/scorer/models/model-artifact.js';
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../../functions/scorer/store/aws-clients.js';
@@ -60,6 +61,8 @@ export interface LocalStack {
   reconcile(): Promise<void>;
   /** Re-dispatches every object already in a deployment's source: what arrived while the stack was down gets scored. */
   catchUp(name: string): Promise<number>;
+  /** Online scoring by the deployment's running scorer, as its function URL does on AWS. */
+  scoreOnline(name: string, payload: Uint8Array): Promise<OnlineOutcome>;
   /** Resolves when every delivered event has finished. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -77,7 +80,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const deployments = createDynamoDbDeploymentStore(db, tables.deploymentsTable);
   const wiring = { s3, db, ...tables, log: options.log };
 
-  const subscribers = new Map<string, Subscriber & { warm: boolean }>();
+  const subscribers = new Map<string, Subscriber & { readonly scorer: Scorer; warm: boolean }>();
   const dispatcher = createEventDispatcher({
     subscribers: () => [...subscribers.values()],
     concurrency: options.concurrency ?? availableParallelism(),
@@ -98,7 +101,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const scorer: Scorer = createStoredScorer(wiring, binding, join(options.modelsRoot, binding.model), options.maxRecordBytes);
     const handler = createHandler(() => scorer);
     // The local stack delivers S3 notifications only, which the handler answers with an EventReport.
-    const subscriber = { binding, warm: false, handle: (event: unknown) => handler(event, {} as never) as Promise<EventReport> };
+    const subscriber = { binding, scorer, warm: false, handle: (event: unknown) => handler(event, {} as never) as Promise<EventReport> };
     subscribers.set(binding.id, subscriber);
     await scorer.warmUp();
     subscriber.warm = true;
@@ -118,6 +121,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // INITIALIZING after a finished warm-up means someone redeployed it.
       if (!running || (running.warm && record.status === 'INITIALIZING')) await startScorer(record);
     }
+  }
+
+  function runningScorerOf(name: string) {
+    const subscriber = [...subscribers.values()].find((s) => s.binding.name === name);
+    if (!subscriber) throw new ConfigError(`no deployment named "${name}" is running on this stack`);
+    return subscriber;
   }
 
   let watching: NodeJS.Timeout | undefined;
@@ -151,14 +160,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     reconcile,
 
     async catchUp(name) {
-      const subscriber = [...subscribers.values()].find((s) => s.binding.name === name);
-      if (!subscriber) throw new Error(`no deployment named "${name}" is running`);
+      const subscriber = runningScorerOf(name);
       const { bucket, prefix } = subscriber.binding.source;
       // Raw (unencoded) keys, as s3rver reports them: the normaliser encodes.
       const records = (await listObjects(s3, bucket, prefix)).map((object) => ({ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: object.Key!, size: object.Size } } }));
       dispatcher.dispatch(normalise({ Records: records }));
       return records.length;
     },
+
+    scoreOnline: async (name, payload) => runningScorerOf(name).scorer.scoreOnline(payload),
 
     idle: () => dispatcher.idle(),
 

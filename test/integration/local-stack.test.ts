@@ -260,6 +260,17 @@ describe('delivery semantics', () => {
   });
 });
 
+describe('online scoring', () => {
+  it('goes to the running scorer, and counts its rows as predictions', async () => {
+    const before = (await stack.usage.read()).predictions;
+    const rows = JSON.parse(img1Text).values;
+    const outcome = await stack.scoreOnline('demo', new TextEncoder().encode(JSON.stringify({ values: [rows[0], rows[0]] })));
+    expect(outcome.kind).toBe('result');
+    expect((await stack.usage.read()).predictions).toBe(before + 2);
+    await expect(stack.scoreOnline('nope', new Uint8Array())).rejects.toThrow('no deployment named "nope" is running on this stack');
+  });
+});
+
 describe('dropscore predict', () => {
   it('prints, offline, exactly the bytes the pipeline wrote for the same record', async () => {
     const file = join(root, 'batch.json');
