@@ -76,7 +76,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const s3 = createS3Client({ ...connection, endpoint: servers.s3Endpoint });
   const db = createDynamoDbClient({ ...connection, endpoint: servers.dynamoDbEndpoint });
   const tables = DEFAULT_TABLES;
-  await ensureTables(db, tables);
+  const usage = createDynamoDbUsageMeter(db, tables.deploymentsTable);
+  try {
+    await ensureTables(db, tables);
+    if (options.limits) await usage.setLimits(options.limits);
+  } catch (error) {
+    // The server threads would keep the process alive for nothing.
+    s3.destroy();
+    db.destroy();
+    await servers.close();
+    throw error;
+  }
   const deployments = createDynamoDbDeploymentStore(db, tables.deploymentsTable);
   const wiring = { s3, db, ...tables, log: options.log };
 
@@ -93,8 +103,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const normalise = createS3EventNormaliser(region);
   servers.onS3Event((raw) => dispatcher.dispatch(normalise(raw)));
-  const usage = createDynamoDbUsageMeter(db, tables.deploymentsTable);
-  if (options.limits) await usage.setLimits(options.limits);
 
   /** Runs a scorer for the deployment (replacing one already running) and waits for its model to load. */
   async function startScorer(binding: DeploymentBinding): Promise<void> {

@@ -13,8 +13,9 @@ const SUPPORTED_DTYPES: readonly string[] = ['float32', 'float64', 'int32', 'int
  * Warnings (e.g. about old opsets) are not actionable for a user scoring records.
  * onnxruntime's worker threads spin between runs by default: a scorer alternates
  * predictions with S3 and DynamoDB calls, so spinning only burns CPU the I/O
- * needs (measured: 2.75 ms of CPU per 0.2 ms prediction with 2 ms pauses between
- * runs, 0.62 ms without spinning). Threads still share one large prediction.
+ * needs (`npx tsx bench/onnx-spinning.ts`: ~2.6 ms of CPU per 0.2 ms prediction
+ * with 2 ms pauses between runs, ~0.5 ms without). Threads still share one
+ * large prediction.
  */
 export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   logSeverityLevel: 3,
