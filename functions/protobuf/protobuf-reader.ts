@@ -129,23 +129,21 @@ export class ProtobufReader {
    * or a single unpacked value. Writers may use either encoding, and may mix them.
    */
   int64s(): number[] {
-    if (this.wireType !== WIRE_LENGTH_DELIMITED) return [this.int64()];
-    const packed = new ProtobufReader(this.lengthDelimited());
-    packed.field = this.field;
-    packed.wireType = WIRE_VARINT;
-    const out: number[] = [];
-    while (packed.pos < packed.data.length) out.push(packed.int64());
-    return out;
+    return this.repeatedVarints((r) => r.int64());
   }
 
   /** `int64s`, exact: for values that may pass 2^53 (e.g. INT64_MAX as a "to the end" marker). */
   bigInt64s(): bigint[] {
-    if (this.wireType !== WIRE_LENGTH_DELIMITED) return [this.bigInt64()];
+    return this.repeatedVarints((r) => r.bigInt64());
+  }
+
+  private repeatedVarints<T>(read: (r: ProtobufReader) => T): T[] {
+    if (this.wireType !== WIRE_LENGTH_DELIMITED) return [read(this)];
     const packed = new ProtobufReader(this.lengthDelimited());
     packed.field = this.field;
     packed.wireType = WIRE_VARINT;
-    const out: bigint[] = [];
-    while (packed.pos < packed.data.length) out.push(packed.bigInt64());
+    const out: T[] = [];
+    while (packed.pos < packed.data.length) out.push(read(packed));
     return out;
   }
 
