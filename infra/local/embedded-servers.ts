@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ServerThreadOptions, ThreadMessage } from './servers-thread.js';
+import type { HostMessage, ServerThreadOptions, ThreadMessage } from './servers-thread.js';
 
 export const LOCAL_HOST = '127.0.0.1';
 /** s3rver checks SigV4 signatures against this fixed key pair (dynalite accepts any). */
@@ -31,12 +31,19 @@ export interface EmbeddedServers {
   readonly dynamoDbEndpoint: string;
   /** s3rver's raw event notifications (not yet in the real S3 shape). */
   onS3Event(listener: (event: unknown) => void): void;
+  /**
+   * Resolves once the listeners have had the events of every S3 request answered
+   * so far. s3rver posts an object's event before it answers the request, and a
+   * thread's messages arrive in order: a round trip to the S3 thread is enough.
+   */
+  flushS3Events(): Promise<void>;
   close(): Promise<void>;
 }
 
 interface ServerThread {
   readonly port: number;
   readonly edgePort?: number;
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,18 +65,21 @@ export async function startEmbeddedServers(options: EmbeddedServersOptions): Pro
     s3Endpoint: url(s3.port),
     dynamoDbEndpoint: url(dynamo.port),
     onS3Event: (listener) => void listeners.push(listener),
+    flushS3Events: () => s3.flush(),
     close: async () => void (await Promise.all([dynamo.close(), s3.close()])),
   };
 }
 
 async function startServerThread(options: ServerThreadOptions, onS3Event?: (event: unknown) => void): Promise<ServerThread> {
   const thread = startTypeScriptThread(new URL('./servers-thread.ts', import.meta.url), options);
+  const flushes: (() => void)[] = [];
   const ready = await new Promise<Extract<ThreadMessage, { type: 'ready' }>>((resolve, reject) => {
     thread.once('error', reject);
     thread.once('exit', (code) => reject(new Error(`the embedded ${options.serve} server's thread exited (code ${code}) before it was ready`)));
     thread.on('message', (message: ThreadMessage) => {
       if (message.type === 'ready') resolve(message);
       else if (message.type === 'failed') reject(new Error(`the embedded ${options.serve} server did not start: ${message.reason}`));
+      else if (message.type === 'flushed') flushes.shift()?.();
       else onS3Event?.(message.event);
     });
   });
@@ -78,8 +88,13 @@ async function startServerThread(options: ServerThreadOptions, onS3Event?: (even
   return {
     port: ready.port,
     edgePort: ready.edgePort,
+    flush: () =>
+      new Promise<void>((resolve) => {
+        flushes.push(resolve);
+        thread.postMessage({ type: 'flush' } satisfies HostMessage);
+      }),
     async close() {
-      thread.postMessage({ type: 'close' });
+      thread.postMessage({ type: 'close' } satisfies HostMessage);
       await exited;
     },
   };

@@ -63,7 +63,7 @@ export interface LocalStack {
   catchUp(name: string): Promise<number>;
   /** Online scoring by the deployment's running scorer, as its function URL does on AWS. */
   scoreOnline(name: string, payload: Uint8Array): Promise<OnlineOutcome>;
-  /** Resolves when every delivered event has finished. */
+  /** Resolves when the events of every S3 request answered so far have been handled. */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -178,7 +178,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     scoreOnline: async (name, payload) => runningScorerOf(name).scorer.scoreOnline(payload),
 
-    idle: () => dispatcher.idle(),
+    async idle() {
+      await servers.flushS3Events();
+      await dispatcher.idle();
+    },
 
     async close() {
       clearInterval(watching);

@@ -23,7 +23,12 @@ export type ServerThreadOptions =
 export type ThreadMessage =
   | { readonly type: 'ready'; readonly port: number; readonly edgePort?: number }
   | { readonly type: 'failed'; readonly reason: string }
-  | { readonly type: 's3-event'; readonly event: unknown };
+  | { readonly type: 's3-event'; readonly event: unknown }
+  /** The answer to a `flush`: every event posted before it has been posted. */
+  | { readonly type: 'flushed' };
+
+/** What the host asks of a thread. */
+export type HostMessage = { readonly type: 'close' } | { readonly type: 'flush' };
 
 type Close = () => Promise<void>;
 
@@ -94,9 +99,10 @@ if (parentPort) {
   const options = workerData as ServerThreadOptions;
   const started = options.serve === 's3' ? serveS3(options.dataDir, post) : serveDynamoDbAndEdge(options.dataDir, options.edgePort, options.s3Port, post);
   started.then(
-    (close) => host.on('message', (message: { type: string }) => {
+    (close) => host.on('message', (message: HostMessage) => {
       // Closing the servers and the port lets the thread end on its own.
       if (message.type === 'close') void close().then(() => host.close());
+      else post({ type: 'flushed' });
     }),
     (error: unknown) => {
       post({ type: 'failed', reason: error instanceof Error ? error.message : String(error) });

@@ -12,7 +12,7 @@ const root = mkdtempSync(join(tmpdir(), 'dropscore-servers-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('embedded servers (each in its own thread)', () => {
-  it('serve S3 and DynamoDB through the edge and directly, and report S3 events to this thread', async () => {
+  it('serve S3 and DynamoDB through the edge and directly, and report S3 events to this thread, flushed on request', async () => {
     const servers = await startEmbeddedServers({ dataDir: join(root, 'a'), edgePort: 0 });
     try {
       const events: unknown[] = [];
@@ -29,7 +29,9 @@ describe('embedded servers (each in its own thread)', () => {
         expect((await db.send(new ListTablesCommand({}))).TableNames).toEqual([]);
         db.destroy();
       }
-      await expect.poll(() => events.length).toBe(2);
+      // No waiting: once flushed, every answered request's event is here.
+      await servers.flushS3Events();
+      expect(events).toHaveLength(2);
       expect(JSON.stringify(events)).toContain('via-edge');
       expect(JSON.stringify(events)).toContain('direct');
     } finally {

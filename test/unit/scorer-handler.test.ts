@@ -49,6 +49,13 @@ function putsTo(bucket: string) {
   return s3Mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Bucket === bucket).map((c) => c.args[0].input);
 }
 
+// The ledger's two writes (one item per input key, an attribute per version), and what it holds.
+const CLAIM = 'SET #version = if_not_exists(#version, :received), expires_at = :expires';
+const COMPLETE = 'SET #version = :outcome';
+function ledgerItem(versions: Record<string, string>) {
+  return { Attributes: Object.fromEntries(Object.entries(versions).map(([eTag, state]) => [`version ${eTag}`, { S: state }])) };
+}
+
 function ledgerUpdates() {
   return dbMock.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
 }
@@ -137,7 +144,7 @@ describe('scorer handler', () => {
   });
 
   it('does nothing for a redelivered event whose input already has its outcome', async () => {
-    dbMock.on(UpdateItemCommand, { TableName: 'ledger' }).resolves({ Attributes: { state: { S: 'done' } } });
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger' }).resolves(ledgerItem({ 'etag-1': 'scored' }));
     s3Mock.on(HeadObjectCommand, { Bucket: 'out' }).resolves({ ETag: '"x"', Metadata: { 'dropscore-input-etag': 'etag-1' } });
     const report = await handlerFor()(s3Event('drop/a.json'));
     expect(report.results).toEqual([{ key: 'drop/a.json', result: 'duplicate' }]);
@@ -146,7 +153,7 @@ describe('scorer handler', () => {
   });
 
   it('does not count twice when a concurrent delivery finished first', async () => {
-    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: 'SET #state = :done, outcome = :outcome' }).rejects(new ConditionalCheckFailedException({ message: 'done', $metadata: {} }));
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: COMPLETE }).rejects(new ConditionalCheckFailedException({ message: 'done', $metadata: {} }));
     await handlerFor()(s3Event('drop/a.json'));
     expect(putsTo('out')).toHaveLength(1);
     expect(ledgerUpdates().filter((u) => u.UpdateExpression?.includes('ADD scored'))).toHaveLength(0);
@@ -196,10 +203,19 @@ describe('scorer handler', () => {
     const newer = new TextEncoder().encode('{"values": [[1]]}');
     s3Mock.on(GetObjectCommand).resolvesOnce(objectBody(img1, 'old')).resolves(objectBody(newer, 'new'));
     s3Mock.on(HeadObjectCommand).resolves({ ETag: '"new"' });
+    // The newer version's own delivery claimed it while this one scored the old.
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: COMPLETE }).resolvesOnce(ledgerItem({ old: 'scored', new: 'received' })).resolves(ledgerItem({ old: 'scored', new: 'failed' }));
     await handlerFor()(s3Event('drop/a.json'));
     const puts = putsTo('out');
     expect(puts.map((p) => p.Metadata!['dropscore-input-etag'])).toEqual(['old', 'new']);
     expect(JSON.parse(String(puts[1]!.Body)).error.code).toBe('SHAPE_MISMATCH');
+  });
+
+  it('does not check the key for an overwrite when the ledger saw no other version of it', async () => {
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: COMPLETE }).resolves(ledgerItem({ 'etag-1': 'scored' }));
+    await handlerFor()(s3Event('drop/a.json'));
+    expect(putsTo('out')).toHaveLength(1);
+    expect(s3Mock.commandCalls(HeadObjectCommand)).toHaveLength(0);
   });
 
   it('loads the model on a warm-up invocation, before any record', async () => {
@@ -274,10 +290,10 @@ describe('scorer handler', () => {
   });
 
   it('rewrites the outcome when a finished version is back after another one (A, B, A)', async () => {
-    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: 'SET #state = if_not_exists(#state, :received), object_key = :key, etag = :etag, expires_at = :expires, claimed_at = :now' }).resolves({ Attributes: { state: { S: 'done' } } });
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: CLAIM }).resolves(ledgerItem({ 'etag-1': 'scored', 'etag-B': 'scored' }));
     s3Mock.on(HeadObjectCommand, { Bucket: 'out' }).resolves({ ETag: '"x"', Metadata: { 'dropscore-input-etag': 'etag-B' } });
     // The ledger entry of version A is done already: completing it again is refused, so nothing is counted twice.
-    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: 'SET #state = :done, outcome = :outcome' }).rejects(new ConditionalCheckFailedException({ message: 'done', $metadata: {} }));
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: COMPLETE }).rejects(new ConditionalCheckFailedException({ message: 'done', $metadata: {} }));
     const report = await handlerFor()(s3Event('drop/a.json'));
     expect(report.results).toEqual([{ key: 'drop/a.json', result: 'scored' }]);
     expect(putsTo('out').map((p) => p.Metadata!['dropscore-input-etag'])).toEqual(['etag-1']);
@@ -288,6 +304,7 @@ describe('scorer handler', () => {
     const newer = new TextEncoder().encode('{"values": [[1]]}');
     s3Mock.on(GetObjectCommand).resolvesOnce(objectBody(img1, 'etag-1')).resolves(objectBody(newer, 'etag-2'));
     s3Mock.on(HeadObjectCommand, { Bucket: 'in' }).resolves({ ETag: '"etag-2"' });
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: COMPLETE }).resolves(ledgerItem({ 'etag-1': 'scored', 'etag-2': 'received' }));
     await handlerFor()(s3Event('drop/a.json'));
     expect(putsTo('out').map((p) => p.Metadata!['dropscore-input-etag'])).toEqual(['etag-1', 'etag-2']);
   });

@@ -94,6 +94,19 @@ export interface UsageMeter {
 /** `new`: first sight of this input version; `claimed`: seen but not finished; `done`: it has its outcome. */
 export type ClaimState = 'new' | 'claimed' | 'done';
 
+/** How completing an input version went. */
+export interface Completion {
+  /** This call finished the input version, so the caller counts it; false if another delivery did. */
+  readonly counted: boolean;
+  /**
+   * False only when no other version of the key had been claimed by then. A newer
+   * version's outcome is written after its claim, so it cannot have been written
+   * before this one's: the caller's outcome is the newest, and the key need not be
+   * checked for an overwrite.
+   */
+  readonly otherVersionClaimed: boolean;
+}
+
 /**
  * Remembers which input versions (key + eTag) have an outcome, so a redelivered
  * S3 event neither scores twice nor counts twice.
@@ -101,8 +114,7 @@ export type ClaimState = 'new' | 'claimed' | 'done';
 export interface InputLedger {
   /** `scope` starts with the deployment id (see the scorer's ledgerScope). */
   claim(scope: string, key: string, eTag: string): Promise<ClaimState>;
-  /** True when this call finished the input (so the caller counts it), false if another did. */
-  complete(scope: string, key: string, eTag: string, outcome: 'scored' | 'failed'): Promise<boolean>;
+  complete(scope: string, key: string, eTag: string, outcome: 'scored' | 'failed'): Promise<Completion>;
 }
 
 export interface Logger {

@@ -7,8 +7,9 @@
  *   and every input still gets an error outcome;
  * - the ledger (key + eTag) makes redelivered events no-ops that count nothing;
  * - the scorer always scores what the key holds *now*, and after writing checks
- *   the key was not overwritten meanwhile: out-of-order events for quick puts of
- *   the same key converge on the newest object's outcome;
+ *   the key was not overwritten meanwhile (when the ledger saw another version of
+ *   it): out-of-order events for quick puts of the same key converge on the newest
+ *   object's outcome;
  * - store failures are thrown after every record was tried, so the platform
  *   retries the event (and dead-letters it) instead of losing a file.
  */
@@ -16,7 +17,7 @@ import { loadModel, type LoadedModel } from '../engines/engine-registry.js';
 import { ModelLoadError, describeError, predictionLimitReached } from './errors.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
-import type { ClaimState, DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectRead, ObjectStore, PredictionQuota, UsageMeter } from './ports.js';
+import type { ClaimState, Completion, DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectRead, ObjectStore, PredictionQuota, UsageMeter } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { scoreOnline, type OnlineOutcome } from './score-online.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, type Outcome } from './record-bytes.js';
@@ -111,8 +112,8 @@ export function createScorer(deps: ScorerDeps) {
     readonly read: ObjectRead;
     readonly claim: ClaimState;
     outcome?: Outcome;
-    /** This scorer finished the ledger entry, so it counts the outcome. */
-    counted?: boolean;
+    /** Set once the outcome is written and the ledger entry finished. */
+    completion?: Completion;
   }
 
   /**
@@ -176,13 +177,14 @@ export function createScorer(deps: ScorerDeps) {
     await inParallel(work, PARALLEL_IO, async (item) => {
       try {
         results[item.index] = await writeOutcome(item, model, scope, now() - started);
+        if (!item.completion!.otherVersionClaimed) return;
         const current = await objects.head(item.ref.bucket, item.ref.key);
         if (current !== undefined && current.eTag !== item.read.eTag && round < MAX_OVERWRITE_ROUNDS) overwritten.push(item);
       } catch (error) {
         results[item.index] = failure(item.ref, error);
       }
     });
-    await countOutcomes(work.filter((item) => item.counted));
+    await countOutcomes(work.filter((item) => item.completion?.counted));
     if (overwritten.length > 0) {
       log.info('objects overwritten while scoring, scoring the newer versions', { keys: overwritten.map((w) => w.ref.key) });
       // Without the event's eTag: the version to score is whatever the key holds now.
@@ -223,7 +225,7 @@ export function createScorer(deps: ScorerDeps) {
     const body = outcome.kind === 'result' ? outcome.body : errorRecord(outcome.error, { input: inputOf(input), deployment: binding, model });
     await objects.write(binding.target.bucket, outcomeKey(binding, item.ref.key), JSON.stringify(body), lineageMetadata({ outcome: outcome.kind, input, deployment: binding, model, latencyMs }));
     const result = outcome.kind === 'result' ? 'scored' : 'failed';
-    item.counted = await ledger.complete(scope, item.ref.key, item.read.eTag, result);
+    item.completion = await ledger.complete(scope, item.ref.key, item.read.eTag, result);
     finished.set(item.ref.key, item.read.eTag);
     return result;
   }

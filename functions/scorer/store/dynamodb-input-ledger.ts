@@ -1,60 +1,106 @@
 /**
- * The InputLedger port on DynamoDB: one item per (deployment, input key, eTag).
- * Both transitions are single conditional writes, so concurrent deliveries of
- * one event agree on who counts it.
+ * The InputLedger port on DynamoDB: one item per (ledger scope, input key),
+ * with one attribute per version (eTag) of the key a scorer claimed:
+ * "received" until its outcome is written, then "scored" or "failed".
+ *
+ * Each transition is a single conditional write, so concurrent deliveries of
+ * one event agree on who counts it. Keeping every version of a key in one item
+ * lets completing a version tell, for free, whether any other version of the
+ * key was claimed beside it (see InputLedger.complete).
  */
-import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ClaimState, InputLedger } from '../domain/ports.js';
+import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ClaimState, Completion, InputLedger } from '../domain/ports.js';
 
 // Redeliveries come within hours; a month of memory is ample, and TTL keeps the table small.
 const RETENTION_SECONDS = 30 * 24 * 3600;
+const VERSION_PREFIX = 'version ';
+const RECEIVED = 'received';
+/**
+ * A key overwritten again and again (a `latest.json`) would grow its item towards
+ * DynamoDB's 400 KB limit: past this many versions, a claim forgets the finished
+ * ones other than its own. A redelivered event reads the key's current object, so
+ * an old finished version is only ever claimed again by a new put of identical bytes,
+ * which is then scored and counted as the new input it is.
+ */
+const PRUNE_FROM_VERSIONS = 16;
+
+type Item = Record<string, AttributeValue>;
 
 export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string, clock: () => Date = () => new Date()): InputLedger {
-  const keyOf = (scope: string, key: string, eTag: string) => ({
-    deployment_id: { S: scope },
-    input: { S: `${eTag} ${key}` },
-  });
+  const keyOf = (scope: string, key: string) => ({ deployment_id: { S: scope }, input: { S: key } });
+
+  /** Best effort: a failure leaves the versions for the next claim to forget. */
+  async function forgetFinished(scope: string, key: string, versions: readonly string[]): Promise<void> {
+    const names = Object.fromEntries(versions.map((version, i) => [`#v${i}`, version]));
+    const placeholders = Object.keys(names);
+    try {
+      await db.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: keyOf(scope, key),
+          UpdateExpression: `REMOVE ${placeholders.join(', ')}`,
+          // A version claimed again meanwhile (identical bytes put anew) is in use: keep everything then.
+          ConditionExpression: placeholders.map((p) => `${p} <> :received`).join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':received': { S: RECEIVED } },
+        }),
+      );
+    } catch {
+      // The claim itself succeeded and must be reported as such (its caller counts a new input once).
+    }
+  }
 
   return {
     async claim(scope, key, eTag): Promise<ClaimState> {
-      const now = clock();
+      const version = VERSION_PREFIX + eTag;
       const response = await db.send(
         new UpdateItemCommand({
           TableName: tableName,
-          Key: keyOf(scope, key, eTag),
-          UpdateExpression: 'SET #state = if_not_exists(#state, :received), object_key = :key, etag = :etag, expires_at = :expires, claimed_at = :now',
-          ExpressionAttributeNames: { '#state': 'state' },
+          Key: keyOf(scope, key),
+          UpdateExpression: 'SET #version = if_not_exists(#version, :received), expires_at = :expires',
+          ExpressionAttributeNames: { '#version': version },
           ExpressionAttributeValues: {
-            ':received': { S: 'received' },
-            ':key': { S: key },
-            ':etag': { S: eTag },
-            ':expires': { N: String(Math.floor(now.getTime() / 1000) + RETENTION_SECONDS) },
-            ':now': { S: now.toISOString() },
+            ':received': { S: RECEIVED },
+            ':expires': { N: String(Math.floor(clock().getTime() / 1000) + RETENTION_SECONDS) },
           },
           ReturnValues: 'ALL_OLD',
         }),
       );
-      const previous = response.Attributes?.['state']?.S;
-      return previous === undefined ? 'new' : previous === 'done' ? 'done' : 'claimed';
+      const before = response.Attributes ?? {};
+      const versions = versionsOf(before);
+      if (versions.length >= PRUNE_FROM_VERSIONS) {
+        await forgetFinished(scope, key, versions.filter((v) => v !== version && before[v]?.S !== RECEIVED));
+      }
+      const previous = before[version]?.S;
+      return previous === undefined ? 'new' : previous === RECEIVED ? 'claimed' : 'done';
     },
 
-    async complete(scope, key, eTag, outcome) {
+    async complete(scope, key, eTag, outcome): Promise<Completion> {
+      const version = VERSION_PREFIX + eTag;
       try {
-        await db.send(
+        const response = await db.send(
           new UpdateItemCommand({
             TableName: tableName,
-            Key: keyOf(scope, key, eTag),
-            UpdateExpression: 'SET #state = :done, outcome = :outcome',
-            ConditionExpression: 'attribute_exists(#state) AND #state <> :done',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':done': { S: 'done' }, ':outcome': { S: outcome } },
+            Key: keyOf(scope, key),
+            UpdateExpression: 'SET #version = :outcome',
+            ConditionExpression: '#version = :received',
+            ExpressionAttributeNames: { '#version': version },
+            ExpressionAttributeValues: { ':outcome': { S: outcome }, ':received': { S: RECEIVED } },
+            ReturnValues: 'ALL_NEW',
           }),
         );
-        return true;
+        return { counted: true, otherVersionClaimed: versionsOf(response.Attributes ?? {}).some((v) => v !== version) };
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        if (error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException') {
+          // Another delivery finished it; what else the item holds is unknown here.
+          return { counted: false, otherVersionClaimed: true };
+        }
         throw error;
       }
     },
   };
+}
+
+function versionsOf(item: Item): string[] {
+  return Object.keys(item).filter((name) => name.startsWith(VERSION_PREFIX));
 }
