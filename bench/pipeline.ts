@@ -3,8 +3,8 @@
  * deployment's source bucket, timed from drop to outcome (files/s, p50/p99
  * latency), against a floor loop in the same process that does only what
  * scoring physically needs: S3 get + bare predict + S3 put, on the same
- * servers, with the same concurrency (run before and after the pipeline; the
- * faster run counts).
+ * servers, with the same concurrency. After a warm-up of both, they run in the
+ * order floor, pipeline, pipeline, floor, and the ratio is of the means.
  *
  * Two more figures explain the ratio: uploading alone (the live pipeline's
  * ceiling here, since the uploads share this machine's CPU with the scorer),
@@ -31,11 +31,9 @@ const SAMPLE: Record<string, string> = { 'mnist-cnn-onnx': 'samples/mnist-onnx/s
 const quiet: Logger = { info: () => {}, warn: () => {}, error: (m, f) => console.error(m, f) };
 const dataDir = mkdtempSync(join(tmpdir(), 'dropscore-bench-'));
 const record = readFileSync(SAMPLE[MODEL]!);
-const dropped = new Map<string, number>();
-const latencies: number[] = [];
-let lastOutcome = 0;
 
-let deliveries = 0;
+/** Drop time per key of the pipeline run being timed, and its outcomes as they come. */
+let timing: { dropped: Map<string, number>; latencies: number[]; deliveries: number; lastOutcome: number } | undefined;
 let lastDrained = 0;
 
 const stack = await startLocalStack({
@@ -51,11 +49,11 @@ const stack = await startLocalStack({
       return;
     }
     const now = performance.now();
-    const timed = delivery.report.results.filter(({ key }) => dropped.has(key));
+    const timed = timing ? delivery.report.results.filter(({ key }) => timing!.dropped.has(key)) : [];
     if (timed.length === 0) return; // the warm-up's
-    deliveries++;
-    for (const { key } of timed) latencies.push(now - dropped.get(key)!);
-    lastOutcome = now;
+    timing!.deliveries++;
+    for (const { key } of timed) timing!.latencies.push(now - timing!.dropped.get(key)!);
+    timing!.lastOutcome = now;
   },
 });
 const [spec] = parseDeploymentsManifest({ deployments: [{ name: 'bench', model: MODEL, source: { bucket: 'bench-in' }, target: { bucket: 'bench-out' } }] }, 'bench').deployments;
@@ -65,45 +63,63 @@ const keys = Array.from({ length: N }, (_, i) => `r-${String(i).padStart(6, '0')
 // The floor's own copy of the files, in a bucket no deployment watches (not timed).
 const loaded = await loadModel(join('layers/models', MODEL));
 await ensureBucket(stack.s3, 'floor-in');
-await ensureBucket(stack.s3, 'floor-out');
 await inParallel(keys, CONCURRENCY, async (key) => void (await stack.s3.send(new PutObjectCommand({ Bucket: 'floor-in', Key: key, Body: record }))));
 
-/** Get + bare predict + put for every file, nothing else; files/s and CPU ms per file. */
-async function floorLoop(): Promise<{ rate: number; cpuMsPerFile: number }> {
+interface Run {
+  readonly rate: number;
+  readonly cpuMsPerFile: number;
+}
+
+/**
+ * Get + bare predict + put for each of `count` files, nothing else. Each run writes
+ * new objects into a bucket of its own, as the pipeline writes new outcomes: s3rver
+ * overwrites an object for a fraction of what creating one costs.
+ */
+async function floorLoop(outBucket: string, count = N): Promise<Run> {
+  await ensureBucket(stack.s3, outBucket);
   const started = performance.now();
   const cpu = process.cpuUsage();
   const input = loaded.model.signature.inputs[0]!;
-  await inParallel(keys, CONCURRENCY, async (key) => {
+  await inParallel(keys.slice(0, count), CONCURRENCY, async (key) => {
     const object = await stack.s3.send(new GetObjectCommand({ Bucket: 'floor-in', Key: key }));
     const body = JSON.parse(await object.Body!.transformToString()) as Record<string, unknown>;
     const values = (body[input.name] ?? body['values']) as unknown[];
     const flat = Float32Array.from((values as number[][]).flat(Infinity) as number[]);
     const outputs = await loaded.model.predict({ [input.name]: { dtype: 'float32', shape: [1, ...input.shape.slice(1).map((d) => d ?? 1)], data: flat } });
-    await stack.s3.send(new PutObjectCommand({ Bucket: 'floor-out', Key: key, Body: JSON.stringify(Array.from(outputs[loaded.model.signature.outputs[0]!.name]!.data as Float32Array)) }));
+    await stack.s3.send(new PutObjectCommand({ Bucket: outBucket, Key: key, Body: JSON.stringify(Array.from(outputs[loaded.model.signature.outputs[0]!.name]!.data as Float32Array)) }));
   });
-  return { rate: N / ((performance.now() - started) / 1000), cpuMsPerFile: cpuMs(process.cpuUsage(cpu)) / N };
+  return { rate: count / ((performance.now() - started) / 1000), cpuMsPerFile: cpuMs(process.cpuUsage(cpu)) / count };
 }
 
-// This shared machine's disk speed drifts: the floor runs before and after the pipeline, and the faster run counts.
-const floorBefore = await floorLoop();
+/** Drops `count` new files into the deployment's source with CONCURRENCY uploads in flight; timed from the first drop to the last outcome. */
+async function pipelineRun(prefix: string, count = N): Promise<Run & { latencies: number[]; meanBatch: number }> {
+  const run = (timing = { dropped: new Map<string, number>(), latencies: [], deliveries: 0, lastOutcome: 0 });
+  await stack.idle();
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  await inParallel(keys.slice(0, count).map((key) => `${prefix}${key}`), CONCURRENCY, async (key) => {
+    run.dropped.set(key, performance.now());
+    await stack.s3.send(new PutObjectCommand({ Bucket: 'bench-in', Key: key, Body: record }));
+  });
+  await stack.idle();
+  timing = undefined;
+  if (run.latencies.length !== count) throw new Error(`${run.latencies.length} of ${count} dropped files got an outcome`);
+  return { rate: count / ((run.lastOutcome - started) / 1000), cpuMsPerFile: cpuMs(process.cpuUsage(cpu)) / count, latencies: run.latencies.sort((a, b) => a - b), meanBatch: count / run.deliveries };
+}
 
-// Pipeline: first a warm-up (as the floor's first run is), then drop N files with CONCURRENCY uploads in flight, wait for every outcome.
-const warmUpKeys = keys.slice(0, Math.max(100, N / 5)).map((key) => `warm-up/${key}`);
-await inParallel(warmUpKeys, CONCURRENCY, async (key) => void (await stack.s3.send(new PutObjectCommand({ Bucket: 'bench-in', Key: key, Body: record }))));
-await stack.idle();
-const started = performance.now();
-const pipelineCpu = process.cpuUsage();
-await inParallel(keys, CONCURRENCY, async (key) => {
-  dropped.set(key, performance.now());
-  await stack.s3.send(new PutObjectCommand({ Bucket: 'bench-in', Key: key, Body: record }));
-});
-await stack.idle();
-const pipelineSeconds = (lastOutcome - started) / 1000;
-const pipelineCpuMs = cpuMs(process.cpuUsage(pipelineCpu));
+// Both sides warm up first (code paths, connections, the first files this process creates).
+await floorLoop('floor-warm-up', Math.max(100, N / 5));
+await pipelineRun('warm-up-', Math.max(100, N / 5));
+
+// Then floor, pipeline, pipeline, floor: this shared machine's speed drifts during a run
+// (creating files gets cheaper as the process goes on), and the mirrored order cancels a steady drift.
+const floorA = await floorLoop('floor-out-a');
+const pipelineA = await pipelineRun('a-');
+const pipelineB = await pipelineRun('b-');
+const floorB = await floorLoop('floor-out-b');
 const counters = (await stack.deployments.get(spec!.id))!.counters; // warm-up included
-
-const floorAfter = await floorLoop();
-const floor = floorBefore.rate >= floorAfter.rate ? floorBefore : floorAfter;
+// For reference: the floor again over its own outputs, overwriting instead of creating them.
+const floorOverwriting = await floorLoop('floor-out-b');
 
 // Uploading alone, to a bucket nobody watches.
 await ensureBucket(stack.s3, 'upload-only');
@@ -122,29 +138,32 @@ const drainRate = N / ((lastDrained - drainStarted) / 1000);
 const drainCpuMs = cpuMs(process.cpuUsage(drainCpu));
 const drainCounters = (await stack.deployments.get(drainSpec!.id))!.counters;
 
-latencies.sort((a, b) => a - b);
+const mean = (a: number, b: number) => (a + b) / 2;
+const pipelineRate = mean(pipelineA.rate, pipelineB.rate);
+const floorRate = mean(floorA.rate, floorB.rate);
+const latencies = [...pipelineA.latencies, ...pipelineB.latencies].sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-const pipelineRate = N / pipelineSeconds;
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 console.log(JSON.stringify({
   model: MODEL,
   n: N,
   concurrency: CONCURRENCY,
-  outcomes: latencies.length,
   counters,
-  meanBatch: round(N / deliveries),
+  meanBatch: round(mean(pipelineA.meanBatch, pipelineB.meanBatch)),
   pipelineFilesPerSecond: round(pipelineRate),
-  floorFilesPerSecond: round(floor.rate),
-  floorRuns: [round(floorBefore.rate), round(floorAfter.rate)],
-  ratioToFloor: round(pipelineRate / floor.rate, 2),
+  floorFilesPerSecond: round(floorRate),
+  ratioToFloor: round(pipelineRate / floorRate, 2),
+  // In run order: floor, pipeline, pipeline, floor.
+  runs: [floorA.rate, pipelineA.rate, pipelineB.rate, floorB.rate].map((r) => round(r)),
+  floorOverwritingFilesPerSecond: round(floorOverwriting.rate),
   uploadOnlyFilesPerSecond: round(uploadRate),
   drainFilesPerSecond: round(drainRate),
-  drainRatioToFloor: round(drainRate / floor.rate, 2),
+  drainRatioToFloor: round(drainRate / floorRate, 2),
   drainCounters,
   // CPU time of every thread (scorers, servers, uploads) per file: on a machine with few cores, the bound.
-  pipelineCpuMsPerFile: round(pipelineCpuMs / N, 2),
+  pipelineCpuMsPerFile: round(mean(pipelineA.cpuMsPerFile, pipelineB.cpuMsPerFile), 2),
   drainCpuMsPerFile: round(drainCpuMs / N, 2),
-  floorCpuMsPerFile: round(floor.cpuMsPerFile, 2),
+  floorCpuMsPerFile: round(mean(floorA.cpuMsPerFile, floorB.cpuMsPerFile), 2),
   p50Ms: round(pct(50)),
   p99Ms: round(pct(99)),
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),

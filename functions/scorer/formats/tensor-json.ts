@@ -106,6 +106,8 @@ function toTypedArray(leaves: ArrayLike<unknown>, dtype: DType, field: string, s
   switch (dtype) {
     case 'float32':
     case 'float64': {
+      // The packed path's numbers are finite already: a native copy (a loop over mixed array kinds is ~10x slower).
+      if (leaves instanceof Float64Array) return dtype === 'float32' ? new Float32Array(leaves) : new Float64Array(leaves);
       // The common case, kept to a plain loop: the per-element callback dominated decoding.
       const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
       for (let i = 0; i < n; i++) {
