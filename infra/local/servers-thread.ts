@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { makeObjectsAtomic, type S3rverStore } from './s3rver-atomic-objects.js';
 
 // Not imported from embedded-servers.ts: this thread must not load the host's module.
 const HOST = '127.0.0.1';
@@ -36,6 +37,7 @@ async function serveS3(dataDir: string, post: (message: ThreadMessage) => void):
   const directory = join(dataDir, 's3');
   mkdirSync(directory, { recursive: true });
   const s3rver = new S3rver({ address: HOST, port: 0, directory, silent: process.env['S3RVER_DEBUG'] !== '1' });
+  makeObjectsAtomic((s3rver as unknown as { store: S3rverStore }).store);
   const { port } = (await s3rver.run()) as AddressInfo;
   s3rver.on('event', (event: unknown) => post({ type: 's3-event', event }));
   post({ type: 'ready', port });

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
 import { LOCAL_CREDENTIALS, LOCAL_HOST, startEmbeddedServers } from '../../infra/local/embedded-servers.js';
@@ -35,6 +36,31 @@ describe('embedded servers (each in its own thread)', () => {
       expect(JSON.stringify(events)).toContain('via-edge');
       expect(JSON.stringify(events)).toContain('direct');
     } finally {
+      await servers.close();
+    }
+  });
+
+  it('read and write each object atomically, as S3 does: a GET racing PUTs of its key gets one version whole', async () => {
+    const servers = await startEmbeddedServers({ dataDir: join(root, 'c'), edgePort: 0 });
+    const s3 = createS3Client({ region: 'us-east-1', endpoint: servers.s3Endpoint, credentials: LOCAL_CREDENTIALS });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'race' }));
+      // Versions of different sizes, so a torn read shows in the length as well as the MD5.
+      const versions = Array.from({ length: 6 }, (_, i) => 'x'.repeat(1000 * (i + 1)));
+      await s3.send(new PutObjectCommand({ Bucket: 'race', Key: 'k', Body: versions[0] }));
+      const reads: { eTag: string; body: Uint8Array }[] = [];
+      await Promise.all([
+        ...Array.from({ length: 60 }, (_, i) => s3.send(new PutObjectCommand({ Bucket: 'race', Key: 'k', Body: versions[i % versions.length] }))),
+        ...Array.from({ length: 60 }, async () => {
+          const object = await s3.send(new GetObjectCommand({ Bucket: 'race', Key: 'k' }));
+          reads.push({ eTag: object.ETag!, body: await object.Body!.transformToByteArray() });
+        }),
+      ]);
+      for (const { eTag, body } of reads) expect(eTag).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
+      const { Metadata } = await s3.send(new HeadObjectCommand({ Bucket: 'race', Key: 'k' }));
+      expect(Metadata).toEqual({});
+    } finally {
+      s3.destroy();
       await servers.close();
     }
   });

@@ -50,6 +50,7 @@ beforeAll(async () => {
         { name: 'tensorflow', model: 'tf-softmax', source: { bucket: 'tf-in' }, target: { bucket: 'tf-out' } },
         { name: 'caffe', model: 'lenet', source: { bucket: 'caffe-in' }, target: { bucket: 'caffe-out' } },
         { name: 'bad-keras', model: 'bad-keras', source: { bucket: 'bad-keras-in' }, target: { bucket: 'bad-keras-out' } },
+        { name: 'overwrites', model: 'mnist-cnn-onnx', source: { bucket: 'overwrites-in' }, target: { bucket: 'overwrites-out' } },
       ],
     },
     'test manifest',
@@ -247,6 +248,24 @@ describe('delivery semantics', () => {
     const outcome = await outcomeOf(stack, 'demo-out', 'race.json');
     expect(outcome.metadata['dropscore-input-etag']).toBe(newer);
     expect(outcome.metadata['dropscore-outcome']).toBe('result');
+  });
+
+  it('many keys, each overwritten in quick succession, all end with their newest object\'s outcome', async () => {
+    const keys = Array.from({ length: 24 }, (_, i) => `k-${i}.json`);
+    const newest = new Map<string, string>();
+    await Promise.all(keys.map(async (key) => {
+      await drop(stack, 'overwrites-in', key, '{"values": [[1]]}');
+      await drop(stack, 'overwrites-in', key, '{"values": [[2]]}');
+      newest.set(key, await drop(stack, 'overwrites-in', key, img1Text));
+    }));
+    for (const key of keys) {
+      const outcome = await outcomeOf(stack, 'overwrites-out', key);
+      expect(outcome.metadata['dropscore-input-etag'], key).toBe(newest.get(key));
+      expect(outcome.metadata['dropscore-outcome'], key).toBe('result');
+    }
+    const { counters } = (await stack.deployments.get(specs['overwrites']!.id))!;
+    expect(counters.scored).toBe(keys.length);
+    expect(counters.received).toBe(counters.scored + counters.failed);
   });
 
   it('counts every input exactly once', async () => {
