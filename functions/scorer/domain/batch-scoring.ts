@@ -98,7 +98,7 @@ function batchRows(inputs: TensorMap): number {
 
 /** Records can share a call when every model input has a free batch dimension and their per-row shapes match. */
 function groupStackable(decoded: readonly Decoded[], loaded: LoadedModel): Decoded[][] {
-  const stackable = loaded.model.signature.inputs.every((spec) => spec.shape[0] === null);
+  const stackable = decoded.length > 1 && loaded.model.signature.inputs.every((spec) => spec.shape[0] === null);
   if (!stackable) return decoded.map((d) => [d]);
   const groups = new Map<string, Decoded[]>();
   for (const item of decoded) {
