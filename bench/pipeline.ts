@@ -3,8 +3,8 @@
  * deployment's source bucket, timed from drop to outcome (files/s, p50/p99
  * latency), against a floor loop in the same process that does only what
  * scoring physically needs: S3 get + bare predict + S3 put, on the same
- * servers, with the same concurrency. After a warm-up of both, they run in the
- * order floor, pipeline, pipeline, floor, and the ratio is of the means.
+ * servers, with the same concurrency. After a warm-up of both, they run twice
+ * in the order floor, pipeline, pipeline, floor, and the ratio is of the means.
  *
  * Two more figures explain the ratio: uploading alone (the live pipeline's
  * ceiling here, since the uploads share this machine's CPU with the scorer),
@@ -111,15 +111,22 @@ async function pipelineRun(prefix: string, count = N): Promise<Run & { latencies
 await floorLoop('floor-warm-up', Math.max(100, N / 5));
 await pipelineRun('warm-up-', Math.max(100, N / 5));
 
-// Then floor, pipeline, pipeline, floor: this shared machine's speed drifts during a run
-// (creating files gets cheaper as the process goes on), and the mirrored order cancels a steady drift.
-const floorA = await floorLoop('floor-out-a');
-const pipelineA = await pipelineRun('a-');
-const pipelineB = await pipelineRun('b-');
-const floorB = await floorLoop('floor-out-b');
+// Then CYCLES times floor, pipeline, pipeline, floor: this shared machine's speed drifts
+// during a run, and the mirrored order cancels a steady drift.
+const CYCLES = 2;
+const floors: Run[] = [];
+const pipelines: (Run & { latencies: number[]; meanBatch: number })[] = [];
+const runOrder: number[] = [];
+for (let cycle = 0; cycle < CYCLES; cycle++) {
+  for (const side of ['floor', 'pipeline', 'pipeline', 'floor'] as const) {
+    if (side === 'floor') floors.push(await floorLoop(`floor-out-${floors.length}`));
+    else pipelines.push(await pipelineRun(`p${pipelines.length}-`));
+    runOrder.push((side === 'floor' ? floors : pipelines).at(-1)!.rate);
+  }
+}
 const counters = (await stack.deployments.get(spec!.id))!.counters; // warm-up included
 // For reference: the floor again over its own outputs, overwriting instead of creating them.
-const floorOverwriting = await floorLoop('floor-out-b');
+const floorOverwriting = await floorLoop('floor-out-0');
 
 // Uploading alone, to a bucket nobody watches.
 await ensureBucket(stack.s3, 'upload-only');
@@ -138,10 +145,10 @@ const drainRate = N / ((lastDrained - drainStarted) / 1000);
 const drainCpuMs = cpuMs(process.cpuUsage(drainCpu));
 const drainCounters = (await stack.deployments.get(drainSpec!.id))!.counters;
 
-const mean = (a: number, b: number) => (a + b) / 2;
-const pipelineRate = mean(pipelineA.rate, pipelineB.rate);
-const floorRate = mean(floorA.rate, floorB.rate);
-const latencies = [...pipelineA.latencies, ...pipelineB.latencies].sort((a, b) => a - b);
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+const pipelineRate = mean(pipelines.map((r) => r.rate));
+const floorRate = mean(floors.map((r) => r.rate));
+const latencies = pipelines.flatMap((r) => r.latencies).sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 console.log(JSON.stringify({
@@ -149,21 +156,21 @@ console.log(JSON.stringify({
   n: N,
   concurrency: CONCURRENCY,
   counters,
-  meanBatch: round(mean(pipelineA.meanBatch, pipelineB.meanBatch)),
+  meanBatch: round(mean(pipelines.map((r) => r.meanBatch))),
   pipelineFilesPerSecond: round(pipelineRate),
   floorFilesPerSecond: round(floorRate),
   ratioToFloor: round(pipelineRate / floorRate, 2),
-  // In run order: floor, pipeline, pipeline, floor.
-  runs: [floorA.rate, pipelineA.rate, pipelineB.rate, floorB.rate].map((r) => round(r)),
+  // In run order: floor, pipeline, pipeline, floor, per cycle.
+  runs: runOrder.map((r) => round(r)),
   floorOverwritingFilesPerSecond: round(floorOverwriting.rate),
   uploadOnlyFilesPerSecond: round(uploadRate),
   drainFilesPerSecond: round(drainRate),
   drainRatioToFloor: round(drainRate / floorRate, 2),
   drainCounters,
   // CPU time of every thread (scorers, servers, uploads) per file: on a machine with few cores, the bound.
-  pipelineCpuMsPerFile: round(mean(pipelineA.cpuMsPerFile, pipelineB.cpuMsPerFile), 2),
+  pipelineCpuMsPerFile: round(mean(pipelines.map((r) => r.cpuMsPerFile)), 2),
   drainCpuMsPerFile: round(drainCpuMs / N, 2),
-  floorCpuMsPerFile: round(mean(floorA.cpuMsPerFile, floorB.cpuMsPerFile), 2),
+  floorCpuMsPerFile: round(mean(floors.map((r) => r.cpuMsPerFile)), 2),
   p50Ms: round(pct(50)),
   p99Ms: round(pct(99)),
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
