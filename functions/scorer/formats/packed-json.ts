@@ -67,7 +67,11 @@ class PackedParser {
   private values = new Float64Array(1024);
   private count = 0;
 
-  constructor(private readonly bytes: Uint8Array) {}
+  private readonly view: DataView;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
 
   record(): Record<string, PackedArray> {
     const record: Record<string, PackedArray> = {};
@@ -117,6 +121,8 @@ class PackedParser {
    */
   private member(): PackedArray {
     const bytes = this.bytes;
+    const end = bytes.length;
+    const view = this.view;
     let pos = this.pos;
     let values = this.values;
     let count = this.count;
@@ -163,10 +169,22 @@ class PackedParser {
         c = bytes[++pos];
         if (!(c! >= Byte.Zero && c! <= Byte.Nine)) throw notPackable;
         const fractionStart = pos;
-        do {
+        // Four digits at a time while they last: one little-endian 32-bit read, checked and
+        // combined with integer arithmetic (fractions are where records spend their digits).
+        while (pos + 4 <= end) {
+          let quad = view.getUint32(pos, true);
+          if (((quad & 0xf0f0f0f0) | (((quad + 0x06060606) & 0xf0f0f0f0) >>> 4)) !== 0x33333333) break;
+          quad -= 0x30303030;
+          quad = (Math.imul(quad, 10) + (quad >>> 8)) & 0x00ff00ff;
+          quad = (Math.imul(quad, 100) + (quad >>> 16)) & 0x0000ffff;
+          mantissa = mantissa * 10000 + quad;
+          pos += 4;
+        }
+        c = bytes[pos];
+        while (c! >= Byte.Zero && c! <= Byte.Nine) {
           mantissa = mantissa * 10 + (c! - Byte.Zero);
           c = bytes[++pos];
-        } while (c! >= Byte.Zero && c! <= Byte.Nine);
+        }
         digits += pos - fractionStart;
         exponent -= pos - fractionStart;
       }
