@@ -57,6 +57,8 @@ describe('parsePackedRecord', () => {
       ' \n\t{ "values" : [ [ [0] , [-0] ] ] } \r\n',
       '{"x": [0, -0, 0.0, -0.0, 0e5, 1e-400, 123456789012345678901234567890, 9007199254740993, 4.9e-324, 1.7976931348623157e308]}',
       '{"x": [0.1, 0.2, 0.30000000000000004, 1.0000000000000002, 2.5e-3, 25e-4, 0.00390625, -0.99609375]}',
+      // Fractions read four digits at a time, ending at every offset of the four-byte window.
+      '{"x": [0.1234,0.12345,0.123456,0.1234567,0.12345678,0.99999999e-3,0.9999]}',
       '{"dup": [1], "dup": [2, 3]}',
     ]) expectSameAsGeneralPath(text);
   });
@@ -106,6 +108,8 @@ describe('parsePackedRecord', () => {
     ['missing colon', '{"v" [1]}'],
     ['unclosed array', '{"v": [[1, 2]}'],
     ['unclosed object', '{"v": [1]'],
+    ['input ends in a fraction', '{"v": [0.12345678'],
+    ['a letter among fraction digits', '{"v": [0.1234x678]}'],
     ['trailing text', '{"v": [1]} x'],
     ['NaN', '{"v": [NaN]}'],
     ['Infinity', '{"v": [Infinity]}'],
