@@ -70,13 +70,17 @@ describe('DynamoDB input ledger', () => {
 
   it('forgets the finished versions of a key overwritten many times, never one in flight', async () => {
     await ledger.claim('dep#d', 'latest.json', '"in-flight"');
-    for (let i = 0; i < 15; i++) {
+    for (let i = 0; i < 14; i++) {
       await ledger.claim('dep#d', 'latest.json', `"old-${i}"`);
       await ledger.complete('dep#d', 'latest.json', `"old-${i}"`, 'scored');
     }
-    expect(await versionsStored('dep#d', 'latest.json')).toHaveLength(16);
-    expect(await ledger.claim('dep#d', 'latest.json', '"newest"')).toBe('new');
+    expect(await versionsStored('dep#d', 'latest.json')).toHaveLength(15);
+    // The sixteenth version's completion forgets the finished others.
+    await ledger.claim('dep#d', 'latest.json', '"newest"');
+    expect(await ledger.complete('dep#d', 'latest.json', '"newest"', 'scored')).toEqual({ counted: true, otherVersionClaimed: true });
     expect(await versionsStored('dep#d', 'latest.json')).toEqual(['version "in-flight"', 'version "newest"']);
-    expect((await ledger.complete('dep#d', 'latest.json', '"in-flight"', 'scored')).counted).toBe(true);
+    // The one in flight still counts, and still learns that another version was claimed.
+    expect(await ledger.complete('dep#d', 'latest.json', '"in-flight"', 'scored')).toEqual({ counted: true, otherVersionClaimed: true });
+    expect(await ledger.claim('dep#d', 'latest.json', '"newest"')).toBe('done');
   });
 });

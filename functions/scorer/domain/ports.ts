@@ -99,10 +99,10 @@ export interface Completion {
   /** This call finished the input version, so the caller counts it; false if another delivery did. */
   readonly counted: boolean;
   /**
-   * False only when no other version of the key had been claimed by then. A newer
-   * version's outcome is written after its claim, so it cannot have been written
-   * before this one's: the caller's outcome is the newest, and the key need not be
-   * checked for an overwrite.
+   * False only when the ledger shows no other version of the key, claimed before
+   * this completion, whose outcome could have been written before this one's (a
+   * newer version's outcome is written after its claim). The caller's outcome is
+   * then the newest, and the key need not be checked for an overwrite.
    */
   readonly otherVersionClaimed: boolean;
 }

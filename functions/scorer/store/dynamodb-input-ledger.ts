@@ -17,10 +17,13 @@ const VERSION_PREFIX = 'version ';
 const RECEIVED = 'received';
 /**
  * A key overwritten again and again (a `latest.json`) would grow its item towards
- * DynamoDB's 400 KB limit: past this many versions, a claim forgets the finished
- * ones other than its own. A redelivered event reads the key's current object, so
- * an old finished version is only ever claimed again by a new put of identical bytes,
- * which is then scored and counted as the new input it is.
+ * DynamoDB's 400 KB limit: from this many versions on, completing a version forgets
+ * the finished ones other than its own. A redelivered event reads the key's current
+ * object, so an old finished version is only ever claimed again by a new put of
+ * identical bytes, which is then scored and counted as the new input it is.
+ * Forgetting happens on completion, never on claim: a version still in flight then
+ * always finds, on completing, either the forgetter's version or (if the forgetter
+ * was another delivery of itself) a refused completion, and checks for an overwrite.
  */
 const PRUNE_FROM_VERSIONS = 16;
 
@@ -46,7 +49,7 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
         }),
       );
     } catch {
-      // The claim itself succeeded and must be reported as such (its caller counts a new input once).
+      // The completion itself succeeded and must be reported as such (its caller counts the input once).
     }
   }
 
@@ -66,12 +69,7 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
           ReturnValues: 'ALL_OLD',
         }),
       );
-      const before = response.Attributes ?? {};
-      const versions = versionsOf(before);
-      if (versions.length >= PRUNE_FROM_VERSIONS) {
-        await forgetFinished(scope, key, versions.filter((v) => v !== version && before[v]?.S !== RECEIVED));
-      }
-      const previous = before[version]?.S;
+      const previous = response.Attributes?.[version]?.S;
       return previous === undefined ? 'new' : previous === RECEIVED ? 'claimed' : 'done';
     },
 
@@ -89,7 +87,13 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
             ReturnValues: 'ALL_NEW',
           }),
         );
-        return { counted: true, otherVersionClaimed: versionsOf(response.Attributes ?? {}).some((v) => v !== version) };
+        const after = response.Attributes ?? {};
+        const others = versionsOf(after).filter((v) => v !== version);
+        if (others.length + 1 >= PRUNE_FROM_VERSIONS) {
+          const finished = others.filter((v) => after[v]?.S !== RECEIVED);
+          if (finished.length > 0) await forgetFinished(scope, key, finished);
+        }
+        return { counted: true, otherVersionClaimed: others.length > 0 };
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException') {
           // Another delivery finished it; what else the item holds is unknown here.
