@@ -50,7 +50,7 @@ const stack = await startLocalStack({
     }
     const now = performance.now();
     const timed = timing ? delivery.report.results.filter(({ key }) => timing!.dropped.has(key)) : [];
-    if (timed.length === 0) return; // the warm-up's
+    if (timed.length === 0) return; // no file of the run being timed
     timing!.deliveries++;
     for (const { key } of timed) timing!.latencies.push(now - timing!.dropped.get(key)!);
     timing!.lastOutcome = now;
