@@ -5,9 +5,10 @@
  * from the page keeps the server stateless and survives its restarts. One
  * request at a time, paused while the tab is hidden.
  */
-export function startPolling(tick: () => Promise<void>, intervalMs: number): () => void {
+/** Returns `stop`, whose promise settles once no tick is in flight any more. */
+export function startPolling(tick: () => Promise<void>, intervalMs: number): () => Promise<void> {
   let stopped = false;
-  let running = false;
+  let running: Promise<void> | undefined;
   let timer: number | undefined;
 
   const schedule = (delay: number) => {
@@ -16,23 +17,21 @@ export function startPolling(tick: () => Promise<void>, intervalMs: number): () 
   };
   const run = async () => {
     if (running) return; // the tick in flight schedules the next one
-    running = true;
-    try {
-      await tick();
-    } catch {
+    running = tick().catch(() => {
       // The page shows its own error state; keep trying.
-    } finally {
-      running = false;
-    }
+    });
+    await running;
+    running = undefined;
     schedule(intervalMs);
   };
   const onVisibility = () => schedule(0);
 
   document.addEventListener('visibilitychange', onVisibility);
   schedule(0);
-  return () => {
+  return async () => {
     stopped = true;
     window.clearTimeout(timer);
     document.removeEventListener('visibilitychange', onVisibility);
+    await running;
   };
 }

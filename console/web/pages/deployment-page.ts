@@ -161,6 +161,8 @@ export async function deploymentPage([name, section]: readonly string[], main: H
   }
   async function remove(): Promise<void> {
     confirmDelete.disabled = true;
+    // A poll still in flight after the delete would find the deployment gone and fail loudly.
+    await stopPolling();
     try {
       await api.deleteDeployment(record.name);
       dialog.close();
@@ -169,6 +171,7 @@ export async function deploymentPage([name, section]: readonly string[], main: H
     } catch (error) {
       dialogError.hidden = false;
       dialogError.textContent = error instanceof Error ? error.message : String(error);
+      stopPolling = startPolling(poll, POLL_MS);
     } finally {
       confirmDelete.disabled = false;
     }
@@ -199,7 +202,7 @@ export async function deploymentPage([name, section]: readonly string[], main: H
   if (section === 'online') online.payload.focus();
 
   let gone = false;
-  const stop = startPolling(async () => {
+  async function poll(): Promise<void> {
     if (gone) return;
     try {
       const [next, outcomes] = await Promise.all([api.deployment(record.name), api.outcomes(record.name, Math.max(OUTCOMES_SHOWN, uploads.filter((u) => u.state === 'pending').length))]);
@@ -213,8 +216,9 @@ export async function deploymentPage([name, section]: readonly string[], main: H
       }
       throw error;
     }
-  }, POLL_MS);
-  return stop;
+  }
+  let stopPolling = startPolling(poll, POLL_MS);
+  return () => void stopPolling();
 }
 
 function fact(term: string, ...value: (Node | string)[]): HTMLElement[] {
