@@ -26,7 +26,8 @@ function timeUs(fn: () => unknown): number {
 
 console.log('| record | JSON.parse (µs) | + validating walk (µs) | packed path, parse + decode (µs) |');
 console.log('|---|---|---|---|');
-for (const [dir, sample] of [['layers/models/mnist-cnn-onnx', 'samples/mnist-onnx/seven-drawn.json'], ['layers/models/mnist-keras', 'samples/mnist-keras/seven-drawn.json']] as const) {
+// The guide's img1.json holds float32 pixels written as doubles (16–17 digits, like 0.2705882489681244).
+for (const [dir, sample] of [['layers/models/mnist-cnn-onnx', 'samples/mnist-onnx/seven-drawn.json'], ['layers/models/mnist-keras', 'samples/mnist-keras/seven-drawn.json'], ['layers/models/mnist-keras', 'test/fixtures/payloads/keras/img1.json']] as const) {
   const { format, model } = await loadModel(dir);
   const bytes = readFileSync(sample);
   const parseUs = timeUs(() => parseRecord(bytes));

@@ -68,9 +68,17 @@ class PackedParser {
   private count = 0;
 
   private readonly view: DataView;
+  /** The record as text, made once a number needs the runtime's own conversion. */
+  private asText: string | undefined;
 
   constructor(private readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Numbers are ASCII, so a byte offset is a character offset in the latin1 reading. */
+  private text(): string {
+    this.asText ??= Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('latin1');
+    return this.asText;
   }
 
   record(): Record<string, PackedArray> {
@@ -206,7 +214,8 @@ class PackedParser {
         value = exponent >= 0 ? mantissa * EXACT_POWERS_OF_TEN[exponent]! : mantissa / EXACT_POWERS_OF_TEN[-exponent]!;
       } else {
         // Too many digits or too large an exponent for one exact operation: let the runtime round it.
-        value = Math.abs(Number(String.fromCharCode(...bytes.subarray(start, pos))));
+        // (Common: float32 values written as doubles have 16–17 digits, like 0.2705882489681244.)
+        value = Math.abs(Number(this.text().slice(start, pos)));
         if (!Number.isFinite(value)) throw notPackable;
       }
       if (count === values.length) {
