@@ -218,6 +218,24 @@ describe('scorer handler', () => {
     expect(s3Mock.commandCalls(HeadObjectCommand)).toHaveLength(0);
   });
 
+  it('does not take an object whose overwrite check failed as finished: the retried event looks again', async () => {
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: COMPLETE }).resolves(ledgerItem({ 'etag-1': 'scored', 'etag-2': 'received' }));
+    s3Mock.on(HeadObjectCommand, { Bucket: 'in' }).rejectsOnce(new Error('SlowDown: reduce your request rate')).resolves({ ETag: '"etag-1"' });
+    const handler = handlerFor();
+    await expect(handler(s3Event('drop/a.json'))).rejects.toThrow(/SlowDown/);
+    await handler(s3Event('drop/a.json'));
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(2);
+  });
+
+  it('fails the event for a retry when the key keeps changing past the rescoring rounds', async () => {
+    let version = 0;
+    s3Mock.on(GetObjectCommand).callsFake(() => objectBody(img1, `etag-${++version}`));
+    s3Mock.on(HeadObjectCommand, { Bucket: 'in' }).callsFake(() => ({ ETag: `"etag-${version + 1}"` }));
+    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: COMPLETE }).resolves(ledgerItem({ 'etag-0': 'scored', 'etag-1': 'scored' }));
+    await expect(handlerFor()(s3Event('drop/a.json'))).rejects.toThrow(/kept changing/);
+    expect(putsTo('out')).toHaveLength(3);
+  });
+
   it('loads the model on a warm-up invocation, before any record', async () => {
     const handler = createHandler(() => createStoredScorer(
       { s3: new S3Client({ region: 'us-east-1' }), db: new DynamoDBClient({ region: 'us-east-1' }), deploymentsTable: 'deployments', ledgerTable: 'ledger', log: quietLog },

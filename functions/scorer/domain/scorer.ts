@@ -177,9 +177,17 @@ export function createScorer(deps: ScorerDeps) {
     await inParallel(work, PARALLEL_IO, async (item) => {
       try {
         results[item.index] = await writeOutcome(item, model, scope, now() - started);
-        if (!item.completion!.otherVersionClaimed) return;
-        const current = await objects.head(item.ref.bucket, item.ref.key);
-        if (current !== undefined && current.eTag !== item.read.eTag && round < MAX_OVERWRITE_ROUNDS) overwritten.push(item);
+        if (item.completion!.otherVersionClaimed) {
+          const current = await objects.head(item.ref.bucket, item.ref.key);
+          if (current !== undefined && current.eTag !== item.read.eTag) {
+            // Not remembered as finished: a retry of this event must look again, since the
+            // newer version's own event may have come and gone before this outcome landed.
+            if (round < MAX_OVERWRITE_ROUNDS) overwritten.push(item);
+            else results[item.index] = failure(item.ref, new Error('the key kept changing while it was scored'));
+            return;
+          }
+        }
+        finished.set(item.ref.key, item.read.eTag);
       } catch (error) {
         results[item.index] = failure(item.ref, error);
       }
@@ -226,7 +234,6 @@ export function createScorer(deps: ScorerDeps) {
     await objects.write(binding.target.bucket, outcomeKey(binding, item.ref.key), JSON.stringify(body), lineageMetadata({ outcome: outcome.kind, input, deployment: binding, model, latencyMs }));
     const result = outcome.kind === 'result' ? 'scored' : 'failed';
     item.completion = await ledger.complete(scope, item.ref.key, item.read.eTag, result);
-    finished.set(item.ref.key, item.read.eTag);
     return result;
   }
 
