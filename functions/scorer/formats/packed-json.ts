@@ -3,7 +3,7 @@
  * rectangular arrays of numbers (`{"values": [[[0.5], ...]]}`), read straight
  * from the bytes into one Float64Array per member. Building the JS arrays is
  * most of the cost of decoding such a record: `npx tsx bench/record-decoding.ts`
- * compares both paths on the sample records (about 2x for the 10.7 KiB MNIST
+ * compares both paths on the sample records (about 3x for the 10.7 KiB MNIST
  * one, whose prediction takes only ~0.2 ms).
  *
  * It accepts a strict subset of JSON and returns `undefined` for everything
