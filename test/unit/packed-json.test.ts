@@ -57,8 +57,13 @@ describe('parsePackedRecord', () => {
       ' \n\t{ "values" : [ [ [0] , [-0] ] ] } \r\n',
       '{"x": [0, -0, 0.0, -0.0, 0e5, 1e-400, 123456789012345678901234567890, 9007199254740993, 4.9e-324, 1.7976931348623157e308]}',
       '{"x": [0.1, 0.2, 0.30000000000000004, 1.0000000000000002, 2.5e-3, 25e-4, 0.00390625, -0.99609375]}',
-      // Fractions read four digits at a time, ending at every offset of the four-byte window.
-      '{"x": [0.1234,0.12345,0.123456,0.1234567,0.12345678,0.99999999e-3,0.9999]}',
+      // Fractions read eight, then four digits at a time, ending at every offset of both windows.
+      `{"x": [${Array.from({ length: 20 }, (_, n) => `0.${'98765432109876543210'.slice(0, n + 1)}`).join(',')}]}`,
+      `{"x": [${Array.from({ length: 20 }, (_, n) => `-1.${'1234567890123456789'.slice(0, n)}9e-3`).join(',')}]}`,
+      // Around 2^53, the largest integer every double holds: exact below, rounded by the runtime above.
+      '{"x": [9007199254740991, 9007199254740992, 9007199254740993, 0.9007199254740992, 0.9007199254740993, 90071992547409921e-17]}',
+      // Many digits that are all zeros, and a negative zero the runtime converts.
+      '{"x": [0.000000000000000000000, -0.000000000000000000000, 0.00000000000000000000000001, 10000000000000000000000]}',
       '{"dup": [1], "dup": [2, 3]}',
     ]) expectSameAsGeneralPath(text);
   });
@@ -156,10 +161,37 @@ describe('parsePackedRecord', () => {
     expect(Array.from(packed['b']!.data)).toEqual(b);
   });
 
+  it('grows its memory within a member for records dense in numbers, and reads the next record as well', () => {
+    const n = 300_000;
+    const dense = parsePackedRecord(encode(`{"v": [${'1,'.repeat(n - 1)}2]}`))!;
+    expect(dense['v']!.shape).toEqual([n]);
+    expect(dense['v']!.data[0]).toBe(1);
+    expect(dense['v']!.data[n - 1]).toBe(2);
+    expectSameAsGeneralPath('{"a": [[0.5, -2]], "b": [3e2]}');
+  });
+
+  it('hands out values that later records do not overwrite', () => {
+    const first = parsePackedRecord(encode('{"v": [1.5, 2.5]}'))!;
+    parsePackedRecord(encode('{"v": [7, 8, 9]}'));
+    expect(Array.from(first['v']!.data)).toEqual([1.5, 2.5]);
+  });
+
+  it('reads a record correctly after one it refused midway', () => {
+    expect(parsePackedRecord(encode('{"a": [1, 2], "b": [[3], 4]}'))).toBeUndefined();
+    expectSameAsGeneralPath('{"b": [[5, 6]]}');
+  });
+
   it('grows past its first buffer for large records', () => {
     const n = 100_000;
     const packed = parsePackedRecord(encode(`{"v": [${Array.from({ length: n }, (_, i) => i / 8).join(',')}]}`))!;
     expect(packed['v']!.shape).toEqual([n]);
     expect(packed['v']!.data[n - 1]).toBe((n - 1) / 8);
+  });
+});
+
+describe('the packed reader\'s WebAssembly', () => {
+  it('is the committed assembly of packed-json.wat (run `npm run build:packed-json-wasm` after editing it)', async () => {
+    const { assemblePackedJsonWasm, generatedModule, GENERATED } = await import('../../tools/assemble-packed-json-wasm.js');
+    expect(readFileSync(GENERATED, 'utf8')).toBe(generatedModule(await assemblePackedJsonWasm()));
   });
 });

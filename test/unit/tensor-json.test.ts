@@ -67,4 +67,13 @@ describe('encodeTensor', () => {
     expect(encodeTensor({ dtype: 'int64', shape: [2], data: BigInt64Array.from([5n, -1n]) })).toEqual([5, -1]);
     expect(encodeTensor({ dtype: 'float32', shape: [], data: Float32Array.from([0.5]) })).toBe(0.5);
   });
+
+  it('keeps every dimension, including empty ones', () => {
+    const data = Float32Array.from({ length: 12 }, (_, i) => i);
+    expect(encodeTensor({ dtype: 'float32', shape: [2, 3, 2], data })).toEqual([[[0, 1], [2, 3], [4, 5]], [[6, 7], [8, 9], [10, 11]]]);
+    expect(encodeTensor({ dtype: 'float32', shape: [12], data })).toEqual(Array.from(data));
+    expect(encodeTensor({ dtype: 'float32', shape: [2, 0], data: new Float32Array(0) })).toEqual([[], []]);
+    expect(encodeTensor({ dtype: 'float32', shape: [0, 3], data: new Float32Array(0) })).toEqual([]);
+    expect(encodeTensor({ dtype: 'float32', shape: [2, 0, 3], data: new Float32Array(0) })).toEqual([[], []]);
+  });
 });

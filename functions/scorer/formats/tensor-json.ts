@@ -34,19 +34,19 @@ export function decodeTensor(value: unknown, spec: TensorSpec, field: string): T
 }
 
 export function encodeTensor(tensor: Tensor): unknown {
-  const flat = Array.from(tensor.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v));
-  if (tensor.shape.length === 0) return flat[0];
-  let offset = 0;
-  const build = (dim: number): unknown[] => {
-    const size = tensor.shape[dim]!;
-    if (dim === tensor.shape.length - 1) {
-      const row = flat.slice(offset, offset + size);
-      offset += size;
-      return row;
-    }
-    return Array.from({ length: size }, () => build(dim + 1));
-  };
-  return build(0);
+  const { data, shape } = tensor;
+  const flat: number[] = data instanceof BigInt64Array ? Array.from(data, Number) : Array.from(data);
+  if (shape.length === 0) return flat[0];
+  // Rows of the last dimension first, then grouped dimension by dimension up to the first.
+  let level: unknown[] = flat;
+  for (let d = shape.length - 1; d > 0; d--) {
+    const size = shape[d]!;
+    const groups = shape.slice(0, d).reduce((a, b) => a * b, 1);
+    const grouped: unknown[] = new Array(groups);
+    for (let i = 0; i < groups; i++) grouped[i] = level.slice(i * size, (i + 1) * size);
+    level = grouped;
+  }
+  return level;
 }
 
 /** The shape a well-formed nested array would have, read along its first elements. */
