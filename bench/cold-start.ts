@@ -56,6 +56,8 @@ for (const model of readdirSync('layers/models').sort()) {
     TARGET_BUCKET: 'bench-out',
     DEPLOYMENTS_TABLE: 'bench',
     LEDGER_TABLE: 'bench',
+    // Lambda runs Node 22; the SDK's warning about this machine's Node 20 is noise in the table.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const r = JSON.parse(execFileSync('node', [probe], { encoding: 'utf8', env }).trim().split('\n').pop()!) as Record<string, number>;
   console.log(`| ${model} | ${r['requireMs']!.toFixed(0)} | ${r['modelLoadedMs']!.toFixed(0)} | ${r['peakRssMb']} |`);

@@ -5,7 +5,8 @@
  * (with the engine's session options);
  * for TensorFlow.js, our Model.predict (tensor in, typed array out), the
  * thinnest call the Keras engine offers. Reported per model: the round with
- * the median ratio, and the range over the rounds.
+ * the median ratio, and the range over the rounds; then where our path's
+ * time goes, step by step.
  *
  *   npx tsx bench/engine-overhead.ts
  */
@@ -14,6 +15,8 @@ import ort from 'onnxruntime-node';
 import { scoreRecord } from '../functions/scorer/domain/score-record.js';
 import { loadModel } from '../functions/scorer/engines/engine-registry.js';
 import { SESSION_OPTIONS } from '../functions/scorer/engines/onnx-engine.js';
+import type { LoadedModel } from '../functions/scorer/engines/engine-registry.js';
+import { parsePackedRecord } from '../functions/scorer/formats/packed-json.js';
 import { decodeTensor } from '../functions/scorer/formats/tensor-json.js';
 import { fmt, median } from './engine-timing.js';
 
@@ -52,6 +55,36 @@ async function timeBoth(bare: () => Promise<unknown>, ours: () => Promise<unknow
   return rounds;
 }
 
+const STEP_SAMPLES = 3000;
+
+/**
+ * Our path's steps timed one by one, each sample right after a bare call, so
+ * caches and branch predictors are as the prediction leaves them (timed on
+ * their own, in a tight loop, the steps look faster than they are in place).
+ */
+async function timeSteps(bare: () => Promise<unknown>, bytes: Uint8Array, loaded: LoadedModel): Promise<Record<string, number>> {
+  const { format, model } = loaded;
+  const samples: Record<string, number[]> = { parse: [], decode: [], predict: [], encode: [], whole: [] };
+  const time = async <T>(step: string, record: boolean, fn: () => T | Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await fn();
+    if (record) samples[step]!.push(performance.now() - started);
+    return result;
+  };
+  for (let i = 0; i < WARM_UP + STEP_SAMPLES; i++) {
+    const record = i >= WARM_UP;
+    await bare();
+    const packed = await time('parse', record, () => parsePackedRecord(bytes)!);
+    const inputs = await time('decode', record, () => format.decode(packed, model.signature));
+    const outputs = await time('predict', record, () => model.predict(inputs));
+    await time('encode', record, () => format.encode('seven-drawn.json', outputs, model.signature));
+    await bare();
+    await time('whole', record, () => scoreRecord(bytes, 'seven-drawn.json', loaded));
+  }
+  return Object.fromEntries(Object.entries(samples).map(([step, s]) => [step, median(s) * 1000]));
+}
+
+const steps: string[] = [];
 console.log(`| model | record | bare call (ms) | our path: parse + validate + predict + encode (ms) | our path adds (µs) | ratio (median of ${ROUNDS} rounds) | rounds' ratios |`);
 console.log('|---|---|---|---|---|---|---|');
 for (const [dir, sample] of [['layers/models/mnist-cnn-onnx', 'samples/mnist-onnx/seven-drawn.json'], ['layers/models/mnist-keras', 'samples/mnist-keras/seven-drawn.json']] as const) {
@@ -72,5 +105,13 @@ for (const [dir, sample] of [['layers/models/mnist-cnn-onnx', 'samples/mnist-onn
   const ratios = rounds.map((r) => r.oursMs / r.bareMs);
   const middle = rounds[ratios.indexOf(median(ratios))]!;
   const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+  const us = await timeSteps(bare, bytes, loaded);
+  const rest = us['whole']! - us['parse']! - us['decode']! - us['predict']! - us['encode']!;
+  steps.push(`| ${dir.split('/').pop()} | ${us['parse']!.toFixed(1)} | ${us['decode']!.toFixed(1)} | ${us['predict']!.toFixed(0)} | ${us['encode']!.toFixed(1)} | ${rest.toFixed(1)} | ${us['whole']!.toFixed(0)} |`);
   console.log(`| ${dir.split('/').pop()} | ${sample.split('/').pop()} (${(bytes.length / 1024).toFixed(1)} KiB) | ${fmt(middle.bareMs)} | ${fmt(middle.oursMs)} | ${((middle.oursMs - middle.bareMs) * 1000).toFixed(0)} | ${(middle.oursMs / middle.bareMs).toFixed(2)}x | ${spread} |`);
 }
+
+console.log(`\nWhere our path's time goes (µs, median of ${STEP_SAMPLES} records, each step timed right after a bare call):\n`);
+console.log('| model | read the record | decode to the input tensor | engine predict | encode the outcome | the rest (whole − steps) | whole path |');
+console.log('|---|---|---|---|---|---|---|');
+for (const line of steps) console.log(line);
