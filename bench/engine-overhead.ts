@@ -2,9 +2,10 @@
  * Engine overhead: our predict path for one record file (parse JSON +
  * validate + predict + encode the outcome) against the bare engine call on
  * the same input already in a tensor: onnxruntime's session.run for ONNX
- * (with the engine's session options);
- * for TensorFlow.js, our Model.predict (tensor in, typed array out), the
- * thinnest call the Keras engine offers. Reported per model: the round with
+ * (with the engine's session options); for the other frameworks our
+ * Model.predict (tensor in, typed array out), the thinnest call their engines
+ * offer (TensorFlow.js for Keras and TensorFlow, onnxruntime for Caffe, whose
+ * nets are translated to ONNX at load). Reported per model: the round with
  * the median ratio, and the range over the rounds; then where our path's
  * time goes, step by step.
  *
@@ -17,7 +18,7 @@ import { loadModel } from '../functions/scorer/engines/engine-registry.js';
 import { SESSION_OPTIONS } from '../functions/scorer/engines/onnx-engine.js';
 import type { LoadedModel } from '../functions/scorer/engines/engine-registry.js';
 import { parsePackedRecord } from '../functions/scorer/formats/packed-json.js';
-import { decodeTensor } from '../functions/scorer/formats/tensor-json.js';
+import { parseRecord } from '../functions/scorer/domain/record-bytes.js';
 import { fmt, median } from './engine-timing.js';
 
 const ROUNDS = 9;
@@ -77,9 +78,9 @@ async function timeSteps(bare: () => Promise<unknown>, bytes: Uint8Array, loaded
     const packed = await time('parse', record, () => parsePackedRecord(bytes)!);
     const inputs = await time('decode', record, () => format.decode(packed, model.signature));
     const outputs = await time('predict', record, () => model.predict(inputs));
-    await time('encode', record, () => format.encode('seven-drawn.json', outputs, model.signature));
+    await time('encode', record, () => format.encode('record.json', outputs, model.signature));
     await bare();
-    await time('whole', record, () => scoreRecord(bytes, 'seven-drawn.json', loaded));
+    await time('whole', record, () => scoreRecord(bytes, 'record.json', loaded));
   }
   return Object.fromEntries(Object.entries(samples).map(([step, s]) => [step, median(s) * 1000]));
 }
@@ -87,21 +88,26 @@ async function timeSteps(bare: () => Promise<unknown>, bytes: Uint8Array, loaded
 const steps: string[] = [];
 console.log(`| model | record | bare call (ms) | our path: parse + validate + predict + encode (ms) | our path adds (µs) | ratio (median of ${ROUNDS} rounds) | rounds' ratios |`);
 console.log('|---|---|---|---|---|---|---|');
-for (const [dir, sample] of [['layers/models/mnist-cnn-onnx', 'samples/mnist-onnx/seven-drawn.json'], ['layers/models/mnist-keras', 'samples/mnist-keras/seven-drawn.json']] as const) {
+const CASES = [
+  ['layers/models/mnist-cnn-onnx', 'samples/mnist-onnx/seven-drawn.json'],
+  ['layers/models/mnist-keras', 'samples/mnist-keras/seven-drawn.json'],
+  ['layers/models/lenet-caffe', 'samples/mnist-caffe/seven-drawn.json'],
+  ['layers/models/mnist-tensorflow', 'samples/mnist-tensorflow/mnist1-digit.json'],
+] as const;
+
+for (const [dir, sample] of CASES) {
   const loaded = await loadModel(dir);
   const bytes = readFileSync(sample);
-  const spec = loaded.model.signature.inputs[0]!;
-  const record = JSON.parse(bytes.toString()) as Record<string, unknown>;
-  const tensor = decodeTensor(record[spec.name] ?? record['values'], spec, spec.name);
+  const inputs = loaded.format.decode(parseRecord(bytes), loaded.model.signature);
   let bare: () => Promise<unknown>;
   if (loaded.artifact.meta.framework === 'onnx') {
     const session = await ort.InferenceSession.create(loaded.artifact.artifactPath, SESSION_OPTIONS);
-    const feeds = { [spec.name]: new ort.Tensor('float32', tensor.data as Float32Array, [...tensor.shape]) };
+    const feeds = Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, new ort.Tensor(t.dtype, t.data, [...t.shape])]));
     bare = () => session.run(feeds);
   } else {
-    bare = () => loaded.model.predict({ [spec.name]: tensor });
+    bare = () => loaded.model.predict(inputs);
   }
-  const rounds = await timeBoth(bare, () => scoreRecord(bytes, 'seven-drawn.json', loaded));
+  const rounds = await timeBoth(bare, () => scoreRecord(bytes, 'record.json', loaded));
   const ratios = rounds.map((r) => r.oursMs / r.bareMs);
   const middle = rounds[ratios.indexOf(median(ratios))]!;
   const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;

@@ -170,10 +170,11 @@ describe('parsePackedRecord', () => {
     expectSameAsGeneralPath('{"a": [[0.5, -2]], "b": [3e2]}');
   });
 
-  it('hands out values that later records do not overwrite', () => {
+  it('refuses to hand out values once a later record may have overwritten them', () => {
     const first = parsePackedRecord(encode('{"v": [1.5, 2.5]}'))!;
-    parsePackedRecord(encode('{"v": [7, 8, 9]}'));
     expect(Array.from(first['v']!.data)).toEqual([1.5, 2.5]);
+    parsePackedRecord(encode('{"v": [7, 8, 9]}'));
+    expect(() => first['v']!.data).toThrow(/after a later record/);
   });
 
   it('reads a record correctly after one it refused midway', () => {

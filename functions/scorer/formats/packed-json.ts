@@ -17,12 +17,23 @@
  */
 import { PACKED_JSON_WASM } from './packed-json-wasm.js';
 
-/** A rectangular numeric array as the shape and its row-major values. */
+/**
+ * A rectangular numeric array as the shape and its row-major values. The
+ * values stay in the reader's memory (copying them out cost as much as reading
+ * a small record's numbers), so they can be read only until the next record is:
+ * callers copy them into their tensor at once, and a late read throws.
+ */
 export class PackedArray {
   constructor(
     readonly shape: readonly number[],
-    readonly data: Float64Array,
+    private readonly values: Float64Array,
+    private readonly record: number,
   ) {}
+
+  get data(): Float64Array {
+    if (this.record !== recordsRead) throw new Error('packed values read after a later record replaced them; copy them before reading the next record');
+    return this.values;
+  }
 }
 
 // Input names are short; a longer key is left to the general path (and its error).
@@ -62,8 +73,19 @@ const { Module, Instance } = (globalThis as unknown as {
 
 /** The record being read, for the numbers the WebAssembly loop hands back to the runtime. */
 let reading: { bytes: Uint8Array; text?: string } | undefined;
+/** Counts the records read, so a PackedArray knows whether its values are still in the memory. */
+let recordsRead = 0;
 
 const reader = new Instance(new Module(Buffer.from(PACKED_JSON_WASM, 'base64')), { packed: { slowNumber } }).exports as ArrayReader;
+
+/** Views of the memory, made again only when it has grown (which replaces its buffer). */
+let views: { buffer: ArrayBuffer; heap: Uint8Array; header: Int32Array } | undefined;
+
+function memoryViews(): { heap: Uint8Array; header: Int32Array } {
+  const buffer = reader.memory.buffer;
+  if (views?.buffer !== buffer) views = { buffer, heap: new Uint8Array(buffer), header: new Int32Array(buffer, 0, DIMS_AT / 4 + 32) };
+  return views;
+}
 
 /** Numbers are ASCII, so a byte offset is a character offset in the latin1 reading (made once per record). */
 function slowNumber(start: number, end: number): number {
@@ -75,7 +97,9 @@ function slowNumber(start: number, end: number): number {
 // One instance, thrown to leave the parse from any depth: no stack captured per record.
 const notPackable = new Error('not a packable record');
 
+/** The record's members, or `undefined` for the general path. Their values last until the next call. */
 export function parsePackedRecord(bytes: Uint8Array): Record<string, PackedArray> | undefined {
+  recordsRead++;
   reading = { bytes };
   try {
     return new PackedParser(bytes).record();
@@ -98,10 +122,9 @@ class PackedParser {
     const needed = this.valuesAt + bytes.length;
     const memory = reader.memory;
     if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
-    const heap = new Uint8Array(memory.buffer);
+    const { heap, header } = memoryViews();
     heap.set(bytes, INPUT_AT);
     heap[INPUT_AT + bytes.length] = 0;
-    const header = new Int32Array(memory.buffer, 0, 4);
     header[COUNT_AT / 4] = 0;
     header[VALUES_AT_AT / 4] = this.valuesAt;
   }
@@ -123,10 +146,12 @@ class PackedParser {
       if (next < 0) throw notPackable;
       this.pos = next - INPUT_AT;
       // Read after the call: the loop may have grown the memory, which replaces its buffer.
-      const header = new Int32Array(reader.memory.buffer, 0, DIMS_AT / 4 + 32);
+      const { header } = memoryViews();
       const first = count;
       count = header[COUNT_AT / 4]!;
-      members.push([key, Array.from(header.subarray(DIMS_AT / 4, DIMS_AT / 4 + header[RANK_AT / 4]!)), first, count]);
+      const shape = new Array<number>(header[RANK_AT / 4]!);
+      for (let i = 0; i < shape.length; i++) shape[i] = header[DIMS_AT / 4 + i]!;
+      members.push([key, shape, first, count]);
       this.skipWhitespace();
       if (this.bytes[this.pos] === Byte.Comma) this.pos++;
       else break;
@@ -134,10 +159,12 @@ class PackedParser {
     this.expect(Byte.CloseBrace);
     this.skipWhitespace();
     if (this.pos !== this.bytes.length) throw notPackable;
-    // One copy out of the memory, which the next record reuses.
-    const values = new Float64Array(reader.memory.buffer, this.valuesAt, count).slice();
+    // Views made only now: a later member may have grown the memory, which replaces its buffer.
+    const buffer = reader.memory.buffer;
     const record: Record<string, PackedArray> = {};
-    for (const [key, shape, first, end] of members) record[key] = new PackedArray(shape, values.subarray(first, end));
+    for (const [key, shape, first, end] of members) {
+      record[key] = new PackedArray(shape, new Float64Array(buffer, this.valuesAt + 8 * first, end - first), recordsRead);
+    }
     return record;
   }
 
