@@ -1,11 +1,15 @@
 ;; The packed record reader's inner loop: one member's nested arrays of numbers,
 ;; read from the record's bytes into float64 values. packed-json.ts drives it
-;; (the object, its keys, the copying in and out) and holds the grammar's
-;; description; `npm run build:packed-json-wasm` assembles this file into
-;; packed-json-wasm.ts, and a unit test checks the two still match.
+;; (the object, its keys, copying the record in, handing out views of the
+;; values) and says which JSON it accepts; `npm run build:packed-json-wasm`
+;; assembles this file into packed-json-wasm.ts, and a unit test checks the two
+;; still match.
 ;;
-;; Why WebAssembly: the same loop in TypeScript took ~17 µs for the 10.7 KiB
-;; MNIST record, whose whole prediction takes ~0.19 ms (`npx tsx bench/record-decoding.ts`).
+;; Why WebAssembly: a record's fixed cost matters next to a small model's
+;; prediction (~0.19 ms for the MNIST demo models, 0.04 ms for the smallest);
+;; with this loop the packed path reads the 10.7 KiB MNIST record in less than
+;; half the time the same loop in TypeScript took (BENCHMARKS.md, `npx tsx
+;; bench/record-decoding.ts`).
 ;;
 ;; Memory, in bytes:
 ;;   0    count       values written so far for this record (read and written here)
