@@ -81,6 +81,57 @@ describe('parsePackedRecord', () => {
     expectSameAsGeneralPath(`{"v": [${values.join(',')}]}`);
   });
 
+  it('agrees with JSON.parse on random shapes, whitespace and one-character defects', () => {
+    const next = random(4242);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+    const numbers = ['0', '-0', '7', '-2.5', '0.125', '1e3', '-4E-2', '3.141592653589793', '12345678901234567890', '0.27058824896812439'];
+    const space = () => (next() < 0.15 ? pick([' ', '\n', '\t', '\r\n', '  ']) : '');
+    let accepted = 0;
+    for (let n = 0; n < 3000; n++) {
+      const rank = 1 + Math.floor(next() * 4);
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(next() * 3));
+      const build = (depth: number): string =>
+        depth === rank ? pick(numbers) : `[${space()}${Array.from({ length: shape[depth]! }, () => build(depth + 1)).join(`${space()},${space()}`)}${space()}]`;
+      let text = `${space()}{${space()}"v"${space()}:${space()}${build(0)}${space()}}${space()}`;
+      const defective = n % 2 === 1;
+      if (defective) {
+        const at = Math.floor(next() * text.length);
+        const change = pick(['delete', 'insert', 'replace']);
+        const char = pick(['[', ']', ',', '0', '-', '.', 'e', ' ', '"', '}']);
+        text = change === 'delete' ? text.slice(0, at) + text.slice(at + 1) : change === 'insert' ? text.slice(0, at) + char + text.slice(at) : text.slice(0, at) + char + text.slice(at + 1);
+      }
+      const packed = parsePackedRecord(encode(text));
+      if (!defective) expect(packed, text).toBeDefined();
+      if (!packed) continue;
+      accepted++;
+      // Whatever the reader accepts, JSON.parse must accept as the same rectangular array.
+      let parsed: unknown;
+      expect(() => (parsed = JSON.parse(text)), text).not.toThrow();
+      // (A defect may have changed the key itself.)
+      expect(Object.keys(packed), text).toEqual(Object.keys(parsed as object));
+      const key = Object.keys(packed)[0]!;
+      const value = (parsed as Record<string, unknown>)[key];
+      const member = packed[key]!;
+      const flat: unknown[] = [];
+      const walk = (node: unknown, depth: number): void => {
+        if (depth === member.shape.length) {
+          expect(typeof node, text).toBe('number');
+          flat.push(node);
+          return;
+        }
+        expect(Array.isArray(node) && node.length === member.shape[depth], text).toBe(true);
+        for (const child of node as unknown[]) walk(child, depth + 1);
+      };
+      walk(value, 0);
+      const data = Array.from(member.data);
+      expect(data.length, text).toBe(flat.length);
+      data.forEach((v, i) => {
+        if (!Object.is(v, flat[i])) expect.fail(`[${i}]: packed ${v}, JSON.parse ${String(flat[i])} in ${text}`);
+      });
+    }
+    expect(accepted).toBeGreaterThan(1500);
+  });
+
   it('reads every numeric record shipped with the project as JSON.parse does', () => {
     const files: string[] = [];
     const walk = (dir: string) => {
