@@ -69,6 +69,9 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
       failedUploads.push({ file, key, eTag: '', state: 'not-uploaded', reason: describeNamedError(error) });
     }
   });
+  // Uploads finish in any order; results keep the files' own order (the uploaded ones first).
+  const order = new Map(files.map(({ file }, index) => [file, index]));
+  for (const list of [uploads, failedUploads]) list.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 
   const deadline = started + (options.timeoutMs ?? 120_000);
   const report = () => {

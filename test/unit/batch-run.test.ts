@@ -26,6 +26,8 @@ beforeEach(() => s3Mock.reset());
 describe('runBatch', () => {
   it('gives every file an end: one refused upload does not stop the others, and says why', async () => {
     s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
+    // a.json's upload finishes last: results still come in the files' order.
+    s3Mock.on(PutObjectCommand, { Key: 'a.json' }).callsFake(() => new Promise((resolve) => setTimeout(() => resolve({ ETag: '"e"' }), 30)));
     s3Mock.on(PutObjectCommand, { Key: 'b.json' }).rejects(accessDenied());
     s3Mock.on(HeadObjectCommand).resolves({ Metadata: { 'dropscore-input-etag': 'e', 'dropscore-outcome': 'result' } });
     const results = await runBatch({ s3: new S3Client({ region: 'us-east-1' }), deployment, paths: [dir], pollMs: 1 });
