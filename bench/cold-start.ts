@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createDropscoreApp } from '../infra/lib/dropscore-app.js';
-import { LOCAL_CREDENTIALS } from '../infra/local/embedded-servers.js';
+import { LOCAL_CREDENTIALS } from '../infra/local/auth/local-credentials.js';
 import { startLocalStack } from '../infra/local/local-stack.js';
 import { DEFAULT_TABLES, ensureBucket } from '../infra/local/provision.js';
 import { readDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';

@@ -72,8 +72,8 @@ interface Run {
 
 /**
  * Get + bare predict + put for each of `count` files, nothing else. Each run writes
- * new objects into a bucket of its own, as the pipeline writes new outcomes: s3rver
- * overwrites an object for a fraction of what creating one costs.
+ * new objects into a bucket of its own, as the pipeline writes new outcomes (an
+ * overwrite can cost less than a creation).
  */
 async function floorLoop(outBucket: string, count = N): Promise<Run> {
   await ensureBucket(stack.s3, outBucket);

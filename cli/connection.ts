@@ -12,7 +12,7 @@ import type { Logger } from '../functions/scorer/domain/ports.js';
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../functions/scorer/store/dynamodb-deployment-store.js';
 import { createDynamoDbUsageMeter } from '../functions/scorer/store/dynamodb-usage-meter.js';
-import { LOCAL_CREDENTIALS } from '../infra/local/embedded-servers.js';
+import { LOCAL_CREDENTIALS } from '../infra/local/auth/local-credentials.js';
 import { startLocalStack, type LocalStack } from '../infra/local/local-stack.js';
 import { DEFAULT_TABLES } from '../infra/local/provision.js';
 import type { AdminContext } from '../manage/deployment-admin.js';

@@ -253,5 +253,6 @@ function observeUpserts(store: DeploymentStore, onUpsert: (record: DeploymentRec
     list: () => store.list(),
     setStatus: (id, status, details) => store.setStatus(id, status, details),
     addCounters: (id, delta, lastError) => store.addCounters(id, delta, lastError),
+    setCounters: (id, counters) => store.setCounters(id, counters),
   };
 }

@@ -39,10 +39,17 @@ export interface DispatcherOptions {
   readonly onDelivered?: (delivery: Delivery) => void | Promise<void>;
 }
 
+/** One S3 notification record, and what to call once its delivery has ended either way. */
+export interface Dispatchable {
+  readonly record: unknown;
+  readonly settled?: () => void;
+}
+
 interface Job {
   readonly subscriber: Subscriber;
   readonly keys: string[];
   readonly event: { Records: unknown[] };
+  readonly settles: (() => void)[];
 }
 
 interface Pending {
@@ -109,6 +116,7 @@ export function createEventDispatcher(options: DispatcherOptions) {
       options.log.error('event dead-lettered after retries', { deployment, keys, deadLetter });
       delivery = { deployment, keys, error: describeError(lastError), deadLetter };
     }
+    for (const settled of job.settles) settled();
     try {
       await options.onDelivered?.(delivery);
     } catch (error) {
@@ -124,21 +132,23 @@ export function createEventDispatcher(options: DispatcherOptions) {
   }
 
   return {
-    /** Takes a notification in the real S3 shape; one invocation per record, as S3 sends them. */
-    dispatch(event: { Records: unknown[] }): void {
-      for (const record of event.Records) {
+    /** Takes notification records in the real S3 shape; one invocation per record, as S3 sends them. */
+    dispatch(records: readonly Dispatchable[]): void {
+      for (const { record, settled } of records) {
         const s3 = (record as { s3: { bucket: { name: string }; object: { key: string } } }).s3;
         const key = decodeS3Key(s3.object.key);
         const subscriber = options.subscribers().find((s) => isWatched(s.binding, s3.bucket.name, key));
         if (!subscriber) {
           options.log.info('no deployment watches this object', { bucket: s3.bucket.name, key });
+          settled?.();
           continue;
         }
         const id = subscriber.binding.id;
-        const pending = gathering.get(id) ?? { job: { subscriber, keys: [], event: { Records: [] } } };
+        const pending = gathering.get(id) ?? { job: { subscriber, keys: [], event: { Records: [] }, settles: [] } };
         gathering.set(id, pending);
         pending.job.keys.push(key);
         pending.job.event.Records.push(record);
+        if (settled) pending.job.settles.push(settled);
         if (pending.job.keys.length >= maxBatch || window === 0) release(id);
         else pending.timer ??= setTimeout(() => release(id), window);
       }

@@ -4,6 +4,7 @@
  * handler code that runs in Lambda. `npm start`, the CLI and the integration
  * tests all run on this.
  */
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,15 +16,21 @@ import type { OnlineOutcome } from '../../functions/scorer/domain/score-online.j
 import { createHandler } from '../../functions/scorer/handler.js';
 import { readModelArtifact } from '../../functions/scorer/models/model-artifact.js';
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../../functions/scorer/store/aws-clients.js';
+import { recountCounters } from '../../functions/scorer/domain/recount-counters.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
+import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb-input-ledger.js';
 import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
 import { listObjects } from '../../functions/scorer/store/s3-listing.js';
 import { createStoredScorer } from '../../functions/scorer/wiring.js';
 import type { DeploymentSpec } from '../manifest/deployments-manifest.js';
-import { LOCAL_CREDENTIALS, startEmbeddedServers } from './embedded-servers.js';
+import type { JournaledEvent } from './event-journal.js';
+import type { S3Notification } from './s3/s3-notification.js';
+import { LOCAL_CREDENTIALS } from './auth/local-credentials.js';
+import type { KeyPair } from './auth/sigv4-verifier.js';
+import { startEmbeddedServers } from './embedded-servers.js';
 import { createEventDispatcher, type Delivery, type Subscriber } from './event-dispatcher.js';
 import { DEFAULT_TABLES, ensureBucket, ensureTables } from './provision.js';
-import { createS3EventNormaliser } from './s3-event-normaliser.js';
+import { createNotifier } from './s3/s3-notification.js';
 
 // Like an SQS batching window: short enough to be invisible for one file, long enough to gather a bulk drop.
 const DEFAULT_BATCH_WINDOW_MS = 20;
@@ -35,6 +42,8 @@ export interface LocalStackOptions {
   readonly modelsRoot: string;
   readonly log: Logger;
   readonly region?: string;
+  /** The key pair every request must be signed with; defaults to the environment's (auth/local-credentials.ts). */
+  readonly keys?: KeyPair;
   readonly maxRecordBytes?: number;
   readonly concurrency?: number;
   readonly retryDelaysMs?: readonly number[];
@@ -59,8 +68,13 @@ export interface LocalStack {
   deploy(spec: DeploymentSpec): Promise<DeploymentRecord>;
   /** Starts, restarts or stops scorers to match the deployments table. */
   reconcile(): Promise<void>;
-  /** Re-dispatches every object already in a deployment's source: what arrived while the stack was down gets scored. */
+  /**
+   * Dispatches every object already in a deployment's source (a new deployment over
+   * a bucket that has objects): those without an outcome for their current content get scored.
+   */
   catchUp(name: string): Promise<number>;
+  /** Delivers the S3 events a previous run had not finished (a crash): call once the deployments run. */
+  replayUnfinishedEvents(): number;
   /** Online scoring by the deployment's running scorer, as its function URL does on AWS. */
   scoreOnline(name: string, payload: Uint8Array): Promise<OnlineOutcome>;
   /** Resolves when the events of every S3 request answered so far have been handled. */
@@ -70,16 +84,26 @@ export interface LocalStack {
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const region = options.region ?? 'us-east-1';
-  const servers = await startEmbeddedServers({ dataDir: options.dataDir, edgePort: options.edgePort });
-  const connection: AwsConnection = { region, endpoint: servers.endpoint, credentials: LOCAL_CREDENTIALS };
+  const keys = options.keys ?? LOCAL_CREDENTIALS;
+  const servers = await startEmbeddedServers({ dataDir: options.dataDir, edgePort: options.edgePort, keys, region });
+  const connection: AwsConnection = { region, endpoint: servers.endpoint, credentials: keys };
   // This process's own clients go straight to each server: the edge's extra hop is for other processes.
   const s3 = createS3Client({ ...connection, endpoint: servers.s3Endpoint });
   const db = createDynamoDbClient({ ...connection, endpoint: servers.dynamoDbEndpoint });
   const tables = DEFAULT_TABLES;
   const usage = createDynamoDbUsageMeter(db, tables.deploymentsTable);
+  const deployments = createDynamoDbDeploymentStore(db, tables.deploymentsTable);
+  // Present only if the last run closed the stack: otherwise it may have died between a ledger and a counter write.
+  const closedCleanly = join(options.dataDir, 'closed-cleanly');
+  const recount = !existsSync(closedCleanly);
+  rmSync(closedCleanly, { force: true });
   try {
     await ensureTables(db, tables);
     if (options.limits) await usage.setLimits(options.limits);
+    if (recount) {
+      const corrected = await recountCounters(createDynamoDbInputLedger(db, tables.ledgerTable), deployments, usage);
+      if (corrected.length > 0) options.log.warn('counters recounted from the ledger after an unclean stop', { deployments: corrected });
+    }
   } catch (error) {
     // The server threads would keep the process alive for nothing.
     s3.destroy();
@@ -87,7 +111,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await servers.close();
     throw error;
   }
-  const deployments = createDynamoDbDeploymentStore(db, tables.deploymentsTable);
   const wiring = { s3, db, ...tables, log: options.log };
 
   const subscribers = new Map<string, Subscriber & { readonly scorer: Scorer; warm: boolean }>();
@@ -101,8 +124,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log: options.log,
     onDelivered: options.onDelivered,
   });
-  const normalise = createS3EventNormaliser(region);
-  servers.onS3Event((raw) => dispatcher.dispatch(normalise(raw)));
+  const dispatchJournaled = (events: readonly JournaledEvent<S3Notification>[]) =>
+    dispatcher.dispatch(events.map(({ seq, record }) => ({ record, settled: () => servers.markDelivered([seq]) })));
+  servers.onS3Event((event) => dispatchJournaled([event]));
+  // Events of the previous run wait until its deployments run again (replayUnfinishedEvents).
+  let unfinished: readonly JournaledEvent<S3Notification>[] = servers.unfinishedS3Events;
+  const notificationOf = createNotifier(region);
 
   /** Runs a scorer for the deployment (replacing one already running) and waits for its model to load. */
   async function startScorer(binding: DeploymentBinding): Promise<void> {
@@ -170,10 +197,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     async catchUp(name) {
       const subscriber = runningScorerOf(name);
       const { bucket, prefix } = subscriber.binding.source;
-      // Raw (unencoded) keys, as s3rver reports them: the normaliser encodes.
-      const records = (await listObjects(s3, bucket, prefix)).map((object) => ({ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: object.Key!, size: object.Size } } }));
-      dispatcher.dispatch(normalise({ Records: records }));
-      return records.length;
+      const objects = await listObjects(s3, bucket, prefix);
+      dispatcher.dispatch(objects.map((o) => ({ record: notificationOf({ bucket, key: o.Key!, size: o.Size ?? 0, eTag: (o.ETag ?? '').replace(/"/g, ''), how: 'Put' }, '127.0.0.1') })));
+      return objects.length;
+    },
+
+    replayUnfinishedEvents() {
+      const events = unfinished;
+      unfinished = [];
+      dispatchJournaled(events);
+      return events.length;
     },
 
     scoreOnline: async (name, payload) => runningScorerOf(name).scorer.scoreOnline(payload),
@@ -191,6 +224,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       s3.destroy();
       db.destroy();
       await servers.close();
+      writeFileSync(closedCleanly, new Date().toISOString());
     },
   };
 }

@@ -14,6 +14,7 @@ import type { DeploymentBinding, DeploymentRecord, Logger } from '../../function
 import { startConsole, type ConsoleHandle } from '../../console/console-server.js';
 import { readDeploymentsManifest, type DeploymentSpec } from '../manifest/deployments-manifest.js';
 import type { Delivery } from './event-dispatcher.js';
+import { awsCliExports } from './auth/local-credentials.js';
 import { startLocalStack } from './local-stack.js';
 
 const { values: args } = parseArgs({
@@ -52,14 +53,18 @@ const stack = await startLocalStack({
   if (/EADDRINUSE/.test(String(error))) console.error(`Is another local stack running? Stop it, or pick another port with --port (or DROPSCORE_PORT).`);
   process.exit(1);
 });
-console.log(`dropscore local stack on ${stack.endpoint} (S3 + DynamoDB), data in ${args['data-dir']}/`);
+console.log(`dropscore local stack on ${stack.endpoint} (S3 + DynamoDB, SigV4-signed requests only), data in ${args['data-dir']}/`);
 
 for (const spec of manifest.deployments) {
+  const existed = (await stack.deployments.get(spec.id)) !== undefined;
   const record = await stack.deploy(spec);
   console.log(`deployed ${spec.name}: model ${spec.model} (${record.framework}), s3://${spec.source.bucket}/${spec.source.prefix} → s3://${spec.target.bucket}/${spec.target.prefix}: ${record.status}${record.statusDetails ? ` (${record.statusDetails})` : ''}`);
-  const caught = await stack.catchUp(spec.name);
-  if (caught > 0) console.log(`  ${caught} object(s) already in the source bucket re-checked (scored only if new)`);
+  // A new deployment over a bucket that already has objects scores them; a known one only replays what a crash left.
+  const caught = existed ? 0 : await stack.catchUp(spec.name);
+  if (caught > 0) console.log(`  ${caught} object(s) already in the source bucket dispatched (scored only if they have no outcome)`);
 }
+const replayed = stack.replayUnfinishedEvents();
+if (replayed > 0) console.log(`${replayed} event(s) the last run had not finished delivering: delivered again`);
 
 for (const spec of manifest.deployments) await dropSamples(spec);
 await stack.idle();
@@ -134,8 +139,8 @@ function printHowToDrop(): void {
   const spec = manifest.deployments[0];
   if (!spec) return;
   console.log(`
-Serving. Drop more records with any S3 client, e.g. the aws CLI:
-  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
+Serving. Drop more records with any S3 client signing with the stack's key pair, e.g. the aws CLI:
+  ${awsCliExports(stack.connection.credentials!, stack.connection.region)}
   aws --endpoint-url ${stack.endpoint} s3 cp samples/${spec.name}/seven-drawn.json s3://${spec.source.bucket}/${spec.source.prefix}my-record.json
   aws --endpoint-url ${stack.endpoint} s3 cp s3://${spec.target.bucket}/${spec.target.prefix}my-record.json -
 Outcomes are printed here as they land. Ctrl-C stops (data stays in ${args['data-dir']}/).`);

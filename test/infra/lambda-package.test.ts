@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
-import { LOCAL_CREDENTIALS } from '../../infra/local/embedded-servers.js';
+import { LOCAL_CREDENTIALS } from '../../infra/local/auth/local-credentials.js';
 import { readDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
 import { readOutcome, startTestStack } from '../support/local-stack-harness.js';
 import { MODELS_ROOT, REPO_ROOT } from '../support/paths.js';

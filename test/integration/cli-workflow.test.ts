@@ -122,12 +122,15 @@ describe('the dropscore CLI against a running local stack', () => {
     expect([missing.code, missing.stderr.trim()]).toEqual([1, `dropscore batch: ENOENT: no such file or directory, stat '${join(root, 'no-such-folder')}'`]);
   });
 
-  it('counts online rows against the prediction limit', async () => {
-    // The batch above made 4 predictions and the online row the 5th: the limit is reached.
+  it('counts online rows against the prediction limit, all or nothing; error records made no prediction', async () => {
+    // The batch above made 2 predictions (its 2 error records none) and the online row the 3rd.
     const payload = join(root, 'rows.json');
-    writeFileSync(payload, JSON.stringify({ values: [Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.5]))] }));
+    const rows = (n: number) => JSON.stringify({ values: Array.from({ length: n }, () => Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.5]))) });
+    writeFileSync(payload, rows(3));
     const refused = await cli('score', 'digits', payload);
-    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'PREDICTION_LIMIT_REACHED: the instance has used 5 of its 5 predictions (limit prediction_count); raise the limit in deployments.json to score more']);
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'PREDICTION_LIMIT_REACHED: the instance has used 3 of its 5 predictions (limit prediction_count); raise the limit in deployments.json to score more']);
+    writeFileSync(payload, rows(2));
+    expect((await cli('score', 'digits', payload)).code).toBe(0);
   });
 
   it('reports usage against the limits, and enforces the prediction limit with an error outcome', async () => {

@@ -7,14 +7,15 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
-import { LOCAL_CREDENTIALS, LOCAL_HOST, startEmbeddedServers } from '../../infra/local/embedded-servers.js';
+import { LOCAL_CREDENTIALS } from '../../infra/local/auth/local-credentials.js';
+import { LOCAL_HOST, startEmbeddedServers } from '../../infra/local/embedded-servers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dropscore-servers-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('embedded servers (each in its own thread)', () => {
   it('serve S3 and DynamoDB through the edge and directly, and report S3 events to this thread, flushed on request', async () => {
-    const servers = await startEmbeddedServers({ dataDir: join(root, 'a'), edgePort: 0 });
+    const servers = await startEmbeddedServers({ dataDir: join(root, 'a'), edgePort: 0, keys: LOCAL_CREDENTIALS, region: 'us-east-1' });
     try {
       const events: unknown[] = [];
       servers.onS3Event((event) => events.push(event));
@@ -41,7 +42,7 @@ describe('embedded servers (each in its own thread)', () => {
   });
 
   it('read and write each object atomically, as S3 does: a GET racing PUTs of its key gets one version whole', async () => {
-    const servers = await startEmbeddedServers({ dataDir: join(root, 'c'), edgePort: 0 });
+    const servers = await startEmbeddedServers({ dataDir: join(root, 'c'), edgePort: 0, keys: LOCAL_CREDENTIALS, region: 'us-east-1' });
     const s3 = createS3Client({ region: 'us-east-1', endpoint: servers.s3Endpoint, credentials: LOCAL_CREDENTIALS });
     try {
       await s3.send(new CreateBucketCommand({ Bucket: 'race' }));
@@ -70,12 +71,12 @@ describe('embedded servers (each in its own thread)', () => {
     await new Promise<void>((resolve) => taken.listen(0, LOCAL_HOST, resolve));
     const port = (taken.address() as { port: number }).port;
     try {
-      await expect(startEmbeddedServers({ dataDir: join(root, 'b'), edgePort: port })).rejects.toThrow(`the embedded dynamodb+edge server did not start: edge port ${port}: listen EADDRINUSE: address already in use ${LOCAL_HOST}:${port}`);
+      await expect(startEmbeddedServers({ dataDir: join(root, 'b'), edgePort: port, keys: LOCAL_CREDENTIALS, region: 'us-east-1' })).rejects.toThrow(`the embedded dynamodb+edge server did not start: edge port ${port}: listen EADDRINUSE: address already in use ${LOCAL_HOST}:${port}`);
     } finally {
       taken.close();
     }
     // The S3 thread was closed too, so the folder is free to serve again.
-    const again = await startEmbeddedServers({ dataDir: join(root, 'b'), edgePort: 0 });
+    const again = await startEmbeddedServers({ dataDir: join(root, 'b'), edgePort: 0, keys: LOCAL_CREDENTIALS, region: 'us-east-1' });
     await again.close();
   });
 });

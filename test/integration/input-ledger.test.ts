@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InputLedger } from '../../functions/scorer/domain/ports.js';
 import { createDynamoDbClient } from '../../functions/scorer/store/aws-clients.js';
 import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb-input-ledger.js';
-import { LOCAL_CREDENTIALS, startEmbeddedServers, type EmbeddedServers } from '../../infra/local/embedded-servers.js';
+import { LOCAL_CREDENTIALS } from '../../infra/local/auth/local-credentials.js';
+import { startEmbeddedServers, type EmbeddedServers } from '../../infra/local/embedded-servers.js';
 import { DEFAULT_TABLES, ensureTables } from '../../infra/local/provision.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dropscore-ledger-'));
@@ -20,7 +21,7 @@ let db: DynamoDBClient;
 let ledger: InputLedger;
 
 beforeAll(async () => {
-  servers = await startEmbeddedServers({ dataDir: root, edgePort: 0 });
+  servers = await startEmbeddedServers({ dataDir: root, edgePort: 0, keys: LOCAL_CREDENTIALS, region: 'us-east-1' });
   db = createDynamoDbClient({ region: 'us-east-1', endpoint: servers.dynamoDbEndpoint, credentials: LOCAL_CREDENTIALS });
   await ensureTables(db, DEFAULT_TABLES);
   ledger = createDynamoDbInputLedger(db, DEFAULT_TABLES.ledgerTable);

@@ -1,5 +1,5 @@
 /**
- * End to end on the embedded stack: real s3rver and dynalite on 127.0.0.1,
+ * End to end on the embedded stack: the real embedded S3 and dynalite on 127.0.0.1,
  * real model files, records dropped with the AWS SDK (and the aws CLI),
  * outcomes read back from the target bucket and compared with onnxruntime.
  */
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../infra/local/local-stack.js';
 import { parseDeploymentsManifest, type DeploymentSpec } from '../../infra/manifest/deployments-manifest.js';
 import { INT64_PLUS_ONE, makeModelDir, makeOnnxModelDir, tempRoot } from '../support/model-dir.js';
+import { LOCAL_CREDENTIALS } from '../../infra/local/auth/local-credentials.js';
 import { drop, exists, outcomeOf, readSource, startTestStack } from '../support/local-stack-harness.js';
 import { FIXTURES, MODELS_ROOT, REPO_ROOT } from '../support/paths.js';
 import { TOLERANCE, maxRelativeError } from '../support/tensor-proto.js';
@@ -313,7 +314,7 @@ describe('any S3 client works against the local endpoint', () => {
   it.skipIf(!awsCli)('the aws CLI drops a file and reads its outcome back (skipped only where no aws CLI is installed; .ci/run installs it)', async () => {
     const file = join(root, 'cli record.json');
     writeFileSync(file, img1Text);
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
     // Asynchronously: the servers live in this process and must keep answering.
     const aws = (...args: string[]) => promisify(execFile)('aws', ['--endpoint-url', stack.endpoint, '--cli-read-timeout', '20', ...args], { env, timeout: 60_000 });
     await aws('s3', 'cp', file, 's3://demo-in/from cli/record.json');

@@ -1,4 +1,4 @@
-/** Listing past 1,000 keys on the embedded S3, where V2 continuation tokens fail (s3rver encrypts them with DES). */
+/** Listing past 1,000 keys on the embedded S3 through the SDK helper the stack uses (ListObjectsV2 continuation tokens). */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';

@@ -16,7 +16,7 @@ import { createS3ObjectStore } from '../../functions/scorer/store/s3-object-stor
 import { listObjects } from '../../functions/scorer/store/s3-listing.js';
 import { createEventDispatcher } from '../../infra/local/event-dispatcher.js';
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
-import { createS3EventNormaliser } from '../../infra/local/s3-event-normaliser.js';
+import { createNotifier } from '../../infra/local/s3/s3-notification.js';
 import { parseDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
 
@@ -80,17 +80,17 @@ export async function runZeroLoss(stack: LocalStack, options: { n: number; failu
       if ('error' in d) deadLettered++;
     },
   });
-  const normalise = createS3EventNormaliser('us-east-1');
+  const notificationOf = createNotifier('us-east-1');
 
   const started = performance.now();
   const keys = Array.from({ length: options.n }, (_, i) => `zl/${String(i).padStart(6, '0')}.json`);
   const eTags = new Map<string, string>();
   for (let i = 0; i < keys.length; i += 16) {
     await Promise.all(keys.slice(i, i + 16).map(async (key) => {
-      // s3rver itself answers an occasional 500 under this load: the dropper retries like any S3 client would.
+      // Injected faults (and any server hiccup under this load): the dropper retries like any S3 client would.
       const put = await withRetries(() => stack.s3.send(new PutObjectCommand({ Bucket: 'zl-in', Key: key, Body: options.record })));
       eTags.set(key, put.ETag!.replace(/"/g, ''));
-      const event = normalise({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'zl-in' }, object: { key, size: options.record.length, eTag: eTags.get(key) } } }] });
+      const event = [{ record: notificationOf({ bucket: 'zl-in', key, size: options.record.length, eTag: eTags.get(key)!, how: 'Put' }, '127.0.0.1') }];
       dispatcher.dispatch(event);
       dispatcher.dispatch(event); // S3 delivers at least once: here, always twice
     }));

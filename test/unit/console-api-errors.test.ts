@@ -26,6 +26,7 @@ const store: DeploymentStore = {
   list: async () => records,
   setStatus: async () => {},
   addCounters: async () => {},
+  setCounters: async () => {},
 };
 // deploy() and findDeployment() never touch the usage meter.
 const usage = {} as UsageMeter;

@@ -9,7 +9,7 @@ const root = tempRoot();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const quietLog: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const binding: DeploymentBinding = { id: 'd', name: 'dep', model: 'm', source: { bucket: 'in', prefix: '' }, target: { bucket: 'out', prefix: '' } };
-const event = (key: string, bucket = 'in') => ({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key } } }] });
+const event = (key: string, bucket = 'in') => [{ record: { eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key } } } }];
 
 function dispatcherWith(handle: (event: unknown) => Promise<never> | Promise<{ results: [] }>, deadLetterDir: string) {
   const deliveries: Delivery[] = [];
@@ -46,7 +46,7 @@ describe('local event dispatcher', () => {
     await dispatcher.idle();
     const [file] = readdirSync(dir);
     const saved = JSON.parse(readFileSync(join(dir, file!), 'utf8'));
-    expect(saved).toMatchObject({ deployment: 'dep', error: 'S3 is down', event: event('x.json') });
+    expect(saved).toMatchObject({ deployment: 'dep', error: 'S3 is down', event: { Records: event('x.json').map((d) => d.record) } });
     expect(deliveries[0]).toMatchObject({ keys: ['x.json'], error: 'S3 is down' });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseS3Event } from '../../functions/scorer/domain/s3-event.js';
-import { createS3EventNormaliser, encodeS3EventKey } from '../../infra/local/s3-event-normaliser.js';
+import { createNotifier, formEncodeKey } from '../../infra/local/s3/s3-notification.js';
 
 const record = (key: string, eventName = 'ObjectCreated:Put') => ({
   eventSource: 'aws:s3',
@@ -30,23 +30,22 @@ describe('parseS3Event', () => {
   });
 });
 
-describe('the local stack event normaliser', () => {
-  it('encodes keys as real S3 does, so decoding gives the key back', () => {
-    for (const key of ['a b+c.json', '100%.json', 'x/y/z é.json', "it's (1)*.json"]) {
-      const encoded = encodeS3EventKey(key);
+describe('the embedded S3\'s notifications', () => {
+  it('encode keys as real S3 does, so decoding gives the key back', () => {
+    for (const key of ['a b+c.json', '100%.json', 'x/y/z é.json', "it's (1)*.json", '../up.json', 'ctl\u0001.json']) {
+      const encoded = formEncodeKey(key);
       expect(encoded).not.toContain(' ');
       expect(parseS3Event({ Records: [record(encoded)] }).objects[0]!.key).toBe(key);
     }
-    expect(encodeS3EventKey('a b+c.json')).toBe('a+b%2Bc.json');
+    expect(formEncodeKey('a b+c.json')).toBe('a+b%2Bc.json');
   });
 
-  it('rewrites s3rver notifications into the real shape with growing sequencers', () => {
-    const normalise = createS3EventNormaliser('eu-west-1');
-    const raw = { Records: [{ eventVersion: '2.0', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'in' }, object: { key: 'a b.json', size: 3, eTag: 'abc' } } }] };
-    const first = normalise(raw).Records[0] as Record<string, any>;
-    const second = normalise(raw).Records[0] as Record<string, any>;
-    expect(first).toMatchObject({ eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-west-1', s3: { object: { key: 'a+b.json', eTag: 'abc', size: 3 } } });
+  it('have the real shape, with growing sequencers', () => {
+    const notificationOf = createNotifier('eu-west-1');
+    const created = { bucket: 'in', key: 'a b.json', size: 3, eTag: 'abc', how: 'Put' } as const;
+    const first = notificationOf(created, '127.0.0.1');
+    const second = notificationOf(created, '127.0.0.1');
+    expect(first).toMatchObject({ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', awsRegion: 'eu-west-1', s3: { object: { key: 'a+b.json', eTag: 'abc', size: 3 } } });
     expect(second.s3.object.sequencer > first.s3.object.sequencer).toBe(true);
-    expect(normalise({ Records: [{ eventName: 'ObjectRemoved:Delete', s3: {} }] }).Records).toEqual([]);
   });
 });

@@ -50,10 +50,16 @@ function putsTo(bucket: string) {
 }
 
 // The ledger's two writes (one item per input key, an attribute per version), and what it holds.
-const CLAIM = 'SET #version = if_not_exists(#version, :received), expires_at = :expires';
-const COMPLETE = 'SET #version = :outcome';
+const CLAIM = 'SET #version = :received, expires_at = :expires ADD n_received :one';
+const COMPLETE = 'SET #version = :outcome ADD n_scored :one';
+const versionsOf = (versions: Record<string, string>) => Object.fromEntries(Object.entries(versions).map(([eTag, state]) => [`version ${eTag}`, { S: state }]));
 function ledgerItem(versions: Record<string, string>) {
-  return { Attributes: Object.fromEntries(Object.entries(versions).map(([eTag, state]) => [`version ${eTag}`, { S: state }])) };
+  return { Attributes: versionsOf(versions) };
+}
+/** A claim of a version the ledger has seen: the conditional write is refused, and a read tells its state. */
+function claimedBefore(versions: Record<string, string>) {
+  dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: CLAIM }).rejects(new ConditionalCheckFailedException({ message: 'seen', $metadata: {} }));
+  dbMock.on(GetItemCommand, { TableName: 'ledger' }).resolves({ Item: versionsOf(versions) });
 }
 
 function ledgerUpdates() {
@@ -144,12 +150,13 @@ describe('scorer handler', () => {
   });
 
   it('does nothing for a redelivered event whose input already has its outcome', async () => {
-    dbMock.on(UpdateItemCommand, { TableName: 'ledger' }).resolves(ledgerItem({ 'etag-1': 'scored' }));
+    claimedBefore({ 'etag-1': 'scored' });
     s3Mock.on(HeadObjectCommand, { Bucket: 'out' }).resolves({ ETag: '"x"', Metadata: { 'dropscore-input-etag': 'etag-1' } });
     const report = await handlerFor()(s3Event('drop/a.json'));
     expect(report.results).toEqual([{ key: 'drop/a.json', result: 'duplicate' }]);
     expect(putsTo('out')).toHaveLength(0);
-    expect(ledgerUpdates().filter((u) => u.UpdateExpression?.includes('ADD'))).toHaveLength(0);
+    // Only the refused claim: no counter moves.
+    expect(ledgerUpdates().filter((u) => u.UpdateExpression?.includes('ADD') && u.UpdateExpression !== CLAIM)).toHaveLength(0);
   });
 
   it('does not count twice when a concurrent delivery finished first', async () => {
@@ -293,22 +300,22 @@ describe('scorer handler', () => {
     const row = JSON.parse(img1.toString()).values[0];
     const post = (rows: unknown[]) => handler({ version: '2.0', requestContext: { http: { method: 'POST' } }, body: JSON.stringify({ values: rows }) }, {} as never) as Promise<{ statusCode: number; body: string }>;
     expect((await post([row, row])).statusCode).toBe(200);
-    const counted = ledgerUpdates().filter((u) => u.UpdateExpression === 'ADD predictions :count');
-    expect(counted.map((u) => u.ExpressionAttributeValues![':count'])).toEqual([{ N: '2' }]);
+    expect(ledgerUpdates().filter((u) => u.UpdateExpression === 'ADD predictions :count, online_predictions :count').map((u) => u.ExpressionAttributeValues![':count'])).toEqual([{ N: '2' }]);
 
     // 99 of 100 used: two rows do not fit, and the one that would is not counted either.
-    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :count' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :count, online_predictions :count' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
     dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: '__usage__' } } }).resolves({ Item: { predictions: { N: '99' }, prediction_limit: { N: '100' } } });
     const refused = await post([row, row]);
     expect(refused.statusCode).toBe(429);
     expect(JSON.parse(refused.body).error).toEqual({ code: 'PREDICTION_LIMIT_REACHED', message: 'the instance has used 99 of its 100 predictions (limit prediction_count); raise the limit in deployments.json to score more' });
-    expect(ledgerUpdates().filter((u) => u.UpdateExpression === 'SET predictions = :next')).toHaveLength(0);
+    const conditionalCounts = () => ledgerUpdates().filter((u) => u.UpdateExpression === 'SET predictions = :next ADD online_predictions :granted');
+    expect(conditionalCounts()).toHaveLength(0);
     expect((await post([row])).statusCode).toBe(200);
-    expect(ledgerUpdates().filter((u) => u.UpdateExpression === 'SET predictions = :next').map((u) => u.ExpressionAttributeValues![':next'])).toEqual([{ N: '100' }]);
+    expect(conditionalCounts().map((u) => u.ExpressionAttributeValues![':next'])).toEqual([{ N: '100' }]);
   });
 
   it('rewrites the outcome when a finished version is back after another one (A, B, A)', async () => {
-    dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: CLAIM }).resolves(ledgerItem({ 'etag-1': 'scored', 'etag-B': 'scored' }));
+    claimedBefore({ 'etag-1': 'scored', 'etag-B': 'scored' });
     s3Mock.on(HeadObjectCommand, { Bucket: 'out' }).resolves({ ETag: '"x"', Metadata: { 'dropscore-input-etag': 'etag-B' } });
     // The ledger entry of version A is done already: completing it again is refused, so nothing is counted twice.
     dbMock.on(UpdateItemCommand, { TableName: 'ledger', UpdateExpression: COMPLETE }).rejects(new ConditionalCheckFailedException({ message: 'done', $metadata: {} }));

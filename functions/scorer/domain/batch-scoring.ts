@@ -23,18 +23,28 @@ interface Decoded {
   readonly rows: number;
 }
 
-export async function scoreRecords(records: readonly RecordToScore[], loaded: LoadedModel, maxBytes: number): Promise<Outcome[]> {
+/**
+ * Decides, once the records are decoded, which of them may be predicted:
+ * returns those refused (by index), each with its error. Only valid records
+ * reach it, so only predictions about to be made are counted against a limit.
+ */
+export type Admission = (validIndexes: readonly number[]) => Promise<ReadonlyMap<number, DropscoreError>>;
+
+export async function scoreRecords(records: readonly RecordToScore[], loaded: LoadedModel, maxBytes: number, admit?: Admission): Promise<Outcome[]> {
   const outcomes: Outcome[] = new Array(records.length);
-  const decoded: Decoded[] = [];
+  const valid: Decoded[] = [];
   records.forEach((record, index) => {
     try {
       if (!record.bytes || record.size > maxBytes) throw recordTooLarge(record.size, maxBytes);
       const inputs = decodeRecord(record.bytes, loaded);
-      decoded.push({ index, inputs, rows: batchRows(inputs) });
+      valid.push({ index, inputs, rows: batchRows(inputs) });
     } catch (error) {
       outcomes[index] = asErrorOutcome(error);
     }
   });
+  const refused = admit && valid.length > 0 ? await admit(valid.map((d) => d.index)) : new Map<number, DropscoreError>();
+  for (const [index, error] of refused) outcomes[index] = { kind: 'error', error };
+  const decoded = valid.filter((d) => !refused.has(d.index));
 
   for (const group of groupStackable(decoded, loaded)) {
     let outputs: TensorMap[];

@@ -65,6 +65,8 @@ export interface DeploymentStore {
   list(): Promise<DeploymentRecord[]>;
   setStatus(id: string, status: DeploymentStatus, details?: string): Promise<void>;
   addCounters(id: string, delta: Partial<Counters>, lastError?: string): Promise<void>;
+  /** Overwrites the counters with values recounted from the ledger (after a crash). */
+  setCounters(id: string, counters: Counters): Promise<void>;
 }
 
 export interface UsageLimits {
@@ -80,13 +82,21 @@ export interface PredictionQuota {
   readonly limit?: number;
 }
 
+export interface PredictionOptions {
+  /** An online request is scored whole or not at all: all of its predictions are granted, or none. */
+  readonly allOrNothing?: boolean;
+  /** Online predictions are kept apart too: the ledger recounts only batch ones. */
+  readonly online?: boolean;
+}
+
 /** The instance's prediction count against its limit, shared by every deployment. */
 export interface UsageMeter {
-  /**
-   * Counts up to `count` predictions, never past the limit; with `allOrNothing`
-   * (an online request is scored whole or not at all), all of them or none.
-   */
-  consumePredictions(count: number, options?: { readonly allOrNothing?: boolean }): Promise<PredictionQuota>;
+  /** Counts up to `count` predictions about to be made, never past the limit. */
+  consumePredictions(count: number, options?: PredictionOptions): Promise<PredictionQuota>;
+  /** Gives back predictions counted but not made (the engine failed). */
+  refundPredictions(count: number, options?: PredictionOptions): Promise<void>;
+  /** Sets the count to the online predictions plus `batch`, recounted from the ledger (after a crash). */
+  setBatchPredictions(batch: number): Promise<void>;
   read(): Promise<{ readonly predictions: number; readonly limits: UsageLimits }>;
   setLimits(limits: UsageLimits): Promise<void>;
 }
@@ -108,13 +118,22 @@ export interface Completion {
 }
 
 /**
+ * What the ledger saw of one deployment, over every input version ever claimed:
+ * the truth the counters are recounted from after a crash (each `scored` input
+ * is one prediction made).
+ */
+export type LedgerTally = Counters;
+
+/**
  * Remembers which input versions (key + eTag) have an outcome, so a redelivered
  * S3 event neither scores twice nor counts twice.
  */
 export interface InputLedger {
-  /** `scope` starts with the deployment id (see the scorer's ledgerScope). */
+  /** `scope` starts with the deployment id and `#` (see the scorer's ledgerScope). */
   claim(scope: string, key: string, eTag: string): Promise<ClaimState>;
   complete(scope: string, key: string, eTag: string, outcome: 'scored' | 'failed'): Promise<Completion>;
+  /** Totals per deployment id. Reads the whole ledger: for recovery, not for every request. */
+  tallies(): Promise<ReadonlyMap<string, LedgerTally>>;
 }
 
 export interface Logger {

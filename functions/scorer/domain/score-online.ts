@@ -15,12 +15,14 @@ export async function scoreOnline(bytes: Uint8Array, loaded: LoadedModel, usage:
   try {
     const inputs = decodeOnlinePayload(parseRecord(bytes), loaded.model.signature);
     const rows = Object.values(inputs)[0]?.shape[0] ?? 1;
-    const quota = await usage.consumePredictions(rows, { allOrNothing: true });
+    const quota = await usage.consumePredictions(rows, { allOrNothing: true, online: true });
     if (quota.granted < rows) throw predictionLimitReached(quota);
     let outputs;
     try {
       outputs = await loaded.model.predict(inputs);
     } catch (error) {
+      // Not a prediction made: it does not count.
+      await usage.refundPredictions(rows, { online: true });
       throw error instanceof DropscoreError ? error : new PredictionError(describeError(error), { cause: error });
     }
     return { kind: 'result', body: encodeOnlineResult(outputs, loaded.model.signature, loaded.format) };

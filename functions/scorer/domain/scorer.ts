@@ -17,7 +17,7 @@ import { loadModel, type LoadedModel } from '../engines/engine-registry.js';
 import { ModelLoadError, describeError, predictionLimitReached } from './errors.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
-import type { ClaimState, Completion, DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectRead, ObjectStore, PredictionQuota, UsageMeter } from './ports.js';
+import type { ClaimState, Completion, DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectRead, ObjectStore, UsageMeter } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { scoreOnline, type OnlineOutcome } from './score-online.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, type Outcome } from './record-bytes.js';
@@ -207,23 +207,26 @@ export function createScorer(deps: ScorerDeps) {
   /** Gives every work item its outcome; returns the model they were scored with, for their lineage. */
   async function scoreWork(work: Work[]): Promise<ModelRef> {
     const fresh = work.filter((item) => item.claim === 'new');
-    let allowed = fresh.length;
-    let quota: PredictionQuota | undefined;
-    if (fresh.length > 0) {
-      await deployments.addCounters(binding.id, { received: fresh.length });
-      quota = await usage.consumePredictions(fresh.length);
-      allowed = quota.granted;
-    }
-    // Past the prediction limit, new inputs get an error outcome instead of a prediction.
-    for (const item of fresh.slice(allowed)) item.outcome = { kind: 'error', error: predictionLimitReached(quota!) };
+    if (fresh.length > 0) await deployments.addCounters(binding.id, { received: fresh.length });
     const loaded = await ensureModel();
-    const toScore = work.filter((item) => !item.outcome);
     if (loaded instanceof ModelLoadError) {
-      for (const item of toScore) item.outcome = { kind: 'error', error: loaded };
+      for (const item of work) item.outcome = { kind: 'error', error: loaded };
       return { name: binding.model };
     }
-    const outcomes = await scoreRecords(toScore.map((item) => ({ bytes: item.read.body, size: item.read.size, fileName: fileNameOf(item.ref.key) })), loaded, maxBytes);
-    toScore.forEach((item, i) => (item.outcome = outcomes[i]));
+    // A prediction is counted when a new input is about to be predicted, and given back if it failed.
+    // (A version claimed before and not finished was counted by the attempt that claimed it.)
+    let counted: number[] = [];
+    const admit = async (valid: readonly number[]) => {
+      const wanting = valid.filter((i) => work[i]!.claim === 'new');
+      if (wanting.length === 0) return new Map();
+      const quota = await usage.consumePredictions(wanting.length);
+      counted = wanting.slice(0, quota.granted);
+      return new Map(wanting.slice(quota.granted).map((i) => [i, predictionLimitReached(quota)]));
+    };
+    const outcomes = await scoreRecords(work.map((item) => ({ bytes: item.read.body, size: item.read.size, fileName: fileNameOf(item.ref.key) })), loaded, maxBytes, admit);
+    work.forEach((item, i) => (item.outcome = outcomes[i]));
+    const failed = counted.filter((i) => outcomes[i]!.kind === 'error').length;
+    if (failed > 0) await usage.refundPredictions(failed);
     return { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
   }
 

@@ -20,8 +20,8 @@ export function createS3Client(connection: AwsConnection): S3Client {
     credentials: copyOf(connection.credentials),
     forcePathStyle: connection.endpoint !== undefined,
     cacheMiddleware: true,
-    // Checksums only where S3 requires them: s3rver stores chunk-signed
-    // checksum uploads corrupted, and real S3 does not need them for our puts.
+    // Checksums only where S3 requires them: otherwise the SDK sends stream bodies
+    // aws-chunked, which the embedded S3 refuses, and real S3 does not need them for our puts.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });

@@ -96,6 +96,18 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
         }),
       );
     },
+
+    async setCounters(id: string, counters: Counters) {
+      await db.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { id: { S: id } },
+          UpdateExpression: 'SET received = :received, scored = :scored, failed = :failed',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: { ':received': { N: String(counters.received) }, ':scored': { N: String(counters.scored) }, ':failed': { N: String(counters.failed) } },
+        }),
+      );
+    },
   };
 }
 

@@ -7,9 +7,14 @@
  * one event agree on who counts it. Keeping every version of a key in one item
  * lets completing a version tell, for free, whether any other version of the
  * key was claimed beside it (see InputLedger.complete).
+ *
+ * The same writes keep the item's running totals (`n_received`, `n_scored`,
+ * `n_failed`), which survive the forgetting of old versions: summed over the
+ * table, they are what the deployments' counters must say, whatever crash
+ * fell between a ledger write and a counter write.
  */
-import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ClaimState, Completion, InputLedger } from '../domain/ports.js';
+import { ConditionalCheckFailedException, GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ClaimState, Completion, InputLedger, LedgerTally } from '../domain/ports.js';
 
 // Redeliveries come within hours; a month of memory is ample, and TTL keeps the table small.
 const RETENTION_SECONDS = 30 * 24 * 3600;
@@ -56,21 +61,28 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
   return {
     async claim(scope, key, eTag): Promise<ClaimState> {
       const version = VERSION_PREFIX + eTag;
-      const response = await db.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: keyOf(scope, key),
-          UpdateExpression: 'SET #version = if_not_exists(#version, :received), expires_at = :expires',
-          ExpressionAttributeNames: { '#version': version },
-          ExpressionAttributeValues: {
-            ':received': { S: RECEIVED },
-            ':expires': { N: String(Math.floor(clock().getTime() / 1000) + RETENTION_SECONDS) },
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      const previous = response.Attributes?.[version]?.S;
-      return previous === undefined ? 'new' : previous === RECEIVED ? 'claimed' : 'done';
+      try {
+        await db.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: keyOf(scope, key),
+            UpdateExpression: 'SET #version = :received, expires_at = :expires ADD n_received :one',
+            ConditionExpression: 'attribute_not_exists(#version)',
+            ExpressionAttributeNames: { '#version': version },
+            ExpressionAttributeValues: {
+              ':received': { S: RECEIVED },
+              ':one': { N: '1' },
+              ':expires': { N: String(Math.floor(clock().getTime() / 1000) + RETENTION_SECONDS) },
+            },
+          }),
+        );
+        return 'new';
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      // Seen before (a redelivery): read where it stands.
+      const { Item } = await db.send(new GetItemCommand({ TableName: tableName, Key: keyOf(scope, key), ConsistentRead: true, ProjectionExpression: '#version', ExpressionAttributeNames: { '#version': version } }));
+      return Item?.[version]?.S === RECEIVED ? 'claimed' : 'done';
     },
 
     async complete(scope, key, eTag, outcome): Promise<Completion> {
@@ -80,10 +92,10 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
           new UpdateItemCommand({
             TableName: tableName,
             Key: keyOf(scope, key),
-            UpdateExpression: 'SET #version = :outcome',
+            UpdateExpression: `SET #version = :outcome ADD ${outcome === 'scored' ? 'n_scored' : 'n_failed'} :one`,
             ConditionExpression: '#version = :received',
             ExpressionAttributeNames: { '#version': version },
-            ExpressionAttributeValues: { ':outcome': { S: outcome }, ':received': { S: RECEIVED } },
+            ExpressionAttributeValues: { ':outcome': { S: outcome }, ':received': { S: RECEIVED }, ':one': { N: '1' } },
             ReturnValues: 'ALL_NEW',
           }),
         );
@@ -95,14 +107,35 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
         }
         return { counted: true, otherVersionClaimed: others.length > 0 };
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException') {
-          // Another delivery finished it; what else the item holds is unknown here.
-          return { counted: false, otherVersionClaimed: true };
-        }
+        // Another delivery finished it; what else the item holds is unknown here.
+        if (isConditionFailure(error)) return { counted: false, otherVersionClaimed: true };
         throw error;
       }
     },
+
+    async tallies() {
+      const totals = new Map<string, { received: number; scored: number; failed: number }>();
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await db.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true, ProjectionExpression: 'deployment_id, n_received, n_scored, n_failed' }));
+        for (const item of page.Items ?? []) {
+          // The scope is `<deployment id>#<model>#<target>`.
+          const id = (item['deployment_id']?.S ?? '').split('#')[0]!;
+          const total = totals.get(id) ?? { received: 0, scored: 0, failed: 0 };
+          total.received += Number(item['n_received']?.N ?? 0);
+          total.scored += Number(item['n_scored']?.N ?? 0);
+          total.failed += Number(item['n_failed']?.N ?? 0);
+          totals.set(id, total);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return totals as ReadonlyMap<string, LedgerTally>;
+    },
   };
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
 function versionsOf(item: Item): string[] {

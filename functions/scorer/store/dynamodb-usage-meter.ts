@@ -1,11 +1,12 @@
 /**
  * The UsageMeter port on the deployments table: one item, id `__usage__`,
- * holding the instance's prediction count and limits. Under a limit, counts
- * are written with optimistic concurrency (only if unchanged since read), so
+ * holding the instance's prediction count (`predictions`, of which
+ * `online_predictions` were online) and limits. Under a limit, counts are
+ * written with optimistic concurrency (only if unchanged since read), so
  * concurrent scorers cannot overshoot it.
  */
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { PredictionQuota, UsageLimits, UsageMeter } from '../domain/ports.js';
+import type { PredictionOptions, PredictionQuota, UsageLimits, UsageMeter } from '../domain/ports.js';
 
 export const USAGE_ITEM_ID = '__usage__';
 
@@ -39,14 +40,15 @@ export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string):
   return {
     read,
 
-    async consumePredictions(count: number, options?: { readonly allOrNothing?: boolean }): Promise<PredictionQuota> {
+    async consumePredictions(count: number, options?: PredictionOptions): Promise<PredictionQuota> {
+      const online = options?.online ? ', online_predictions :count' : '';
       // Without a limit, one unconditional-in-effect ADD counts them.
       try {
         const response = await db.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: key,
-            UpdateExpression: 'ADD predictions :count',
+            UpdateExpression: `ADD predictions :count${online}`,
             ConditionExpression: 'attribute_not_exists(prediction_limit)',
             ExpressionAttributeValues: { ':count': { N: String(count) } },
             ReturnValues: 'ALL_NEW',
@@ -68,9 +70,13 @@ export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string):
             new UpdateItemCommand({
               TableName: tableName,
               Key: key,
-              UpdateExpression: 'SET predictions = :next',
+              UpdateExpression: `SET predictions = :next${options?.online ? ' ADD online_predictions :granted' : ''}`,
               ConditionExpression: 'predictions = :seen',
-              ExpressionAttributeValues: { ':next': { N: String(predictions + granted) }, ':seen': { N: String(predictions) } },
+              ExpressionAttributeValues: {
+                ':next': { N: String(predictions + granted) },
+                ':seen': { N: String(predictions) },
+                ...(options?.online ? { ':granted': { N: String(granted) } } : {}),
+              },
             }),
           );
           return { granted, used: predictions + granted, limit: limits.predictionCount };
@@ -79,6 +85,28 @@ export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string):
         }
       }
       throw new Error(`the usage counter changed ${MAX_ATTEMPTS} times while counting predictions; retrying the event`);
+    },
+
+    async refundPredictions(count: number, options?: PredictionOptions) {
+      await db.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: `ADD predictions :minus${options?.online ? ', online_predictions :minus' : ''}`,
+          ExpressionAttributeValues: { ':minus': { N: String(-count) } },
+        }),
+      );
+    },
+
+    async setBatchPredictions(batch: number) {
+      await db.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'SET predictions = if_not_exists(online_predictions, :zero) + :batch',
+          ExpressionAttributeValues: { ':zero': { N: '0' }, ':batch': { N: String(batch) } },
+        }),
+      );
     },
 
     async setLimits(limits: UsageLimits) {
