@@ -51,7 +51,7 @@ export async function signedRequest(endpoint: string, keys: KeyPair, signed: Raw
   if (service === 's3' && !headers['x-amz-content-sha256']) {
     headers['x-amz-content-sha256'] = bodyForHash === undefined ? 'UNSIGNED-PAYLOAD' : createHash('sha256').update(bodyForHash).digest('hex');
   }
-  const request = await signer(keys, service).sign({
+  const signedOne = await signer(keys, service).sign({
     method: signed.method,
     protocol: 'http:',
     hostname: url.hostname,
@@ -61,7 +61,7 @@ export async function signedRequest(endpoint: string, keys: KeyPair, signed: Raw
     headers,
     body: bodyForHash,
   } as never);
-  return send(endpoint, { ...signed, headers: (request as { headers: Record<string, string> }).headers, ...sent });
+  return send(endpoint, { ...signed, headers: (signedOne as unknown as { headers: Record<string, string> }).headers, ...sent });
 }
 
 /** A presigned URL's path and query for a request, as the SDK's presigner makes them. */
