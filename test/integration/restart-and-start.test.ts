@@ -62,3 +62,30 @@ describe('restarting the local stack', () => {
     }
   });
 });
+
+describe('after an unclean stop', () => {
+  it('recounts the counters and the prediction count from the ledger (writes lost between ledger and counters)', async () => {
+    const dataDir = join(root, 'recount-data');
+    const [spec] = parseDeploymentsManifest({ deployments: [{ name: 'recount', model: 'mnist-cnn-onnx', source: { bucket: 'recount-in' }, target: { bucket: 'recount-out' } }] }, 'test').deployments;
+    const first = await startTestStack({ dataDir, modelsRoot: MODELS_ROOT });
+    await first.deploy(spec!);
+    await drop(first, 'recount-in', 'good.json', readFileSync(`${FIXTURES}/payloads/keras/img1.json`));
+    await drop(first, 'recount-in', 'bad.json', '{"values": [[1, 2, 3]]}');
+    await first.idle();
+    expect((await first.deployments.get(spec!.id))!.counters).toEqual({ received: 2, scored: 1, failed: 1 });
+    // What a crash between the ledger's writes and the counters' writes leaves behind.
+    await first.deployments.setCounters(spec!.id, { received: 0, scored: 0, failed: 0 });
+    await first.usage.setBatchPredictions(0);
+    await first.close();
+    rmSync(join(dataDir, 'closed-cleanly'));
+
+    const second = await startTestStack({ dataDir, modelsRoot: MODELS_ROOT });
+    try {
+      expect((await second.deployments.get(spec!.id))!.counters).toEqual({ received: 2, scored: 1, failed: 1 });
+      expect((await second.usage.read()).predictions).toBe(1);
+    } finally {
+      await second.close();
+    }
+  });
+});
+

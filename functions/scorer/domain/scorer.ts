@@ -112,6 +112,8 @@ export function createScorer(deps: ScorerDeps) {
     readonly read: ObjectRead;
     readonly claim: ClaimState;
     outcome?: Outcome;
+    /** A prediction was counted against the limit for it (given back unless it ends as a counted result). */
+    predictionCounted?: boolean;
     /** Set once the outcome is written and the ledger entry finished. */
     completion?: Completion;
   }
@@ -192,7 +194,7 @@ export function createScorer(deps: ScorerDeps) {
         results[item.index] = failure(item.ref, error);
       }
     });
-    await countOutcomes(work.filter((item) => item.completion?.counted));
+    await countOutcomes(work);
     if (overwritten.length > 0) {
       log.info('objects overwritten while scoring, scoring the newer versions', { keys: overwritten.map((w) => w.ref.key) });
       // Without the event's eTag: the version to score is whatever the key holds now.
@@ -213,20 +215,16 @@ export function createScorer(deps: ScorerDeps) {
       for (const item of work) item.outcome = { kind: 'error', error: loaded };
       return { name: binding.model };
     }
-    // A prediction is counted when a new input is about to be predicted, and given back if it failed.
-    // (A version claimed before and not finished was counted by the attempt that claimed it.)
-    let counted: number[] = [];
+    // Predictions are counted before they are made (the limit must hold), and given back in
+    // countOutcomes unless they end as results this delivery finished: so the count is the
+    // ledger's number of scored inputs, which a recount after a crash restores.
     const admit = async (valid: readonly number[]) => {
-      const wanting = valid.filter((i) => work[i]!.claim === 'new');
-      if (wanting.length === 0) return new Map();
-      const quota = await usage.consumePredictions(wanting.length);
-      counted = wanting.slice(0, quota.granted);
-      return new Map(wanting.slice(quota.granted).map((i) => [i, predictionLimitReached(quota)]));
+      const quota = await usage.consumePredictions(valid.length);
+      valid.slice(0, quota.granted).forEach((i) => (work[i]!.predictionCounted = true));
+      return new Map(valid.slice(quota.granted).map((i) => [i, predictionLimitReached(quota)]));
     };
     const outcomes = await scoreRecords(work.map((item) => ({ bytes: item.read.body, size: item.read.size, fileName: fileNameOf(item.ref.key) })), loaded, maxBytes, admit);
     work.forEach((item, i) => (item.outcome = outcomes[i]));
-    const failed = counted.filter((i) => outcomes[i]!.kind === 'error').length;
-    if (failed > 0) await usage.refundPredictions(failed);
     return { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
   }
 
@@ -240,7 +238,13 @@ export function createScorer(deps: ScorerDeps) {
     return result;
   }
 
-  async function countOutcomes(counted: Work[]): Promise<void> {
+  /** Counts what this delivery finished, and gives back predictions that did not end as such a result. */
+  async function countOutcomes(work: readonly Work[]): Promise<void> {
+    const unmade = work.filter((item) => item.predictionCounted && !(item.outcome?.kind === 'result' && item.completion?.counted)).length;
+    if (unmade > 0) {
+      await usage.refundPredictions(unmade).catch((error: unknown) => log.error('predictions not given back', { deployment: binding.name, count: unmade, reason: describeError(error) }));
+    }
+    const counted = work.filter((item) => item.completion?.counted);
     if (counted.length === 0) return;
     const errors = counted.filter((item) => item.outcome!.kind === 'error');
     const last = errors[errors.length - 1];
