@@ -4,7 +4,6 @@
  * and a comparison of the counters with what the target bucket holds.
  * Used by `npm test` (one round) and `bench/crash-recovery.ts` (ten).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -12,7 +11,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
 import { listObjects } from '../../functions/scorer/store/s3-listing.js';
 import { LOCAL_CREDENTIALS } from '../../infra/local/auth/local-credentials.js';
-import { REPO_ROOT } from './paths.js';
+import { exited, startStackProcess } from './stack-process.js';
 
 export interface CrashRound {
   readonly killedAfterMs: number;
@@ -25,12 +24,6 @@ export interface CrashRound {
   readonly restartMs: number;
 }
 
-interface RunningStack {
-  readonly child: ChildProcess;
-  readonly endpoint: string;
-  readonly output: () => string;
-}
-
 /** `record` scores; every tenth drop is `bad` instead, so both counters move. */
 export async function runCrashRound(options: { dir: string; records: number; killWithinMs: number; record: Uint8Array; bad: Uint8Array }): Promise<CrashRound> {
   const dataDir = join(options.dir, 'data');
@@ -39,7 +32,7 @@ export async function runCrashRound(options: { dir: string; records: number; kil
   mkdirSync(samples, { recursive: true });
   writeFileSync(manifest, JSON.stringify({ deployments: [{ name: 'crash', model: 'mnist-cnn-onnx', source: { bucket: 'crash-in' }, target: { bucket: 'crash-out' } }] }));
 
-  const first = await startStack(dataDir, manifest, samples);
+  const first = await startStackProcess(dataDir, manifest, samples);
   const s3 = createS3Client({ region: 'us-east-1', endpoint: first.endpoint, credentials: LOCAL_CREDENTIALS });
   const killedAfterMs = Math.floor(Math.random() * options.killWithinMs);
   const started = performance.now();
@@ -59,7 +52,7 @@ export async function runCrashRound(options: { dir: string; records: number; kil
   s3.destroy();
 
   const restartStarted = performance.now();
-  const second = await startStack(dataDir, manifest, samples);
+  const second = await startStackProcess(dataDir, manifest, samples);
   const restartMs = performance.now() - restartStarted;
   try {
     return { killedAfterMs, dropsAcknowledged: acknowledged, restartMs, ...(await settledTruth(second.endpoint, started)) };
@@ -101,30 +94,6 @@ async function readCounters(db: ReturnType<typeof createDynamoDbClient>) {
   const deployment = items.find((item) => item['name']?.S === 'crash');
   const usage = items.find((item) => item['id']?.S === '__usage__');
   return { counters: { received: n(deployment, 'received'), scored: n(deployment, 'scored'), failed: n(deployment, 'failed') }, predictions: n(usage, 'predictions') };
-}
-
-/** `npm start` on a free port, in a child process of its own (a kill ends all of it); resolves once it serves. */
-function startStack(dataDir: string, manifest: string, samples: string): Promise<RunningStack> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', '--port', '0', '--data-dir', dataDir, '--manifest', manifest, '--samples', samples, '--console-port', 'off'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const endpoint = /local stack on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-      if (endpoint && output.includes('Serving.')) resolve({ child, endpoint, output: () => output });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`the stack exited (${code}) before serving:\n${output}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {

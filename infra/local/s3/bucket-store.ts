@@ -152,7 +152,7 @@ export async function openBucketStore(root: string, onCreated: (event: ObjectCre
       return uploadId;
     },
 
-    async putPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, expect: BodyExpectations): Promise<string> {
+    async putPart(bucket: string, key: string, uploadId: string, partNumber: number, body: Readable | AsyncIterable<Uint8Array>, expect: BodyExpectations): Promise<string> {
       await readUpload(bucket, key, uploadId);
       if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`);
       const tmp = tmpPath();

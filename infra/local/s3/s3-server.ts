@@ -109,6 +109,7 @@ export function createS3Server(options: S3ServerOptions): Server {
     switch (req.method) {
       case 'PUT':
         if ('partNumber' in query && 'uploadId' in query) {
+          if (req.headers['x-amz-copy-source']) return copyPart(request, bucket, key);
           const eTag = await store.putPart(bucket, key, query['uploadId']!, Number(query['partNumber']), req, bodyExpectations(request));
           return send(res, 200, '', { etag: `"${eTag}"` });
         }
@@ -156,13 +157,29 @@ export function createS3Server(options: S3ServerOptions): Server {
 
   async function copyObject(request: Request, bucket: string, key: string): Promise<void> {
     const { req, res } = request;
-    const source = decodeURIComponent(String(req.headers['x-amz-copy-source']).split('?')[0]!).replace(/^\//, '');
-    const slash = source.indexOf('/');
-    if (slash < 1) throw invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
+    const source = copySourceOf(req);
     await drain(request);
     const replace = req.headers['x-amz-metadata-directive'] === 'REPLACE' ? objectMetaOf(req) : undefined;
-    const written = await store.copyObject({ bucket: source.slice(0, slash), key: source.slice(slash + 1) }, bucket, key, replace);
+    const written = await store.copyObject(source, bucket, key, replace);
     sendXml(res, 200, document('CopyObjectResult', elements({ LastModified: written.lastModified, ETag: `"${written.eTag}"` })));
+  }
+
+  /** UploadPartCopy: a part taken from (a byte range of) an existing object, as `aws s3 cp` does for large copies. */
+  async function copyPart(request: Request, bucket: string, key: string): Promise<void> {
+    const { req, res, query } = request;
+    const source = copySourceOf(req);
+    await drain(request);
+    const object = await store.getObject(source.bucket, source.key);
+    if (!object) throw noSuchKey(source.key);
+    const rangeHeader = req.headers['x-amz-copy-source-range'] as string | undefined;
+    const range = rangeHeader === undefined ? undefined : parseRange(rangeHeader, object.meta.size);
+    if (range === 'unsatisfiable' || (rangeHeader !== undefined && range === undefined)) {
+      await object.close();
+      throw new S3Error(400, 'InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy');
+    }
+    const body = object.meta.size === 0 ? object.body() : object.body(range);
+    const eTag = await store.putPart(bucket, key, query['uploadId']!, Number(query['partNumber']), body, {});
+    sendXml(res, 200, document('CopyPartResult', elements({ LastModified: new Date().toISOString(), ETag: `"${eTag}"` })));
   }
 
   async function getObject(request: Request, bucket: string, key: string): Promise<void> {
@@ -271,6 +288,18 @@ export function createS3Server(options: S3ServerOptions): Server {
     await object?.close();
     return object !== undefined;
   }
+}
+
+function copySourceOf(req: IncomingMessage): { bucket: string; key: string } {
+  let source: string;
+  try {
+    source = decodeURIComponent(String(req.headers['x-amz-copy-source']).split('?')[0]!).replace(/^\//, '');
+  } catch {
+    throw invalidArgument('Copy Source is not validly percent-encoded');
+  }
+  const slash = source.indexOf('/');
+  if (slash < 1) throw invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
+  return { bucket: source.slice(0, slash), key: source.slice(slash + 1) };
 }
 
 /** What the client said the body is: its length, Content-MD5, and the signed SHA-256. */
