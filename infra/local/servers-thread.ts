@@ -55,9 +55,10 @@ async function serveS3(options: Extract<ServerThreadOptions, { serve: 's3' }>, p
   const notificationOf = createNotifier(options.region);
   const store = await openBucketStore(join(options.dataDir, 's3-store'), (created) => {
     const record = notificationOf(created, HOST);
-    // Journaled before the request is answered: a crash after the answer cannot lose the event.
+    // Journaled before the object is in place: no crash can leave an object without its event
+    // (one left with an event but no object is delivered again and finds nothing new to score).
     const seq = journal.append(record);
-    post({ type: 's3-event', event: { seq, record } });
+    return () => post({ type: 's3-event', event: { seq, record } });
   });
   const server = createS3Server({ store, keys: options.keys, region: options.region });
   await listen(server, 0);

@@ -5,7 +5,9 @@
  *
  * Committing a write is a rename plus an index update in one synchronous
  * step, so concurrent writes of one key end with the same winner on disk and
- * in the index, and the event for a write is raised in that same step.
+ * in the index. The object's event is announced just before the rename (so a
+ * journal can keep it even if the process dies between the two) and released
+ * just after it (so nobody reads the object before it is in place).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
@@ -25,6 +27,9 @@ export interface ObjectCreated {
   readonly eTag: string;
   readonly how: CreatedHow;
 }
+
+/** Called just before an object is put in place; what it returns is called once it is. */
+export type OnCreating = (event: ObjectCreated) => () => void;
 
 export type NewObjectMeta = Pick<ObjectMeta, 'contentType' | 'metadata'>;
 
@@ -47,7 +52,7 @@ interface BucketIndex {
   readonly objects: Map<string, ListedObject>;
 }
 
-export async function openBucketStore(root: string, onCreated: (event: ObjectCreated) => void) {
+export async function openBucketStore(root: string, onCreating: OnCreating) {
   const bucketsDir = join(root, 'buckets');
   const tmpDir = join(root, 'tmp');
   // Whatever a crash left half-written is not an object.
@@ -71,10 +76,11 @@ export async function openBucketStore(root: string, onCreated: (event: ObjectCre
   /** Renames the written file into place and updates the index, in one synchronous step. */
   function commit(bucket: string, tmp: string, meta: ObjectMeta, how: CreatedHow): void {
     const index = indexOf(bucket);
+    const created = onCreating({ bucket, key: meta.key, size: meta.size, eTag: meta.eTag, how });
     renameSync(tmp, objectPath(bucket, meta.key));
     if (!index.objects.has(meta.key)) index.keys.splice(lowerBound(index.keys, meta.key), 0, meta.key);
     index.objects.set(meta.key, { key: meta.key, size: meta.size, eTag: meta.eTag, lastModified: meta.lastModified });
-    onCreated({ bucket, key: meta.key, size: meta.size, eTag: meta.eTag, how });
+    created();
   }
 
   async function writeTo(bucket: string, key: string, body: Readable | AsyncIterable<Uint8Array>, meta: NewObjectMeta, expect: BodyExpectations, how: CreatedHow): Promise<ObjectMeta> {
