@@ -57,9 +57,10 @@ describe('scorer functions', () => {
     const statements = scorerPolicy('digits');
     const s3 = statements.filter((s) => String(s.Action).startsWith('s3:'));
     expect(s3).toEqual([
-      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-in/drop/*']] } }),
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-in/drop/*']] } }),
       expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['drop/*'] } } }),
-      expect.objectContaining({ Action: 's3:PutObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/*']] } }),
+      // GetObject: HeadObject of an existing outcome, for redelivered events (test/integration/iam-enforced.test.ts).
+      expect.objectContaining({ Action: ['s3:PutObject', 's3:GetObject'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/*']] } }),
     ]);
     const dynamo = statements.filter((s) => String(s.Action).includes('dynamodb:'));
     const id = manifest.deployments[0]!.id;

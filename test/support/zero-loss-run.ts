@@ -6,6 +6,7 @@
  * Used by `npm test` (small N) and `bench/zero-loss.ts` (N = 5000).
  */
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger, ObjectStore } from '../../functions/scorer/domain/ports.js';
 import { createScorer } from '../../functions/scorer/domain/scorer.js';
@@ -31,9 +32,24 @@ export interface ZeroLossReport {
   readonly seconds: number;
 }
 
-export async function runZeroLoss(stack: LocalStack, options: { n: number; failureRate: number; modelsRoot: string; deadLetterDir: string; record: Uint8Array }): Promise<ZeroLossReport> {
+export interface ZeroLossOptions {
+  readonly n: number;
+  readonly failureRate: number;
+  readonly modelsRoot: string;
+  readonly deadLetterDir: string;
+  readonly record: Uint8Array;
+  /** The scorer's own clients (e.g. with AWS permissions enforced); the stack's by default. */
+  readonly scorerClients?: { readonly s3: S3Client; readonly db: DynamoDBClient };
+}
+
+/** The deployment the run scores for (bench and IAM tests synthesize its policies). */
+export const ZERO_LOSS_DEPLOYMENT = { name: 'zero-loss', model: 'mnist-cnn-onnx', source: { bucket: 'zl-in' }, target: { bucket: 'zl-out' } };
+
+export async function runZeroLoss(stack: LocalStack, options: ZeroLossOptions): Promise<ZeroLossReport> {
   const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
-  const [spec] = parseDeploymentsManifest({ deployments: [{ name: 'zero-loss', model: 'mnist-cnn-onnx', source: { bucket: 'zl-in' }, target: { bucket: 'zl-out' } }] }, 'zero-loss').deployments;
+  const [spec] = parseDeploymentsManifest({ deployments: [ZERO_LOSS_DEPLOYMENT] }, 'zero-loss').deployments;
+  const scorerS3 = options.scorerClients?.s3 ?? stack.s3;
+  const scorerDb = options.scorerClients?.db ?? stack.db;
   await ensureBucket(stack.s3, 'zl-in');
   await ensureBucket(stack.s3, 'zl-out');
   const deployments = createDynamoDbDeploymentStore(stack.db, DEFAULT_TABLES.deploymentsTable);
@@ -46,7 +62,7 @@ export async function runZeroLoss(stack: LocalStack, options: { n: number; failu
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648 < options.failureRate;
   };
-  const real = createS3ObjectStore(stack.s3);
+  const real = createS3ObjectStore(scorerS3);
   const flaky: ObjectStore = {
     read: (...args) => (unlucky() ? fail('GetObject') : real.read(...args)),
     head: (...args) => real.head(...args),
@@ -60,9 +76,9 @@ export async function runZeroLoss(stack: LocalStack, options: { n: number; failu
     binding: spec!,
     modelDir: join(options.modelsRoot, 'mnist-cnn-onnx'),
     objects: flaky,
-    deployments,
-    ledger: createDynamoDbInputLedger(stack.db, DEFAULT_TABLES.ledgerTable),
-    usage: createDynamoDbUsageMeter(stack.db, DEFAULT_TABLES.deploymentsTable),
+    deployments: createDynamoDbDeploymentStore(scorerDb, DEFAULT_TABLES.deploymentsTable),
+    ledger: createDynamoDbInputLedger(scorerDb, DEFAULT_TABLES.ledgerTable),
+    usage: createDynamoDbUsageMeter(scorerDb, DEFAULT_TABLES.deploymentsTable),
     log: quiet,
   });
   let deliveries = 0;

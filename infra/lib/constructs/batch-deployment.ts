@@ -130,16 +130,18 @@ export class BatchDeployment extends Construct {
     const role = this.scorer.role;
     const sourceArn = `arn:${Stack.of(this).partition}:s3:::${spec.source.bucket}`;
     const targetArn = `arn:${Stack.of(this).partition}:s3:::${spec.target.bucket}`;
-    role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${sourceArn}/${spec.source.prefix}*`] }));
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${sourceArn}/${spec.source.prefix}*`] }));
     // Without ListBucket, S3 answers 403 instead of 404 for a key deleted before its event was handled.
     role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [sourceArn], conditions: { StringLike: { 's3:prefix': [`${spec.source.prefix}*`] } } }));
-    role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${targetArn}/${spec.target.prefix}*`] }));
+    // GetObject too: a redelivered event's outcome is checked (HeadObject) to be its input's.
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [`${targetArn}/${spec.target.prefix}*`] }));
     // Its own record, plus the instance's usage item (the prediction limit is shared).
     const ownRecord = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id, USAGE_ITEM_ID] } };
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.deploymentsTable.tableArn], conditions: ownRecord }));
     // Ledger partitions are `<deployment id>#<model>#<target>` (see the scorer's ledgerScope).
     const ownInputs = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${spec.id}#*`] } };
-    role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownInputs }));
+    // GetItem: a claim refused as already made reads where that input stands.
+    role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownInputs }));
   }
 
   private deliverDirect(props: BatchDeploymentProps): void {
