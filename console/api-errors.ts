@@ -36,6 +36,9 @@ const FIELD_RULES: readonly FieldRule[] = [
   { pattern: /watch overlapping keys/, field: 'source', code: 'SOURCE_IN_USE', status: 409 },
 ];
 
+// One deployment would score another's outcomes: the message names both, and either binding may be the one to change.
+const LOOP = /the target of deployment ".*" \(.*\) overlaps the source of deployment/;
+
 export function toApiError(error: unknown): ApiErrorAnswer {
   if (error instanceof HttpError) return answer(error.status, error.code, error.message, error.field);
   if (error instanceof UnknownDeploymentError) return answer(404, 'DEPLOYMENT_NOT_FOUND', error.message);
@@ -43,6 +46,7 @@ export function toApiError(error: unknown): ApiErrorAnswer {
   if (error instanceof ConfigError) {
     const rule = FIELD_RULES.find((r) => r.pattern.test(error.message));
     const message = forConsole(error.message);
+    if (LOOP.test(error.message)) return answer(409, 'DEPLOYMENT_LOOP', message);
     return rule ? answer(rule.status, rule.code, message, rule.field) : answer(422, error.code, message);
   }
   if (error instanceof InvalidRecordError || error instanceof ModelLoadError) return answer(422, error.code, error.message);

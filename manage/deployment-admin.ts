@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, UsageLimitError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord, DeploymentStore, UsageLimits, UsageMeter } from '../functions/scorer/domain/ports.js';
 import { ensureBucket } from '../infra/local/provision.js';
+import { checkDeploymentGraph } from '../infra/manifest/deployments-manifest.js';
 import { addManifestEntry, readManifest, removeManifestEntry } from './manifest-editor.js';
 import { findModel, listModels } from './model-catalog.js';
 
@@ -67,6 +68,8 @@ export async function deploy(ctx: AdminContext, request: DeployRequest): Promise
   if (limits.deploymentCount !== undefined && existing.length >= limits.deploymentCount) {
     throw new UsageLimitError('DEPLOYMENT_LIMIT_REACHED', `the instance has ${existing.length} of its ${limits.deploymentCount} deployments (limit deployment_count)`);
   }
+  // Against the table too, which may hold deployments the manifest does not (made from another manifest).
+  checkDeploymentGraph([...existing, { name, source: { bucket: request.source, prefix: '' }, target: { bucket: request.target, prefix: '' } }]);
   const manifest = addManifestEntry(ctx.manifestPath, {
     name,
     description: request.description ?? `${model.framework} model ${model.name}`,

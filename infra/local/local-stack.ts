@@ -22,7 +22,7 @@ import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb
 import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
 import { listObjects } from '../../functions/scorer/store/s3-listing.js';
 import { createStoredScorer } from '../../functions/scorer/wiring.js';
-import type { DeploymentSpec } from '../manifest/deployments-manifest.js';
+import { checkDeploymentGraph, type DeploymentSpec } from '../manifest/deployments-manifest.js';
 import type { JournaledEvent } from './event-journal.js';
 import type { S3Notification } from './s3/s3-notification.js';
 import { LOCAL_CREDENTIALS } from './auth/local-credentials.js';
@@ -184,6 +184,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     usage,
 
     async deploy(spec) {
+      checkDeploymentGraph([...[...subscribers.values()].map((s) => s.binding).filter((b) => b.id !== spec.id), spec], `deployment "${spec.name}"`);
       await ensureBucket(s3, spec.source.bucket);
       await ensureBucket(s3, spec.target.bucket);
       const framework = await readModelArtifact(join(options.modelsRoot, spec.model)).then((a) => a.meta.framework, () => 'unknown');

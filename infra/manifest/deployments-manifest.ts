@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, describeError } from '../../functions/scorer/domain/errors.js';
-import type { BucketBinding, UsageLimits } from '../../functions/scorer/domain/ports.js';
+import type { BucketBinding, DeploymentBinding, UsageLimits } from '../../functions/scorer/domain/ports.js';
 
 export interface DeploymentSpec {
   readonly id: string;
@@ -70,7 +70,7 @@ export function parseDeploymentsManifest(raw: unknown, where: string): Deploymen
   if (!Array.isArray(list)) throw new ConfigError(`${where}: expected {"deployments": [...]}`);
   const deployments = list.map((entry, i) => parseDeployment(entry, `${where}: deployments[${i}]`));
   checkNamesUnique(deployments, where);
-  checkSourcesDisjoint(deployments, where);
+  checkDeploymentGraph(deployments, where);
   const limits = parseLimits((raw as { limits?: unknown }).limits, `${where}: limits`);
   if (limits.deploymentCount !== undefined && deployments.length > limits.deploymentCount) {
     throw new ConfigError(`${where}: ${deployments.length} deployments exceed limits.deployment_count (${limits.deploymentCount})`);
@@ -105,12 +105,6 @@ function parseDeployment(entry: unknown, where: string): DeploymentSpec {
   }
   const source = parseBinding(e['source'], `${where} (${name}).source`);
   const target = parseBinding(e['target'], `${where} (${name}).target`);
-  if (source.bucket === target.bucket && (source.prefix.startsWith(target.prefix) || target.prefix.startsWith(source.prefix))) {
-    throw new ConfigError(
-      `${where} (${name}): source and target share bucket "${source.bucket}" with overlapping prefixes ` +
-        `("${source.prefix}" and "${target.prefix}"): outcomes would be scored again in a loop; use another bucket or disjoint prefixes`,
-    );
-  }
   const description = typeof e['description'] === 'string' ? e['description'] : '';
   const cloud = parseCloudOptions(e, `${where} (${name})`);
   return Object.freeze({ id: deploymentIdFor(name), name, description, model, source, target, cloud });
@@ -164,12 +158,43 @@ function checkNamesUnique(deployments: DeploymentSpec[], where: string): void {
   }
 }
 
-/** One object must belong to at most one deployment, or it would get two outcomes. */
-function checkSourcesDisjoint(deployments: DeploymentSpec[], where: string): void {
+type Bound = Pick<DeploymentBinding, 'name' | 'source' | 'target'>;
+
+/**
+ * The rules every entry point shares (manifest and synth, `dropscore deploy`,
+ * the console, the local stack): one object belongs to at most one deployment,
+ * or it would get two outcomes; and no deployment writes where any deployment
+ * (itself included) watches, or its outcomes would be scored again, in a loop
+ * or a chain, for as long as it runs.
+ */
+export function checkDeploymentGraph(deployments: readonly Bound[], where?: string): void {
+  const at = where ? `${where}: ` : '';
   deployments.forEach((a, i) => {
     for (const b of deployments.slice(i + 1)) {
-      const overlap = a.source.bucket === b.source.bucket && (a.source.prefix.startsWith(b.source.prefix) || b.source.prefix.startsWith(a.source.prefix));
-      if (overlap) throw new ConfigError(`${where}: deployments "${a.name}" and "${b.name}" watch overlapping keys in bucket "${a.source.bucket}"`);
+      if (overlaps(a.source, b.source)) throw new ConfigError(`${at}deployments "${a.name}" and "${b.name}" watch overlapping keys in bucket "${a.source.bucket}"`);
     }
   });
+  for (const writer of deployments) {
+    for (const watcher of deployments) {
+      if (!overlaps(writer.target, watcher.source)) continue;
+      if (writer === watcher) {
+        throw new ConfigError(
+          `${where ? `${where} (${writer.name}): ` : ''}source and target share bucket "${writer.source.bucket}" with overlapping prefixes ` +
+            `("${writer.source.prefix}" and "${writer.target.prefix}"): outcomes would be scored again in a loop; use another bucket or disjoint prefixes`,
+        );
+      }
+      throw new ConfigError(
+        `${at}the target of deployment "${writer.name}" (${s3Url(writer.target)}) overlaps the source of deployment "${watcher.name}" (${s3Url(watcher.source)}): ` +
+          `"${watcher.name}" would score the outcomes of "${writer.name}" (a chain, or a loop); use another bucket or disjoint prefixes`,
+      );
+    }
+  }
+}
+
+function overlaps(a: BucketBinding, b: BucketBinding): boolean {
+  return a.bucket === b.bucket && (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix));
+}
+
+function s3Url(binding: BucketBinding): string {
+  return `s3://${binding.bucket}/${binding.prefix}`;
 }

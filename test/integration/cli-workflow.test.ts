@@ -79,6 +79,12 @@ describe('the dropscore CLI against a running local stack', () => {
     expect(taken.stderr).toContain('a deployment named "digits" exists already');
     const loop = await cli('deploy', 'digits-onnx', '--source', 'same', '--target', 'same', '--name', 'loop');
     expect(loop.stderr).toContain('outcomes would be scored again in a loop');
+    // Two deployments feeding each other, or one scoring another's outcomes: refused, naming both.
+    for (const target of ['cli-in', 'elsewhere']) {
+      const fed = await cli('deploy', 'digits-onnx', '--source', 'cli-out', '--target', target, '--name', 'back');
+      expect([fed.code, fed.stderr]).toEqual([1, expect.stringContaining('the target of deployment "digits" (s3://cli-out/) overlaps the source of deployment "back" (s3://cli-out/)')]);
+    }
+    expect(JSON.parse(readFileSync(manifest, 'utf8')).deployments.map((d: { name: string }) => d.name)).toEqual(['digits']);
   });
 
   it('batch uploads records, follows them to their outcomes, and fails when one failed', async () => {

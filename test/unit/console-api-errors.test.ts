@@ -102,6 +102,15 @@ describe('console API errors from the management code', () => {
     expect(answer).toEqual({ status: 409, body: { error: { code: 'SOURCE_IN_USE', field: 'source', message: 'deployments "taken" and "fresh" watch overlapping keys in bucket "taken-in"' } } });
   });
 
+  it('refuses a deployment that would score another one\'s outcomes, or feed its own source, naming both (409)', async () => {
+    expect(await refusal({ source: 'taken-out', target: 'elsewhere' })).toEqual({
+      status: 409,
+      body: { error: { code: 'DEPLOYMENT_LOOP', message: 'the target of deployment "taken" (s3://taken-out/) overlaps the source of deployment "fresh" (s3://taken-out/): "fresh" would score the outcomes of "taken" (a chain, or a loop); use another bucket or disjoint prefixes' } },
+    });
+    expect((await refusal({ target: 'taken-in' })).body.error).toMatchObject({ code: 'DEPLOYMENT_LOOP', message: expect.stringContaining('the target of deployment "fresh" (s3://taken-in/) overlaps the source of deployment "taken"') });
+    expect(JSON.parse(readFileSync(manifestPath, 'utf8')).deployments).toHaveLength(1);
+  });
+
   it('answers the deployment limit for the whole form (no field)', async () => {
     writeFileSync(manifestPath, JSON.stringify({ deployments: [], limits: { deployment_count: 1 } }));
     expect(await refusal({})).toEqual({ status: 409, body: { error: { code: 'DEPLOYMENT_LIMIT_REACHED', message: 'the instance has 1 of its 1 deployments (limit deployment_count)' } } });

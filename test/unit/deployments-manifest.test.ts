@@ -35,9 +35,11 @@ describe('deployments manifest', () => {
     expect(spec!.cloud).toEqual({ ...DEFAULT_CLOUD_OPTIONS, existingSource: true, delivery: 'queued', batchSize: 50, batchWindowSeconds: 10, memoryMb: 2048 });
   });
 
-  it('allows one bucket with disjoint prefixes', () => {
+  it('allows one bucket with disjoint prefixes, for one deployment or several', () => {
     const d = deployment({ source: { bucket: 'b-1', prefix: 'in/' }, target: { bucket: 'b-1', prefix: 'out/' } });
     expect(parseDeploymentsManifest({ deployments: [d] }, 'm.json').deployments).toHaveLength(1);
+    const e = deployment({ name: 'd2', source: { bucket: 'b-1', prefix: 'in2/' }, target: { bucket: 'b-1', prefix: 'out2/' } });
+    expect(parseDeploymentsManifest({ deployments: [d, e] }, 'm.json').deployments).toHaveLength(2);
   });
 
   it.each([
@@ -45,6 +47,16 @@ describe('deployments manifest', () => {
     ['nested prefixes in one bucket', [deployment({ source: { bucket: 'b-1', prefix: 'in/' }, target: { bucket: 'b-1', prefix: 'in/out/' } })], 'loop'],
     ['a duplicate name', [deployment(), deployment({ source: { bucket: 'other' } })], 'used twice'],
     ['two deployments on one source', [deployment(), deployment({ name: 'd2' })], 'watch overlapping keys'],
+    [
+      'two deployments feeding each other (p → q, q → p)',
+      [deployment({ name: 'a', source: { bucket: 'bucket-p' }, target: { bucket: 'bucket-q' } }), deployment({ name: 'b', source: { bucket: 'bucket-q' }, target: { bucket: 'bucket-p' } })],
+      'the target of deployment "a" (s3://bucket-q/) overlaps the source of deployment "b" (s3://bucket-q/)',
+    ],
+    [
+      'a chain (one deployment scoring another\'s outcomes)',
+      [deployment({ name: 'a', source: { bucket: 'bucket-p' }, target: { bucket: 'bucket-q', prefix: 'out/' } }), deployment({ name: 'b', source: { bucket: 'bucket-q' }, target: { bucket: 'bucket-r' } })],
+      'the target of deployment "a" (s3://bucket-q/out/) overlaps the source of deployment "b" (s3://bucket-q/)',
+    ],
     ['a bad bucket name', [deployment({ source: { bucket: 'Bad_Bucket' } })], 'valid S3 bucket name'],
     ['a bad name', [deployment({ name: 'Has Spaces' })], '"name" must be'],
     ['no model', [deployment({ model: undefined })], '"model" must name a folder'],

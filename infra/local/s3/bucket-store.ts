@@ -10,12 +10,12 @@
  * just after it (so nobody reads the object before it is in place).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { compareKeys, listKeys, lowerBound, type ListRequest } from './key-listing.js';
-import { openObjectFile, readObjectMeta, writeObjectFile, type BodyExpectations, type ObjectMeta, type OpenObject } from './object-file.js';
+import { openObjectFile, readObjectMetaSync, writeObjectFile, type BodyExpectations, type ObjectMeta, type OpenObject } from './object-file.js';
 import { invalidArgument, noSuchBucket, noSuchKey, noSuchUpload, S3Error } from './s3-error.js';
 
 export type CreatedHow = 'Put' | 'Copy' | 'CompleteMultipartUpload';
@@ -60,7 +60,7 @@ export async function openBucketStore(root: string, onCreating: OnCreating) {
   mkdirSync(tmpDir, { recursive: true });
   mkdirSync(bucketsDir, { recursive: true });
   const buckets = new Map<string, BucketIndex>();
-  for (const name of readdirSync(bucketsDir)) buckets.set(name, await loadBucket(join(bucketsDir, name)));
+  for (const name of readdirSync(bucketsDir)) buckets.set(name, loadBucket(join(bucketsDir, name)));
 
   const bucketDir = (bucket: string) => join(bucketsDir, bucket);
   const objectPath = (bucket: string, key: string) => join(bucketDir(bucket), 'objects', createHash('sha256').update(key, 'utf8').digest('hex'));
@@ -221,13 +221,13 @@ export async function openBucketStore(root: string, onCreating: OnCreating) {
 
 export type BucketStore = Awaited<ReturnType<typeof openBucketStore>>;
 
-async function loadBucket(dir: string): Promise<BucketIndex> {
-  const { created } = JSON.parse(await readFile(join(dir, 'bucket.json'), 'utf8')) as { created: string };
+function loadBucket(dir: string): BucketIndex {
+  const { created } = JSON.parse(readFileSync(join(dir, 'bucket.json'), 'utf8')) as { created: string };
   const objects = new Map<string, ListedObject>();
   const objectsDir = join(dir, 'objects');
-  for (const file of await readdir(objectsDir)) {
+  for (const file of readdirSync(objectsDir)) {
     try {
-      const meta = await readObjectMeta(join(objectsDir, file));
+      const meta = readObjectMetaSync(join(objectsDir, file));
       objects.set(meta.key, { key: meta.key, size: meta.size, eTag: meta.eTag, lastModified: meta.lastModified });
     } catch {
       unlinkSync(join(objectsDir, file)); // not an object this store wrote whole
