@@ -50,13 +50,13 @@ export function writeModelMeta(dir: string, name: string, artifact: string, fram
   return dir;
 }
 
-/** A copy of a `.keras` archive whose config.json went through `edit`; every other member is copied as it is (stored, as Keras writes them). */
-export function editKerasConfig(source: string, target: string, edit: (config: Record<string, unknown>) => void): void {
+/** A copy of a `.keras` archive whose config.json went through `edit`; members are stored (as Keras writes them) or deflated at `level`. */
+export function editKerasConfig(source: string, target: string, edit: (config: Record<string, unknown>) => void, level: 0 | 6 = 0): void {
   const members = unzipSync(readFileSync(source));
   const config = JSON.parse(strFromU8(members['config.json']!)) as Record<string, unknown>;
   edit(config);
   const out: Zippable = {};
-  for (const [name, bytes] of Object.entries(members)) out[name] = [name === 'config.json' ? strToU8(JSON.stringify(config)) : bytes, { level: 0 }];
+  for (const [name, bytes] of Object.entries(members)) out[name] = [name === 'config.json' ? strToU8(JSON.stringify(config)) : bytes, { level }];
   writeFileSync(target, zipSync(out));
 }
 

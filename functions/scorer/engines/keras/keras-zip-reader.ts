@@ -27,6 +27,20 @@ const STORED = 0;
 const DEFLATED = 8;
 
 export async function readKerasZip(path: string, label: string): Promise<KerasModelSource> {
+  const dir = mkdtempSync(join(tmpdir(), 'dropscore-keras-'));
+  try {
+    const weightsPath = join(dir, WEIGHTS);
+    // The archive's bytes are dropped before the weights are read: only one of the two is in memory at a time.
+    const { modelConfig, kerasVersion } = unpackArchive(path, label, weightsPath);
+    const weightsByLayer = await withHdf5File(weightsPath, `${label} (${WEIGHTS})`, (file, budget) => readKeras3Weights(file, modelConfig, budget));
+    return { modelConfig, kerasVersion, weightsByLayer, file: label };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Reads config.json and metadata.json, and writes model.weights.h5 to `weightsPath`. */
+function unpackArchive(path: string, label: string, weightsPath: string): { modelConfig: Record<string, unknown>; kerasVersion: string } {
   const bytes = readFileSync(path);
   assertZipArchive(bytes, label);
   const members = listMembers(bytes, label);
@@ -47,15 +61,8 @@ export async function readKerasZip(path: string, label: string): Promise<KerasMo
   } catch (error) {
     throw new ModelLoadError(`${label}: config.json is not valid JSON: ${describeError(error)}`, { cause: error });
   }
-  const dir = mkdtempSync(join(tmpdir(), 'dropscore-keras-'));
-  try {
-    const weightsPath = join(dir, WEIGHTS);
-    extractMember(bytes, weights, weightsPath, label);
-    const weightsByLayer = await withHdf5File(weightsPath, `${label} (${WEIGHTS})`, (file, budget) => readKeras3Weights(file, modelConfig, budget));
-    return { modelConfig, kerasVersion, weightsByLayer, file: label };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  extractMember(bytes, weights, weightsPath, label);
+  return { modelConfig, kerasVersion };
 }
 
 /** The archive's directory, read without inflating anything. */
