@@ -25,6 +25,20 @@ describe('Keras output format', () => {
     expect(classOf([[0.1, 0.9], [0.8, 0.2]])).toEqual([1, 0]);
   });
 
+  it('writes one fields/values group per output, keyed by output name, for a model with several outputs', () => {
+    const two: Signature = { inputs: signature.inputs, outputs: [{ name: 'digit', dtype: 'float32', shape: [null, 2] }, { name: 'score', dtype: 'float32', shape: [null, 1] }] };
+    const body = kerasFormat.encode('m.json', {
+      digit: { dtype: 'float32', shape: [1, 2], data: Float32Array.from([0.25, 0.75]) },
+      score: { dtype: 'float32', shape: [1, 1], data: Float32Array.from([0.5]) },
+    }, two);
+    expect(body).toEqual({
+      'm.json': {
+        digit: { fields: ['prediction', 'prediction_classes', 'probability'], values: [[0.25, 0.75], 1, [0.25, 0.75]] },
+        score: { fields: ['prediction', 'prediction_classes', 'probability'], values: [[0.5], 0, [0.5]] },
+      },
+    });
+  });
+
   it('reads {"values": ...} records like the guide', () => {
     const inputs = kerasFormat.decode({ values: [[1, 2, 3]] }, signature);
     expect(inputs['in']!.shape).toEqual([1, 3]);

@@ -12,6 +12,7 @@ type Json = Record<string, unknown>;
 export interface LayerRef {
   readonly className: string;
   readonly name: string;
+  readonly config: Readonly<Json>;
 }
 
 export function normaliseModelConfig(modelConfig: Json, kerasVersion: string, file: string): Json {
@@ -29,7 +30,7 @@ export function listLayers(modelConfig: Json): LayerRef[] {
   const visit = (model: Json): void => {
     for (const layer of layersOf(model)) {
       const config = (layer['config'] ?? {}) as Json;
-      out.push({ className: String(layer['class_name']), name: String(config['name'] ?? '') });
+      out.push({ className: String(layer['class_name']), name: String(config['name'] ?? ''), config });
       if (['Sequential', 'Model', 'Functional'].includes(String(layer['class_name']))) visit(layer);
     }
   };
@@ -117,18 +118,38 @@ const KERAS1_TRAINING_ONLY = [
   'activity_regularizer', 'consume_less', 'input_dim', 'input_length',
 ];
 
-const KERAS1_LAYERS = new Set(['Dense', 'Activation', 'Dropout', 'Flatten', 'LSTM', 'GRU', 'SimpleRNN', 'InputLayer']);
+const KERAS1_LAYERS = new Set(['Dense', 'Activation', 'Dropout', 'Flatten', 'LSTM', 'GRU', 'SimpleRNN', 'InputLayer', 'Convolution2D', 'MaxPooling2D', 'AveragePooling2D']);
+
+/** Keras 1 image layers: `dim_ordering` th/tf, `border_mode`; Convolution2D's `nb_filter`, `nb_row`/`nb_col`, `subsample`. */
+function translateKeras1Spatial(className: string, config: Json): string {
+  if ('dim_ordering' in config) {
+    config['data_format'] = config['dim_ordering'] === 'th' ? 'channels_first' : 'channels_last';
+    delete config['dim_ordering'];
+  }
+  if ('border_mode' in config) {
+    config['padding'] = config['border_mode'];
+    delete config['border_mode'];
+  }
+  if (className !== 'Convolution2D') return className;
+  config['filters'] = config['nb_filter'];
+  config['kernel_size'] = [config['nb_row'], config['nb_col']];
+  config['strides'] = config['subsample'] ?? [1, 1];
+  for (const key of ['nb_filter', 'nb_row', 'nb_col', 'subsample']) delete config[key];
+  return 'Conv2D';
+}
 
 function translateKeras1(model: Json, file: string): Json {
   if (model['class_name'] !== 'Sequential') {
     throw new ModelLoadError(`${file}: Keras 1 ${String(model['class_name'])} models are not supported (Keras 1 Sequential models are)`);
   }
+  const keras1Classes: string[] = [];
   const layers = layersOf(model).map((layer, index) => {
-    const className = String(layer['class_name']);
+    const keras1Class = String(layer['class_name']);
     const config = { ...(layer['config'] as Json) };
-    if (!KERAS1_LAYERS.has(className)) {
-      throw new ModelLoadError(`${file}: Keras 1 layer class ${className} (layer "${String(config['name'])}") is not supported; supported Keras 1 layers: ${[...KERAS1_LAYERS].join(', ')}`);
+    if (!KERAS1_LAYERS.has(keras1Class)) {
+      throw new ModelLoadError(`${file}: Keras 1 layer class ${keras1Class} (layer "${String(config['name'])}") is not supported; supported Keras 1 layers: ${[...KERAS1_LAYERS].join(', ')}`);
     }
+    keras1Classes.push(keras1Class);
     if (index === 0 && config['batch_input_shape'] === undefined && typeof config['input_dim'] === 'number') {
       config['batch_input_shape'] = [null, config['input_dim']];
     }
@@ -140,14 +161,14 @@ function translateKeras1(model: Json, file: string): Json {
       }
     }
     for (const key of KERAS1_TRAINING_ONLY) delete config[key];
-    return { class_name: className, config };
+    return { class_name: translateKeras1Spatial(keras1Class, config), config };
   });
   // Keras 1 named a Sequential's input `<first layer class>_input_<uid>`: keep that name for records.
   const first = layers[0];
   const batchInputShape = first?.config['batch_input_shape'];
   if (first && first.class_name !== 'InputLayer' && batchInputShape !== undefined) {
     delete first.config['batch_input_shape'];
-    layers.unshift({ class_name: 'InputLayer', config: { name: `${first.class_name.toLowerCase()}_input_1`, batch_input_shape: batchInputShape } });
+    layers.unshift({ class_name: 'InputLayer', config: { name: `${keras1Classes[0]!.toLowerCase()}_input_1`, batch_input_shape: batchInputShape } });
   }
   return { class_name: 'Sequential', config: { name: 'sequential', layers } };
 }

@@ -3,11 +3,13 @@
  * `.keras`, TF.js layers `model.json`), rebuilt with TensorFlow.js layers and
  * run on its wasm backend: no Python, no conversion step.
  */
+import { basename } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ModelLoadError, PredictionError, describeError } from '../../domain/errors.js';
+import { DropscoreError, ModelLoadError, PredictionError, describeError } from '../../domain/errors.js';
 import type { ModelArtifact } from '../../models/model-artifact.js';
 import type { DType, Engine, Model, Signature, Tensor, TensorMap } from '../engine.js';
 import { tf, useTfjs } from '../tfjs-runtime.js';
+import { checkEmbeddingIndices, findEmbeddingInputs } from './embedding-index-check.js';
 import { adaptKeras1Weights } from './keras1-weights.js';
 import { listLayers, normaliseModelConfig, type LayerRef } from './keras-config.js';
 import { readKerasH5 } from './keras-h5-reader.js';
@@ -20,16 +22,15 @@ export const kerasEngine: Engine = {
   async load(artifact: ModelArtifact): Promise<Model> {
     await useTfjs();
     const path = artifact.artifactPath;
+    // Messages name the file by its base name: they reach error records, logs and the CLI, never a server path.
+    const label = basename(path);
     const lower = path.toLowerCase();
     let model: tfl.LayersModel;
-    if (lower.endsWith('.json')) model = await buildFromTfjsFolder(path);
-    else if (lower.endsWith('.keras')) model = await buildFromSource(await readKerasZip(path));
-    else if (lower.endsWith('.h5') || lower.endsWith('.hdf5')) model = await buildFromSource(await readKerasH5(path));
-    else throw new ModelLoadError(`${path}: a Keras model must be a .h5, .hdf5, .keras or TF.js model.json file`);
-    if (model.outputs.length !== 1) {
-      throw new ModelLoadError(`${path}: the Keras output format holds one prediction per record; this model has ${model.outputs.length} outputs`);
-    }
-    return wrapLayersModel(model, path);
+    if (lower.endsWith('.json')) model = await buildFromTfjsFolder(path, label);
+    else if (lower.endsWith('.keras')) model = await buildFromSource(await readKerasZip(path, label));
+    else if (lower.endsWith('.h5') || lower.endsWith('.hdf5')) model = await buildFromSource(await readKerasH5(path, label));
+    else throw new ModelLoadError(`${label}: a Keras model must be a .h5, .hdf5, .keras or TF.js model.json file`);
+    return wrapLayersModel(model, label);
   },
 };
 
@@ -43,12 +44,14 @@ async function buildFromSource(source: KerasModelSource): Promise<tfl.LayersMode
   } catch (error) {
     throw new ModelLoadError(`${source.file}: TensorFlow.js cannot build the model from its config: ${describeError(error)}`, { cause: error });
   }
-  const classOf = new Map(layerRefs.map((l) => [l.name, l.className]));
+  const refOf = new Map(layerRefs.map((l) => [l.name, l]));
   const keras1 = Number.parseInt(source.kerasVersion, 10) === 1;
   for (const layer of weightedLayers(model)) {
     const stored = source.weightsByLayer.get(layer.name);
     if (!stored) throw new ModelLoadError(`${source.file}: no weights stored for layer "${layer.name}" (${layer.getClassName()})`);
-    const weights = keras1 ? adaptKeras1Weights(classOf.get(layer.name) ?? '', layer.name, stored, source.file) : stored;
+    const ref = refOf.get(layer.name);
+    const keras1Layer = { className: ref?.className ?? '', name: layer.name, channelsFirst: ref?.config['data_format'] === 'channels_first' };
+    const weights = keras1 ? adaptKeras1Weights(keras1Layer, stored, source.backend, source.file) : stored;
     const expected = layer.weights.map((w) => w.shape);
     const fits = weights.length === expected.length && weights.every((w, i) => sameShape(w.shape, expected[i]!));
     if (!fits) {
@@ -60,16 +63,16 @@ async function buildFromSource(source: KerasModelSource): Promise<tfl.LayersMode
   return model;
 }
 
-async function buildFromTfjsFolder(path: string): Promise<tfl.LayersModel> {
-  const json = await readTfjsModelJson(path);
-  if (json.format === 'graph-model') throw new ModelLoadError(`${path} is a TF.js graph model, not a Keras model: deploy it with framework "tfjs"`);
+async function buildFromTfjsFolder(path: string, label: string): Promise<tfl.LayersModel> {
+  const json = await readTfjsModelJson(path, label);
+  if (json.format === 'graph-model') throw new ModelLoadError(`${label} is a TF.js graph model, not a Keras model: deploy it with framework "tfjs"`);
   const topology = json.modelTopology as { model_config?: Record<string, unknown> } | undefined;
-  if (topology?.model_config) checkLayersSupported(listLayers(topology.model_config), path);
+  if (topology?.model_config) checkLayersSupported(listLayers(topology.model_config), label);
   try {
-    return await tfl.loadLayersModel(tf.io.fromMemory(await readTfjsLayersArtifacts(path, json)));
+    return await tfl.loadLayersModel(tf.io.fromMemory(await readTfjsLayersArtifacts(path, label, json)));
   } catch (error) {
     if (error instanceof ModelLoadError) throw error;
-    throw new ModelLoadError(`${path}: TensorFlow.js cannot load the layers model: ${describeError(error)}`, { cause: error });
+    throw new ModelLoadError(`${label}: TensorFlow.js cannot load the layers model: ${describeError(error)}`, { cause: error });
   }
 }
 
@@ -92,14 +95,18 @@ function sameShape(a: readonly number[], b: readonly (number | null)[]): boolean
 }
 
 function wrapLayersModel(model: tfl.LayersModel, origin: string): Model {
+  // Named by their layers, as Keras names them (a Sequential's input is `<first layer>_input`).
+  const inputNames = uniqueNames(model.inputs.map((t) => t.sourceLayer.name));
+  const outputNames = uniqueNames(model.outputs.map((t) => t.sourceLayer.name));
   const signature: Signature = Object.freeze({
-    // Named by their layers, as Keras names them (a Sequential's input is `<first layer>_input`).
-    inputs: model.inputs.map((t) => ({ name: t.sourceLayer.name, dtype: toDType(t.dtype), shape: t.shape.map((d) => d ?? null) })),
-    outputs: model.outputs.map((t) => ({ name: t.sourceLayer.name, dtype: 'float32' as const, shape: t.shape.map((d) => d ?? null) })),
+    inputs: model.inputs.map((t, i) => ({ name: inputNames[i]!, dtype: toDType(t.dtype), shape: t.shape.map((d) => d ?? null) })),
+    outputs: model.outputs.map((t, i) => ({ name: outputNames[i]!, dtype: 'float32' as const, shape: t.shape.map((d) => d ?? null) })),
   });
+  const embeddings = findEmbeddingInputs(model, inputNames);
   return {
     signature,
     async predict(inputs: TensorMap): Promise<TensorMap> {
+      checkEmbeddingIndices(embeddings, inputs);
       const feeds = signature.inputs.map((spec) => {
         const t = inputs[spec.name]!;
         return tf.tensor(t.data as Float32Array, [...t.shape], 'float32');
@@ -115,12 +122,23 @@ function wrapLayersModel(model: tfl.LayersModel, origin: string): Model {
         }
         return map;
       } catch (error) {
+        if (error instanceof DropscoreError) throw error;
         throw new PredictionError(`TensorFlow.js failed to run ${origin}: ${describeError(error)}`, { cause: error });
       } finally {
         feeds.forEach((f) => f.dispose());
       }
     },
   };
+}
+
+/** Two outputs of one layer (a layer returning a list) get `<layer>_1`, `<layer>_2`, ... after the first. */
+function uniqueNames(names: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const count = seen.get(name) ?? 0;
+    seen.set(name, count + 1);
+    return count === 0 ? name : `${name}_${count}`;
+  });
 }
 
 function toDType(dtype: string): DType {

@@ -16,7 +16,9 @@ export interface KerasModelSource {
   readonly modelConfig: Record<string, unknown>;
   /** e.g. `1.2.2`, `2.1.3`, `3.1.1`; empty when the file does not say. */
   readonly kerasVersion: string;
+  /** The backend that saved it (`tensorflow`, `theano`), when the file says (Keras 1 files do not). */
+  readonly backend?: string;
   readonly weightsByLayer: ReadonlyMap<string, readonly WeightArray[]>;
-  /** For error messages. */
+  /** For error messages: the file's base name, never a server path. */
   readonly file: string;
 }

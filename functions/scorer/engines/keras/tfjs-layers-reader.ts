@@ -14,16 +14,17 @@ interface ModelJson {
   weightsManifest?: { paths: string[]; weights: io.WeightsManifestEntry[] }[];
 }
 
-export async function readTfjsModelJson(path: string): Promise<ModelJson> {
+/** `label` names the file in messages (its base name, never a server path). */
+export async function readTfjsModelJson(path: string, label: string): Promise<ModelJson> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as ModelJson;
   } catch (error) {
-    throw new ModelLoadError(`cannot read TF.js model ${path}: ${describeError(error)}`, { cause: error });
+    throw new ModelLoadError(`cannot read TF.js model ${label}: ${describeFileError(error)}`, { cause: error });
   }
 }
 
-export async function readTfjsLayersArtifacts(path: string, json: ModelJson): Promise<io.ModelArtifacts> {
-  if (!json.modelTopology || !json.weightsManifest) throw new ModelLoadError(`${path}: a layers model needs modelTopology and weightsManifest`);
+export async function readTfjsLayersArtifacts(path: string, label: string, json: ModelJson): Promise<io.ModelArtifacts> {
+  if (!json.modelTopology || !json.weightsManifest) throw new ModelLoadError(`${label}: a layers model needs modelTopology and weightsManifest`);
   const weightSpecs: io.WeightsManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
@@ -32,7 +33,7 @@ export async function readTfjsLayersArtifacts(path: string, json: ModelJson): Pr
       try {
         buffers.push(await readFile(join(dirname(path), shard)));
       } catch (error) {
-        throw new ModelLoadError(`${path}: weight shard ${shard} cannot be read: ${describeError(error)}`, { cause: error });
+        throw new ModelLoadError(`${label}: weight shard ${shard} cannot be read: ${describeFileError(error)}`, { cause: error });
       }
     }
   }
@@ -43,4 +44,10 @@ export async function readTfjsLayersArtifacts(path: string, json: ModelJson): Pr
     offset += buffer.length;
   }
   return { modelTopology: json.modelTopology as io.ModelArtifacts['modelTopology'], weightSpecs, weightData: weightData.buffer };
+}
+
+/** Node's file errors quote the full path: say only what went wrong (`ENOENT`, a JSON syntax error). */
+function describeFileError(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : describeError(error);
 }
