@@ -194,7 +194,7 @@ describe('scorer handler', () => {
     expect(report.results.map((r) => r.result)).toEqual(['failed', 'failed']);
     const status = ledgerUpdates().find((u) => u.ExpressionAttributeValues?.[':status']);
     expect(status!.ExpressionAttributeValues![':status']).toEqual({ S: 'FAILED' });
-    expect(status!.ExpressionAttributeValues![':details']!.S).toMatch(/cannot read \/nonexistent\/model\/model-meta.json/);
+    expect(status!.ExpressionAttributeValues![':details']!.S).toBe('model "model": cannot read model-meta.json: ENOENT');
     const bodies = putsTo('out').map((p) => JSON.parse(String(p.Body)).error.code);
     expect(bodies).toEqual(['MODEL_LOAD_FAILED', 'MODEL_LOAD_FAILED']);
   });

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ModelLoadError, describeError } from '../domain/errors.js';
 
 export const MODEL_META_FILE = 'model-meta.json';
@@ -33,23 +33,30 @@ export interface ModelArtifact {
   readonly sha256: string;
 }
 
+/** Errors name the model by its folder's name, never by a path on the server (they reach outcomes and status details). */
 export async function readModelArtifact(dir: string): Promise<ModelArtifact> {
-  const metaPath = join(dir, MODEL_META_FILE);
+  const model = `model "${basename(dir)}"`;
   let raw: string;
   try {
-    raw = await readFile(metaPath, 'utf8');
+    raw = await readFile(join(dir, MODEL_META_FILE), 'utf8');
   } catch (error) {
-    throw new ModelLoadError(`cannot read ${metaPath}: ${describeError(error)}`, { cause: error });
+    throw new ModelLoadError(`${model}: cannot read ${MODEL_META_FILE}: ${fileErrorOf(error)}`, { cause: error });
   }
-  const meta = parseModelMeta(raw, metaPath);
+  const meta = parseModelMeta(raw, `${model}: ${MODEL_META_FILE}`);
   const artifactPath = join(dir, meta.artifact);
   let bytes: Buffer;
   try {
     bytes = await readFile(artifactPath);
   } catch (error) {
-    throw new ModelLoadError(`cannot read model artifact ${artifactPath}: ${describeError(error)}`, { cause: error });
+    throw new ModelLoadError(`${model}: cannot read its artifact ${meta.artifact}: ${fileErrorOf(error)}`, { cause: error });
   }
   return Object.freeze({ dir, meta, artifactPath, sha256: createHash('sha256').update(bytes).digest('hex') });
+}
+
+/** A file system error by its code (ENOENT, EACCES): its message would carry the path. */
+function fileErrorOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ?? describeError(error);
 }
 
 export function parseModelMeta(raw: string, where: string): ModelMeta {
