@@ -19,6 +19,8 @@ export interface TensorSpec {
   readonly dtype: DType;
   /** `null` marks a free dimension (usually the batch). */
   readonly shape: readonly (number | null)[];
+  /** The model leaves the rank open (TensorFlow inputs saved without a shape): `shape` is `[]` and records of any shape fit. */
+  readonly unknownRank?: boolean;
 }
 
 export interface Signature {

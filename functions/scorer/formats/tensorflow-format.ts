@@ -8,7 +8,7 @@
 import { InvalidRecordError } from '../domain/errors.js';
 import type { Signature, Tensor, TensorMap } from '../engines/engine.js';
 import type { RecordFormat } from './record-format.js';
-import { decodeTensor, encodeTensor, formatShape, isTensorValue } from './tensor-json.js';
+import { decodeTensor, encodeTensor, formatSpecShape, isTensorValue } from './tensor-json.js';
 
 const COLUMNAR_KEY = 'inputs';
 
@@ -38,7 +38,7 @@ export const tensorflowFormat: RecordFormat = {
 };
 
 function describeSignatureInputs(signature: Signature): string {
-  const inputs = signature.inputs.map((s) => `"${s.name}" ${s.dtype} ${formatShape(s.shape)}`).join(', ');
+  const inputs = signature.inputs.map((s) => `"${s.name}" ${s.dtype} ${formatSpecShape(s)}`).join(', ');
   return `the signature expects ${inputs}`;
 }
 

@@ -16,7 +16,8 @@ export type TestAttr =
   | { s: string }
   | { type: number }
   | { types: number[] }
-  | { shape: number[] }
+  /** `null`: unknown rank. */
+  | { shape: number[] | null }
   | { func: string }
   | { tensor: { dtype: number; shape: number[]; content: Uint8Array } }
   | { strings: string[]; shape: number[] };
@@ -31,7 +32,8 @@ export interface TestNode {
 export interface TestTensorInfo {
   name: string;
   dtype: number;
-  shape: number[];
+  /** `null`: unknown rank (TF 1.x exports such as TF Serving's half_plus_three). */
+  shape: number[] | null;
 }
 
 export interface TestSignature {
@@ -39,7 +41,7 @@ export interface TestSignature {
   outputs: Record<string, TestTensorInfo>;
 }
 
-export function placeholder(name: string, dtype: number, shape: number[]): TestNode {
+export function placeholder(name: string, dtype: number, shape: number[] | null): TestNode {
   return { name, op: 'Placeholder', attr: { dtype: { type: dtype }, shape: { shape } } };
 }
 
@@ -106,8 +108,10 @@ function writeAttr(w: ProtobufWriter, attr: TestAttr): void {
   } else w.message(7, (s) => writeShape(s, attr.shape));
 }
 
-function writeShape(w: ProtobufWriter, dims: number[]): void {
-  for (const d of dims) w.message(2, (dim) => dim.varint(1, d));
+// TensorShapeProto: dim = 2, unknown_rank = 3.
+function writeShape(w: ProtobufWriter, dims: number[] | null): void {
+  if (dims === null) w.varint(3, 1);
+  else for (const d of dims) w.message(2, (dim) => dim.varint(1, d));
 }
 
 function writeTensorInfo(w: ProtobufWriter, info: TestTensorInfo): void {

@@ -22,6 +22,8 @@ export interface ExecutableGraph {
   readonly outputs: readonly TensorBinding[];
   /** Names the model in messages. */
   readonly origin: string;
+  /** What loading inferred or adapted, for the load log and `models show`. */
+  readonly notes?: readonly string[];
 }
 
 /** TensorFlow.js op categories whose graphs only run through executeAsync. */
@@ -56,12 +58,17 @@ export async function createTfjsModel(graph: ExecutableGraph): Promise<Model> {
   // Only these stay referenced after load: the artifacts (a copy of every weight) can be collected.
   const { inputs: inputBindings, outputs: outputBindings, origin } = graph;
   const signature: Signature = Object.freeze({ inputs: inputBindings.map((b) => b.spec), outputs: outputBindings.map((b) => b.spec) });
+  const notes = [
+    ...(graph.notes ?? []),
+    ...signature.inputs.filter((s) => s.unknownRank).map((s) => `input "${s.name}" has no declared shape: records of any shape are accepted (dtype ${s.dtype} is checked)`),
+  ];
   const outputNames = outputBindings.map((b) => b.tensor);
   // An output that is a constant comes back as the model's own weight tensor: never dispose those.
   const weightIds = new Set(Object.values(model.weights).flatMap((tensors) => tensors.map((t) => t.id)));
 
   return {
     signature,
+    notes,
     async predict(inputs: TensorMap): Promise<TensorMap> {
       const feeds: Record<string, tf.Tensor> = {};
       let results: tf.Tensor[] = [];
