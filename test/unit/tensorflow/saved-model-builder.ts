@@ -14,6 +14,8 @@ export const DT_STRING = 7;
 
 export type TestAttr =
   | { s: string }
+  | { i: number }
+  | { shapes: number[][] }
   | { type: number }
   | { types: number[] }
   /** `null`: unknown rank. */
@@ -93,6 +95,9 @@ function writeNode(w: ProtobufWriter, node: TestNode): void {
 
 function writeAttr(w: ProtobufWriter, attr: TestAttr): void {
   if ('s' in attr) w.string(2, attr.s);
+  else if ('i' in attr) w.varint(3, attr.i);
+  // AttrValue.ListValue: shape = 7.
+  else if ('shapes' in attr) w.message(1, (list) => attr.shapes.forEach((s) => list.message(7, (shape) => writeShape(shape, s))));
   else if ('type' in attr) w.varint(6, attr.type);
   else if ('types' in attr) w.message(1, (list) => list.packedVarints(6, attr.types));
   else if ('func' in attr) w.message(10, (f) => f.string(1, attr.func));
