@@ -60,7 +60,16 @@ export interface TestSaver {
   restoreOp: string;
 }
 
-export function writeSavedModel(dir: string, nodes: TestNode[], signatures: Record<string, TestSignature>, saver?: TestSaver): string {
+/** A FunctionDef of the graph's library (control-flow bodies). Body inputs are `node:out_arg:k` or argument names. */
+export interface TestFunction {
+  name: string;
+  inputs: { name: string; type: number }[];
+  outputs: { name: string; type: number }[];
+  nodes: TestNode[];
+  ret: Record<string, string>;
+}
+
+export function writeSavedModel(dir: string, nodes: TestNode[], signatures: Record<string, TestSignature>, saver?: TestSaver, functions: TestFunction[] = []): string {
   mkdirSync(dir, { recursive: true });
   const bytes = new ProtobufWriter()
     .varint(1, 1)
@@ -68,6 +77,8 @@ export function writeSavedModel(dir: string, nodes: TestNode[], signatures: Reco
       meta.message(1, (info) => info.string(4, 'serve').string(5, 'test'));
       meta.message(2, (graph) => {
         for (const node of nodes) graph.message(1, (w) => writeNode(w, node));
+        // GraphDef.library = 2 → FunctionDefLibrary.function = 1.
+        if (functions.length > 0) graph.message(2, (lib) => functions.forEach((fn) => lib.message(1, (w) => writeFunction(w, fn))));
       });
       if (saver) meta.message(3, (w) => w.string(1, saver.filenameTensor).string(3, saver.restoreOp));
       for (const [key, signature] of Object.entries(signatures)) {
@@ -83,6 +94,17 @@ export function writeSavedModel(dir: string, nodes: TestNode[], signatures: Reco
     .finish();
   writeFileSync(join(dir, 'saved_model.pb'), bytes);
   return dir;
+}
+
+// FunctionDef: signature = 1 (OpDef: name = 1, input_arg = 2, output_arg = 3; ArgDef: name = 1, type = 3), node_def = 3, ret = 4.
+function writeFunction(w: ProtobufWriter, fn: TestFunction): void {
+  w.message(1, (op) => {
+    op.string(1, fn.name);
+    for (const arg of fn.inputs) op.message(2, (a) => a.string(1, arg.name).varint(3, arg.type));
+    for (const arg of fn.outputs) op.message(3, (a) => a.string(1, arg.name).varint(3, arg.type));
+  });
+  for (const node of fn.nodes) w.message(3, (n) => writeNode(n, node));
+  for (const [key, value] of Object.entries(fn.ret)) w.message(4, (e) => e.string(1, key).string(2, value));
 }
 
 function writeNode(w: ProtobufWriter, node: TestNode): void {

@@ -14,6 +14,7 @@ import { freezeGraph, type Feed, type VariableReader } from './graph-freezer.js'
 import { decodeSavedModel, type MetaGraphDef, type SignatureDef, type TensorInfo } from './saved-model-decoder.js';
 import { openTensorBundle, type TensorBundle } from './tensor-bundle.js';
 import type { ExampleSignature } from '../engine.js';
+import { controlFlowLibrary } from './control-flow-library.js';
 import { replaceExampleParser } from './example-parser-feeds.js';
 import { tensorSpec } from './tensor-specs.js';
 import { DT, baseType, dtypeName, parseTensorRef, type TensorShape } from './tf-graph.js';
@@ -62,8 +63,11 @@ async function freezeSignature(dir: string, name: string): Promise<Omit<Executab
   }));
 
   const frozen = await freezeGraph(graph, fed.feeds, fetches, variableReader(dir, metaGraph, graph));
+  const constants = new Map(frozen.flatMap((n) => (n.op === 'Const' && n.attr['value']?.kind === 'tensor' ? [[n.name, n.attr['value'].value.dtype] as const] : [])));
+  const functions = controlFlowLibrary(frozen, graph.library, constants);
   const examples = fed.examples ? { examples: fed.examples.signature, notes: [fed.examples.note] } : {};
-  return { artifacts: toTfjsArtifacts(frozen, metaGraph.graph.producer), inputs: inputBindings, outputs: outputBindings, ...examples };
+  const artifacts = toTfjsArtifacts(frozen, metaGraph.graph.producer, functions, graph.library);
+  return { artifacts, inputs: inputBindings, outputs: outputBindings, ...examples };
 }
 
 interface KeyedFeed extends Feed {
