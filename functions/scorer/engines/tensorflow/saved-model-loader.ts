@@ -141,8 +141,8 @@ function knownShape(info: TensorInfo, graph: WorkingGraph): TensorShape {
 
 /** Opens the checkpoint and maps variables to keys only once a variable is actually needed. */
 function variableReader(dir: string, metaGraph: MetaGraphDef, graph: WorkingGraph): VariableReader {
-  let state: Promise<{ bundle: TensorBundle; keys: Map<string, string> }> | undefined;
-  const open = async (): Promise<{ bundle: TensorBundle; keys: Map<string, string> }> => {
+  let state: Promise<{ bundle: TensorBundle; keys: Map<string, string>; slices: Map<string, string> }> | undefined;
+  const open = async (): Promise<{ bundle: TensorBundle; keys: Map<string, string>; slices: Map<string, string> }> => {
     const prefix = join(dir, 'variables', 'variables');
     try {
       await access(`${prefix}.index`);
@@ -157,18 +157,19 @@ function variableReader(dir: string, metaGraph: MetaGraphDef, graph: WorkingGrap
     }
     if (!metaGraph.saver) throw new ModelLoadError('the graph has variables but no SaverDef to say where their values are');
     try {
-      return { bundle, keys: checkpointKeysFromRestoreOp(graph, metaGraph.saver.restoreOpName) };
+      const slices = new Map<string, string>();
+      return { bundle, keys: checkpointKeysFromRestoreOp(graph, metaGraph.saver.restoreOpName, slices), slices };
     } catch (error) {
       throw new ModelLoadError(`cannot map variables to checkpoint keys: ${describeError(error)}`, { cause: error });
     }
   };
   return async (variable) => {
     state ??= open();
-    const { bundle, keys } = await state;
+    const { bundle, keys, slices } = await state;
     const key = keys.get(variable);
     if (key === undefined) throw new ModelLoadError(`variable "${variable}" is not restored by the graph's restore op, so its value is unknown`);
     try {
-      return await bundle.read(key);
+      return await bundle.read(key, slices.get(variable));
     } catch (error) {
       throw new ModelLoadError(`cannot read variable "${variable}" (checkpoint key "${key}"): ${describeError(error)}`, { cause: error });
     }
