@@ -9,6 +9,7 @@ import { OpsetUpgradeError, upgradeOnnxOpset, type OpsetUpgrade } from '../../on
 import { ProtobufError } from '../../protobuf/protobuf-reader.js';
 import { ModelLoadError, PredictionError, describeError } from '../domain/errors.js';
 import type { ModelArtifact } from '../models/model-artifact.js';
+import { withoutModelPaths } from './model-paths.js';
 import type { DType, Engine, Model, Signature, Tensor, TensorMap, TensorSpec } from './engine.js';
 
 const SUPPORTED_DTYPES: readonly string[] = ['float32', 'float64', 'int32', 'int64', 'uint8', 'bool'];
@@ -34,7 +35,7 @@ export const onnxEngine: Engine = {
     try {
       bytes = await readFile(artifact.artifactPath);
     } catch (error) {
-      throw new ModelLoadError(`cannot read ${origin}: ${describeError(error)}`, { cause: error });
+      throw new ModelLoadError(`cannot read ${origin}: ${withoutModelPaths(describeError(error), artifact)}`, { cause: error });
     }
     const { model: upgraded, notes } = upgradeOldOpset(bytes, origin);
     let session: ort.InferenceSession;
@@ -42,7 +43,7 @@ export const onnxEngine: Engine = {
       // From bytes, so that onnxruntime's own messages cannot name the file's path either.
       session = await ort.InferenceSession.create(upgraded, SESSION_OPTIONS);
     } catch (error) {
-      throw new ModelLoadError(`onnxruntime cannot load ${origin}: ${describeError(error)}`, { cause: error });
+      throw new ModelLoadError(`onnxruntime cannot load ${origin}: ${withoutModelPaths(describeError(error), artifact)}`, { cause: error });
     }
     return { ...createOnnxModel(session, origin), notes };
   },
