@@ -6,145 +6,23 @@
  * here in float64.
  */
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../../functions/scorer/domain/errors.js';
 import type { Model } from '../../../functions/scorer/engines/engine.js';
 import { tensorflowFormat } from '../../../functions/scorer/formats/tensorflow-format.js';
 import { tempRoot } from '../../support/model-dir.js';
 import { TOLERANCE, maxRelativeError } from '../../support/tensor-proto.js';
-import { loadFolder, writeMeta } from './model-folders.js';
-import { DT_FLOAT, constant, placeholder, stringConstant, writeSavedModel, type TestFunction, type TestNode } from './saved-model-builder.js';
-import { writeTensorBundle } from './tensor-bundle-writer.js';
-
-const DT_INT32 = 3;
-const DT_BOOL = 10;
-const DT_RESOURCE = 20;
-const W = [0.5, -2];
-const B = 1;
-const STEPS = 3;
+import { FUNCTIONS, LOOP_ARGS, controlFlowModel, reference } from './control-flow-model.js';
+import { loadFolder } from './model-folders.js';
+import { DT_FLOAT, type TestFunction } from './saved-model-builder.js';
 
 const root = tempRoot('dropscore-tf-control-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const f32 = (values: number[]): Uint8Array => new Uint8Array(Float32Array.from(values).buffer);
-const i32 = (values: number[]): Uint8Array => new Uint8Array(Int32Array.from(values).buffer);
-const float = { T: { type: DT_FLOAT } };
-
-const LOOP_ARGS = [
-  { name: 'i', type: DT_INT32 },
-  { name: 'acc', type: DT_FLOAT },
-  { name: 'w', type: DT_RESOURCE },
-];
-
-const FUNCTIONS: TestFunction[] = [
-  {
-    name: 'loop_cond',
-    inputs: LOOP_ARGS,
-    outputs: [{ name: 'keep_going', type: DT_BOOL }],
-    nodes: [constant('steps', DT_INT32, [], i32([STEPS])), { name: 'less', op: 'Less', input: ['i', 'steps:output:0'], attr: { T: { type: DT_INT32 } } }],
-    ret: { keep_going: 'less:z:0' },
-  },
-  {
-    name: 'loop_body',
-    inputs: LOOP_ARGS,
-    outputs: [
-      { name: 'i_next', type: DT_INT32 },
-      { name: 'acc_next', type: DT_FLOAT },
-      { name: 'w_out', type: DT_RESOURCE },
-    ],
-    nodes: [
-      constant('one', DT_INT32, [], i32([1])),
-      constant('b', DT_FLOAT, [], f32([B])),
-      { name: 'next', op: 'AddV2', input: ['i', 'one:output:0'], attr: { T: { type: DT_INT32 } } },
-      { name: 'read', op: 'ReadVariableOp', input: ['w'], attr: { dtype: { type: DT_FLOAT } } },
-      { name: 'scaled', op: 'Mul', input: ['acc', 'read:value:0'], attr: float },
-      { name: 'shifted', op: 'AddV2', input: ['scaled:z:0', 'b:output:0'], attr: float },
-    ],
-    ret: { i_next: 'next:z:0', acc_next: 'shifted:z:0', w_out: 'w' },
-  },
-  {
-    name: 'double_it',
-    inputs: [{ name: 'a', type: DT_FLOAT }],
-    outputs: [{ name: 'out', type: DT_FLOAT }],
-    nodes: [constant('two', DT_FLOAT, [], f32([2])), { name: 'times', op: 'Mul', input: ['a', 'two:output:0'], attr: float }],
-    ret: { out: 'times:z:0' },
-  },
-  {
-    name: 'minus_one',
-    inputs: [{ name: 'a', type: DT_FLOAT }],
-    outputs: [{ name: 'out', type: DT_FLOAT }],
-    nodes: [constant('one', DT_FLOAT, [], f32([1])), { name: 'minus', op: 'Sub', input: ['a', 'one:output:0'], attr: float }],
-    ret: { out: 'minus:z:0' },
-  },
-];
-
-function controlFlowModel(name: string, graphNodes: TestNode[] = []): string {
-  const dir = join(root, name);
-  const nodes: TestNode[] = [
-    placeholder('x', DT_FLOAT, [-1, 2]),
-    { name: 'w', op: 'VarHandleOp', attr: { dtype: { type: DT_FLOAT }, shape: { shape: [2] } } },
-    constant('i0', DT_INT32, [], i32([0])),
-    {
-      name: 'loop',
-      op: 'While',
-      input: ['i0', 'x', 'w'],
-      attr: { T: { types: [DT_INT32, DT_FLOAT, DT_RESOURCE] }, cond: { func: 'loop_cond' }, body: { func: 'loop_body' } },
-    },
-    { name: 'y', op: 'Identity', input: ['loop:1'], attr: float },
-    constant('zero', DT_FLOAT, [], f32([0])),
-    constant('axes', DT_INT32, [2], i32([0, 1])),
-    { name: 'total', op: 'Sum', input: ['x', 'axes'], attr: { T: { type: DT_FLOAT }, Tidx: { type: DT_INT32 } } },
-    { name: 'positive', op: 'Greater', input: ['total', 'zero'], attr: float },
-    {
-      name: 'branch',
-      op: 'StatelessIf',
-      input: ['positive', 'y'],
-      attr: { Tcond: { type: DT_BOOL }, Tin: { types: [DT_FLOAT] }, Tout: { types: [DT_FLOAT] }, then_branch: { func: 'double_it' }, else_branch: { func: 'minus_one' } },
-    },
-    { name: 'z', op: 'Identity', input: ['branch'], attr: float },
-    stringConstant('save/filename', ['model'], []),
-    stringConstant('save/tensor_names', ['w/.ATTRIBUTES/VARIABLE_VALUE']),
-    stringConstant('save/shape_and_slices', ['']),
-    { name: 'save/RestoreV2', op: 'RestoreV2', input: ['save/filename', 'save/tensor_names', 'save/shape_and_slices'], attr: { dtypes: { types: [DT_FLOAT] } } },
-    { name: 'save/assign', op: 'AssignVariableOp', input: ['w', 'save/RestoreV2'], attr: { dtype: { type: DT_FLOAT } } },
-    { name: 'save/restore_all', op: 'NoOp', input: ['^save/assign'] },
-    ...graphNodes,
-  ];
-  writeSavedModel(
-    dir,
-    nodes,
-    {
-      serving_default: {
-        inputs: { x: { name: 'x:0', dtype: DT_FLOAT, shape: [-1, 2] } },
-        outputs: { y: { name: 'y:0', dtype: DT_FLOAT, shape: [-1, 2] }, z: { name: 'z:0', dtype: DT_FLOAT, shape: [-1, 2] } },
-      },
-    },
-    { filenameTensor: 'save/filename:0', restoreOp: 'save/restore_all' },
-    FUNCTIONS,
-  );
-  writeTensorBundle(join(dir, 'variables', 'variables'), [{ key: 'w/.ATTRIBUTES/VARIABLE_VALUE', dtype: DT_FLOAT, shape: [2], data: f32(W) }]);
-  writeMeta(dir, name);
-  return dir;
-}
-
-/** The model's meaning, in float64. */
-function reference(rows: number[][]): { y: number[]; z: number[] } {
-  const y = rows.map((row) =>
-    row.map((v, j) => {
-      let acc = v;
-      for (let s = 0; s < STEPS; s++) acc = acc * W[j]! + B;
-      return acc;
-    }),
-  );
-  const total = rows.flat().reduce((a, b) => a + b, 0);
-  return { y: y.flat(), z: y.flat().map((v) => (total > 0 ? v * 2 : v - 1)) };
-}
-
 describe('While with a variable-reading body, and StatelessIf', () => {
   let model: Model;
   beforeAll(async () => {
-    model = await loadFolder(controlFlowModel('while-if'));
+    model = await loadFolder(controlFlowModel(root, 'while-if'));
   });
 
   it.each([
@@ -168,16 +46,12 @@ describe('what control flow still refuses', () => {
       nodes: [...FUNCTIONS[1]!.nodes, { name: 'write', op: 'AssignVariableOp', input: ['w', 'shifted:z:0'], attr: { dtype: { type: DT_FLOAT } } }],
       ret: FUNCTIONS[1]!.ret,
     };
-    FUNCTIONS.splice(1, 1, writer);
-    try {
-      const error = await loadFolder(controlFlowModel('while-assign')).then(
-        () => new Error('loaded'),
-        (e: unknown) => e as Error,
-      );
-      expect(error).toBeInstanceOf(ModelLoadError);
-      expect(error.message).toBe('model "while-assign": function "loop_body": AssignVariableOp "write" uses a variable in a way that cannot be frozen into a constant (only reads can)');
-    } finally {
-      FUNCTIONS.splice(1, 1, { ...writer, nodes: writer.nodes.slice(0, -1) });
-    }
+    const functions = FUNCTIONS.map((fn) => (fn.name === 'loop_body' ? writer : fn));
+    const error = await loadFolder(controlFlowModel(root, 'while-assign', functions)).then(
+      () => new Error('loaded'),
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect(error.message).toBe('model "while-assign": function "loop_body": AssignVariableOp "write" uses a variable in a way that cannot be frozen into a constant (only reads can)');
   });
 });
