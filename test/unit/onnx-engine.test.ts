@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { ModelLoadError } from '../../functions/scorer/domain/errors.js';
 import { loadModel } from '../../functions/scorer/engines/engine-registry.js';
+import { showModel } from '../../manage/model-catalog.js';
 import { decodeTensor } from '../../functions/scorer/formats/tensor-json.js';
 import { FIXTURES, MODELS_ROOT } from '../support/paths.js';
 import { INT64_PLUS_ONE, makeModelDir, makeOnnxModelDir, tempRoot } from '../support/model-dir.js';
@@ -49,6 +50,13 @@ describe('ONNX engine: reference outputs of the ONNX backend tests', () => {
     const { model } = await loadModel(dir);
     expect(model.notes).toEqual([expect.stringMatching(/^upgraded at load from ONNX opset 6 to 7, .*Gemm \(1 node\): dropped "broadcast"/)]);
     expect(model.signature.inputs).toEqual([{ name: '0', dtype: 'float32', shape: [4, 10] }]);
+  });
+
+  it('the note reaches `models show`', async () => {
+    const catalog = join(root, 'catalog');
+    makeModelDir(catalog, 'linear', `${FIXTURES}/models/onnx/onnx_backend_pytorch_Linear/model.onnx`);
+    const shown = await showModel(catalog, 'linear');
+    expect(shown.notes).toEqual([expect.stringContaining('upgraded at load from ONNX opset 6 to 7, which onnxruntime runs: Gemm (1 node)')]);
   });
 
   it('a model at a current opset is loaded as it is, without notes', async () => {
