@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../functions/scorer/engines/engine-registry.js';
 import type { TensorMap } from '../functions/scorer/engines/engine.js';
+import { controlFlowModel } from '../test/unit/tensorflow/control-flow-model.js';
 import { fmt, median, perRecordMs } from './engine-timing.js';
 
 const MODELS: Record<string, () => string> = {
@@ -21,13 +22,18 @@ const MODELS: Record<string, () => string> = {
   'caffe (lenet-caffe)': () => 'layers/models/lenet-caffe',
   'tensorflow (mnist-tensorflow, TF1 SavedModel)': () => 'layers/models/mnist-tensorflow',
   'tensorflow (mnist_cnn_bn_keras_tf2_10, largest SavedModel fixture)': () => fixtureModel('test/fixtures/models/tf_savedmodel/mnist_cnn_bn_keras_tf2_10', 'tensorflow', 'saved_model.pb'),
+  // Paths added with issue 17: an opset upgrade at load, a tf.Example signature, functional control flow.
+  'onnx (onnx_backend_pytorch_Linear, opset 6 upgraded to 7 at load)': () => fixtureModel('test/fixtures/models/onnx/onnx_backend_pytorch_Linear', 'onnx', 'model.onnx'),
+  'tensorflow (half_plus_two_cpu_tf1 regress_x_to_y, tf.Example)': () => fixtureModel('test/fixtures/models/tf_savedmodel/half_plus_two_cpu_tf1', 'tensorflow', 'saved_model.pb', 'regress_x_to_y'),
+  'tensorflow (half_plus_two_tf2_cpu regress_x_to_y, tf.Example in a function)': () => fixtureModel('test/fixtures/models/tf_savedmodel/half_plus_two_tf2_cpu', 'tensorflow', 'saved_model.pb', 'regress_x_to_y'),
+  'tensorflow (crafted While x3 + StatelessIf, control flow)': () => controlFlowModel(mkdtempSync(join(tmpdir(), 'dropscore-bench-')), 'control-flow'),
 };
 
 /** Test fixtures have no model-meta.json: give a copy one. */
-function fixtureModel(folder: string, framework: string, artifact: string): string {
+function fixtureModel(folder: string, framework: string, artifact: string, signature?: string): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'dropscore-bench-')), 'model');
   cpSync(folder, dir, { recursive: true });
-  writeFileSync(join(dir, 'model-meta.json'), JSON.stringify({ name: 'bench', framework, artifact }));
+  writeFileSync(join(dir, 'model-meta.json'), JSON.stringify({ name: 'bench', framework, artifact, ...(signature ? { signature } : {}) }));
   return dir;
 }
 const LOADS = 5;

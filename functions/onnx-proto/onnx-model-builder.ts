@@ -14,7 +14,8 @@ export type OnnxAttribute =
   | { ints: readonly number[] }
   | { float: number }
   | { floats: readonly number[] }
-  | { string: string };
+  | { string: string }
+  | { tensor: OnnxInitializer };
 
 export interface OnnxNode {
   opType: string;
@@ -78,13 +79,14 @@ function writeNode(n: ProtobufWriter, node: OnnxNode): void {
   }
 }
 
-// AttributeProto.AttributeType codes: FLOAT=1, INT=2, STRING=3, FLOATS=6, INTS=7.
-function writeAttribute(a: ProtobufWriter, name: string, value: OnnxAttribute): void {
+// AttributeProto.AttributeType codes: FLOAT=1, INT=2, STRING=3, TENSOR=4, FLOATS=6, INTS=7.
+export function writeAttribute(a: ProtobufWriter, name: string, value: OnnxAttribute): void {
   a.string(1, name);
   if ('int' in value) a.varint(3, value.int).varint(20, 2);
   else if ('ints' in value) a.packedVarints(8, value.ints).varint(20, 7);
   else if ('float' in value) a.float(2, value.float).varint(20, 1);
   else if ('floats' in value) a.packedFloats(7, value.floats).varint(20, 6);
+  else if ('tensor' in value) a.message(5, (t) => writeTensor(t, value.tensor)).varint(20, 4);
   else a.string(4, value.string).varint(20, 3);
 }
 

@@ -57,7 +57,7 @@ describe('the dropscore CLI against a running local stack', () => {
     writeFileSync(corrupt, 'not really onnx');
     const refused = await cli('models', 'add', corrupt, '--framework', 'onnx', '--name', 'not-a-model');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/not added: onnxruntime cannot load .*not-a-model\/corrupt\.onnx/);
+    expect(refused.stderr).toMatch(/not added: onnxruntime cannot load model "not-a-model" \(corrupt\.onnx\)/);
     expect(JSON.parse((await cli('models', 'list', '--json')).stdout).map((m: { name: string }) => m.name)).toEqual(['mnist-keras']);
 
     const added = await cli('models', 'add', `${FIXTURES}/models/onnx/keras2onnx_mnist_sm/mnist-sm.onnx`, '--framework', 'onnx', '--name', 'digits-onnx');

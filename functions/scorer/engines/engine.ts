@@ -19,11 +19,25 @@ export interface TensorSpec {
   readonly dtype: DType;
   /** `null` marks a free dimension (usually the batch). */
   readonly shape: readonly (number | null)[];
+  /** The model leaves the rank open (TensorFlow inputs saved without a shape): `shape` is `[]` and records of any shape fit. */
+  readonly unknownRank?: boolean;
 }
 
 export interface Signature {
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
+  /** Set for TensorFlow tf.Example signatures, whose `inputs` are the parsed features. */
+  readonly examples?: ExampleSignature;
+}
+
+/** A signature fed serialized tf.Example protos, which records give as feature values instead. */
+export interface ExampleSignature {
+  /** The signature's own input key (e.g. `inputs`): records may give rows under it when there is one feature. */
+  readonly input: string;
+  /** Feature key → one example's default values (row-major), for features a record may leave out. */
+  readonly defaults: Readonly<Record<string, readonly number[]>>;
+  /** The parser's other feature keys: records may carry them; they are ignored. */
+  readonly ignored: readonly string[];
 }
 
 export type TensorMap = Readonly<Record<string, Tensor>>;

@@ -2,9 +2,14 @@
  * ONNX models on onnxruntime-node. The signature comes from the session's own
  * metadata; symbolic dimensions (e.g. "N") become free dimensions.
  */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import ort from 'onnxruntime-node';
+import { OpsetUpgradeError, upgradeOnnxOpset, type OpsetUpgrade } from '../../onnx-proto/onnx-opset-upgrade.js';
+import { ProtobufError } from '../../protobuf/protobuf-reader.js';
 import { ModelLoadError, PredictionError, describeError } from '../domain/errors.js';
 import type { ModelArtifact } from '../models/model-artifact.js';
+import { withoutModelPaths } from './model-paths.js';
 import type { DType, Engine, Model, Signature, Tensor, TensorMap, TensorSpec } from './engine.js';
 
 const SUPPORTED_DTYPES: readonly string[] = ['float32', 'float64', 'int32', 'int64', 'uint8', 'bool'];
@@ -24,15 +29,47 @@ export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
 
 export const onnxEngine: Engine = {
   async load(artifact: ModelArtifact): Promise<Model> {
+    // Named by model and file, never by server path: load errors reach records, logs and the CLI.
+    const origin = `model "${artifact.meta.name}" (${basename(artifact.meta.artifact)})`;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(artifact.artifactPath);
+    } catch (error) {
+      throw new ModelLoadError(`cannot read ${origin}: ${withoutModelPaths(describeError(error), artifact)}`, { cause: error });
+    }
+    const { model: upgraded, notes } = upgradeOldOpset(bytes, origin);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(artifact.artifactPath, SESSION_OPTIONS);
+      // From bytes, so that onnxruntime's own messages cannot name the file's path either.
+      session = await ort.InferenceSession.create(upgraded, SESSION_OPTIONS);
     } catch (error) {
-      throw new ModelLoadError(`onnxruntime cannot load ${artifact.artifactPath}: ${describeError(error)}`, { cause: error });
+      throw new ModelLoadError(`onnxruntime cannot load ${origin}: ${withoutModelPaths(describeError(error), artifact)}`, { cause: error });
     }
-    return createOnnxModel(session, artifact.artifactPath);
+    return { ...createOnnxModel(session, origin), notes };
   },
 };
+
+/**
+ * onnxruntime has no kernels for some operator versions older than opset 7
+ * (e.g. Gemm-6, from PyTorch 0.3 exports): such models are rewritten to opset 7
+ * at load, and the rewrite is noted for `models show` and the load log.
+ */
+function upgradeOldOpset(bytes: Uint8Array, origin: string): { model: Uint8Array; notes: string[] } {
+  let upgrade: OpsetUpgrade | undefined;
+  try {
+    upgrade = upgradeOnnxOpset(bytes);
+  } catch (error) {
+    if (error instanceof OpsetUpgradeError) {
+      throw new ModelLoadError(`${origin} uses opset ${error.fromOpset}, older than onnxruntime runs, and cannot be upgraded to opset ${error.toOpset}: ${error.problems.join('; ')}`, { cause: error });
+    }
+    // Not readable as a ModelProto: onnxruntime says what is wrong with it.
+    if (error instanceof ProtobufError) return { model: bytes, notes: [] };
+    throw error;
+  }
+  if (!upgrade) return { model: bytes, notes: [] };
+  const summary = upgrade.rewrites.length > 0 ? `: ${upgrade.rewrites.join('; ')}` : ' (no operator needed a rewrite)';
+  return { model: upgrade.bytes, notes: [`upgraded at load from ONNX opset ${upgrade.fromOpset} to ${upgrade.toOpset}, which onnxruntime runs${summary}`] };
+}
 
 /** Also used by engines that translate their nets to ONNX (Caffe). */
 export async function loadOnnxBytes(bytes: Uint8Array, origin: string): Promise<Model> {

@@ -13,6 +13,11 @@ export function formatShape(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? 'N' : String(d))).join(',')}]`;
 }
 
+/** A spec's shape for messages: `[N,784]`, or `any shape` when the model leaves the rank open. */
+export function formatSpecShape(spec: TensorSpec): string {
+  return spec.unknownRank ? 'any shape' : formatShape(spec.shape);
+}
+
 /** Whether a record value is a tensor (a nested array) rather than, say, an object of them. */
 export function isTensorValue(value: unknown): boolean {
   return Array.isArray(value) || value instanceof PackedArray;
@@ -33,6 +38,7 @@ export function decodeTensor(value: unknown, spec: TensorSpec, field: string): T
 }
 
 function checkShape(shape: readonly number[], spec: TensorSpec, field: string): void {
+  if (spec.unknownRank) return;
   const expected = spec.shape;
   let fits = shape.length === expected.length;
   for (let i = 0; fits && i < expected.length; i++) fits = expected[i] === null || expected[i] === shape[i];

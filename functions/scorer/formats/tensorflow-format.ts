@@ -3,18 +3,21 @@
  * input keys, and the result is `[{"filename": "<file name>", "<output key>": [...]}]`.
  * TensorFlow Serving's columnar request shape is accepted too, since users
  * reuse their REST payloads: `{"inputs": <tensor>}` for a one-input signature,
- * `{"inputs": {"<key>": <tensor>, ...}}` for any.
+ * `{"inputs": {"<key>": <tensor>, ...}}` for any. tf.Example signatures also
+ * take TF Serving's `{"examples": [...]}` (tf-example-records.ts).
  */
 import { InvalidRecordError } from '../domain/errors.js';
 import type { Signature, Tensor, TensorMap } from '../engines/engine.js';
 import type { RecordFormat } from './record-format.js';
-import { decodeTensor, encodeTensor, formatShape, isTensorValue } from './tensor-json.js';
+import { exampleRecordInputs } from './tf-example-records.js';
+import { decodeTensor, encodeTensor, formatSpecShape, isTensorValue } from './tensor-json.js';
 
 const COLUMNAR_KEY = 'inputs';
 
 export const tensorflowFormat: RecordFormat = {
   decode(record, signature) {
-    const named = unwrapColumnar(record, signature);
+    const fromExamples = signature.examples ? exampleRecordInputs(record, signature, signature.examples) : undefined;
+    const named = fromExamples ?? unwrapColumnar(record, signature);
     const allowed = new Set(signature.inputs.map((s) => s.name));
     const unexpected = Object.keys(named).filter((k) => !allowed.has(k));
     if (unexpected.length > 0) {
@@ -38,7 +41,7 @@ export const tensorflowFormat: RecordFormat = {
 };
 
 function describeSignatureInputs(signature: Signature): string {
-  const inputs = signature.inputs.map((s) => `"${s.name}" ${s.dtype} ${formatShape(s.shape)}`).join(', ');
+  const inputs = signature.inputs.map((s) => `"${s.name}" ${s.dtype} ${formatSpecShape(s)}`).join(', ');
   return `the signature expects ${inputs}`;
 }
 

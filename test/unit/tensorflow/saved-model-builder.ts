@@ -14,9 +14,12 @@ export const DT_STRING = 7;
 
 export type TestAttr =
   | { s: string }
+  | { i: number }
+  | { shapes: number[][] }
   | { type: number }
   | { types: number[] }
-  | { shape: number[] }
+  /** `null`: unknown rank. */
+  | { shape: number[] | null }
   | { func: string }
   | { tensor: { dtype: number; shape: number[]; content: Uint8Array } }
   | { strings: string[]; shape: number[] };
@@ -31,7 +34,8 @@ export interface TestNode {
 export interface TestTensorInfo {
   name: string;
   dtype: number;
-  shape: number[];
+  /** `null`: unknown rank (TF 1.x exports such as TF Serving's half_plus_three). */
+  shape: number[] | null;
 }
 
 export interface TestSignature {
@@ -39,7 +43,7 @@ export interface TestSignature {
   outputs: Record<string, TestTensorInfo>;
 }
 
-export function placeholder(name: string, dtype: number, shape: number[]): TestNode {
+export function placeholder(name: string, dtype: number, shape: number[] | null): TestNode {
   return { name, op: 'Placeholder', attr: { dtype: { type: dtype }, shape: { shape } } };
 }
 
@@ -56,7 +60,16 @@ export interface TestSaver {
   restoreOp: string;
 }
 
-export function writeSavedModel(dir: string, nodes: TestNode[], signatures: Record<string, TestSignature>, saver?: TestSaver): string {
+/** A FunctionDef of the graph's library (control-flow bodies). Body inputs are `node:out_arg:k` or argument names. */
+export interface TestFunction {
+  name: string;
+  inputs: { name: string; type: number }[];
+  outputs: { name: string; type: number }[];
+  nodes: TestNode[];
+  ret: Record<string, string>;
+}
+
+export function writeSavedModel(dir: string, nodes: TestNode[], signatures: Record<string, TestSignature>, saver?: TestSaver, functions: TestFunction[] = []): string {
   mkdirSync(dir, { recursive: true });
   const bytes = new ProtobufWriter()
     .varint(1, 1)
@@ -64,6 +77,8 @@ export function writeSavedModel(dir: string, nodes: TestNode[], signatures: Reco
       meta.message(1, (info) => info.string(4, 'serve').string(5, 'test'));
       meta.message(2, (graph) => {
         for (const node of nodes) graph.message(1, (w) => writeNode(w, node));
+        // GraphDef.library = 2 → FunctionDefLibrary.function = 1.
+        if (functions.length > 0) graph.message(2, (lib) => functions.forEach((fn) => lib.message(1, (w) => writeFunction(w, fn))));
       });
       if (saver) meta.message(3, (w) => w.string(1, saver.filenameTensor).string(3, saver.restoreOp));
       for (const [key, signature] of Object.entries(signatures)) {
@@ -81,6 +96,17 @@ export function writeSavedModel(dir: string, nodes: TestNode[], signatures: Reco
   return dir;
 }
 
+// FunctionDef: signature = 1 (OpDef: name = 1, input_arg = 2, output_arg = 3; ArgDef: name = 1, type = 3), node_def = 3, ret = 4.
+function writeFunction(w: ProtobufWriter, fn: TestFunction): void {
+  w.message(1, (op) => {
+    op.string(1, fn.name);
+    for (const arg of fn.inputs) op.message(2, (a) => a.string(1, arg.name).varint(3, arg.type));
+    for (const arg of fn.outputs) op.message(3, (a) => a.string(1, arg.name).varint(3, arg.type));
+  });
+  for (const node of fn.nodes) w.message(3, (n) => writeNode(n, node));
+  for (const [key, value] of Object.entries(fn.ret)) w.message(4, (e) => e.string(1, key).string(2, value));
+}
+
 function writeNode(w: ProtobufWriter, node: TestNode): void {
   w.string(1, node.name).string(2, node.op);
   for (const input of node.input ?? []) w.string(3, input);
@@ -91,6 +117,9 @@ function writeNode(w: ProtobufWriter, node: TestNode): void {
 
 function writeAttr(w: ProtobufWriter, attr: TestAttr): void {
   if ('s' in attr) w.string(2, attr.s);
+  else if ('i' in attr) w.varint(3, attr.i);
+  // AttrValue.ListValue: shape = 7.
+  else if ('shapes' in attr) w.message(1, (list) => attr.shapes.forEach((s) => list.message(7, (shape) => writeShape(shape, s))));
   else if ('type' in attr) w.varint(6, attr.type);
   else if ('types' in attr) w.message(1, (list) => list.packedVarints(6, attr.types));
   else if ('func' in attr) w.message(10, (f) => f.string(1, attr.func));
@@ -106,8 +135,10 @@ function writeAttr(w: ProtobufWriter, attr: TestAttr): void {
   } else w.message(7, (s) => writeShape(s, attr.shape));
 }
 
-function writeShape(w: ProtobufWriter, dims: number[]): void {
-  for (const d of dims) w.message(2, (dim) => dim.varint(1, d));
+// TensorShapeProto: dim = 2, unknown_rank = 3.
+function writeShape(w: ProtobufWriter, dims: number[] | null): void {
+  if (dims === null) w.varint(3, 1);
+  else for (const d of dims) w.message(2, (dim) => dim.varint(1, d));
 }
 
 function writeTensorInfo(w: ProtobufWriter, info: TestTensorInfo): void {

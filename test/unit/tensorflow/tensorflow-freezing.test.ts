@@ -70,7 +70,8 @@ describe('resource variables', () => {
   });
 });
 
-it('functional control flow fails at load, naming the functions', async () => {
+// While/If with library bodies run (tensorflow-control-flow.test.ts); a missing body or another function-running op does not.
+it('control flow whose functions are missing, and Case, fail at load, naming the functions', async () => {
   const dir = join(root, 'while');
   writeSavedModel(
     dir,
@@ -81,7 +82,25 @@ it('functional control flow fails at load, naming the functions', async () => {
     { serving_default: { inputs: { x: { name: 'x:0', dtype: DT_FLOAT, shape: [-1] } }, outputs: { y: { name: 'loop:0', dtype: DT_FLOAT, shape: [-1] } } } },
   );
   writeMeta(dir, 'while');
-  await expect(loadFolder(dir)).rejects.toThrow('StatelessWhile "loop" runs function(s) "cond_fn", "body_fn"; functional control flow (While/If/Case) is not supported');
+  await expect(loadFolder(dir)).rejects.toThrow('model "while": StatelessWhile "loop" runs function "cond_fn", which is not in the function library');
+
+  const caseDir = join(root, 'case');
+  writeSavedModel(
+    caseDir,
+    [
+      placeholder('i', DT_INT32, []),
+      placeholder('x', DT_FLOAT, [-1]),
+      { name: 'pick', op: 'Case', input: ['i', 'x'], attr: { Tin: { types: [DT_FLOAT] }, branches: { func: 'branch_0' } } },
+    ],
+    {
+      serving_default: {
+        inputs: { i: { name: 'i:0', dtype: DT_INT32, shape: [] }, x: { name: 'x:0', dtype: DT_FLOAT, shape: [-1] } },
+        outputs: { y: { name: 'pick:0', dtype: DT_FLOAT, shape: [-1] } },
+      },
+    },
+  );
+  writeMeta(caseDir, 'case');
+  await expect(loadFolder(caseDir)).rejects.toThrow('Case "pick" runs function(s) "branch_0"; of the ops that run functions, only While/StatelessWhile/If/StatelessIf are supported');
 });
 
 it('an output that is a constant survives repeated predictions', async () => {

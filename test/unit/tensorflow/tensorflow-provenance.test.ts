@@ -6,7 +6,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelLoadError } from '../../../functions/scorer/domain/errors.js';
 import { checkpointKeysFromRestoreOp } from '../../../functions/scorer/engines/tensorflow/checkpoint-keys.js';
 import { withDefaultAttrs } from '../../../functions/scorer/engines/tensorflow/default-attrs.js';
 import { WorkingGraph } from '../../../functions/scorer/engines/tensorflow/function-inliner.js';
@@ -38,12 +37,7 @@ describe('half_plus_two (TF1, SavedModelBuilder)', () => {
     expect(result).toEqual({ filename: 'case.json', outputs: [[3.5], [1]] });
   });
 
-  it('regress_x_to_y takes serialized tf.Example strings: rejected at load, saying why', async () => {
-    const dir = linkModelFolder(root, 'hp2-tf1-string', source, { signature: 'regress_x_to_y' });
-    const error = await loadFolder(dir).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ModelLoadError);
-    expect((error as Error).message).toMatch(/input "inputs" has dtype DT_STRING \(string inputs such as serialized tf\.Example records are not supported\)/);
-  });
+  // regress_x_to_y and classify_x_to_y (serialized tf.Example): tensorflow-examples.test.ts.
 });
 
 describe('half_plus_two (TF2, tf.saved_model.save)', () => {

@@ -20,8 +20,12 @@ export const VARIABLE_OPS = new Set(['VariableV2', 'Variable', 'VarHandleOp']);
 /** Ops that pass a tensor or handle through unchanged. */
 export const PASS_THROUGH_OPS = new Set(['Identity', 'Snapshot', 'StopGradient']);
 
-/** Variable node name → checkpoint key. */
-export function checkpointKeysFromRestoreOp(graph: WorkingGraph, restoreOpName: string): Map<string, string> {
+/**
+ * Variable node name → checkpoint key. A part of a partitioned variable is
+ * restored from a slice of its key: `slices` receives its shape-and-slice
+ * string (e.g. `"4 2 0,2:-"`).
+ */
+export function checkpointKeysFromRestoreOp(graph: WorkingGraph, restoreOpName: string, slices = new Map<string, string>()): Map<string, string> {
   const restoreNode = parseTensorRef(restoreOpName).node;
   if (!graph.nodes.has(restoreNode)) throw new ModelLoadError(`the SaverDef's restore op "${restoreOpName}" is not in the graph`);
   const subgraph = graph.inlineFrom([restoreNode], true);
@@ -34,11 +38,12 @@ export function checkpointKeysFromRestoreOp(graph: WorkingGraph, restoreOpName: 
     if (!variable || !VARIABLE_OPS.has(variable.node.op)) continue;
     if (!value || value.node.op !== 'RestoreV2') continue;
     const names = constantStrings(graph, value.node.input[1]);
-    const slices = constantStrings(graph, value.node.input[2]);
+    const shapeAndSlices = constantStrings(graph, value.node.input[2]);
     const key = names?.[value.index];
     if (key === undefined) throw new ModelLoadError(`restore op "${value.node.name}": cannot read the checkpoint key of output ${value.index}`);
-    if (slices?.[value.index]) throw new ModelLoadError(`variable "${variable.node.name}" is restored from a slice of "${key}" (partitioned variables are not supported)`);
     keys.set(variable.node.name, key);
+    const slice = shapeAndSlices?.[value.index];
+    if (slice) slices.set(variable.node.name, slice);
   }
   return keys;
 }

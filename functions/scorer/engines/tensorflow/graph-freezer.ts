@@ -6,6 +6,7 @@
  * (initialisers, assignments, summaries) that inference does not run.
  */
 import { ModelLoadError } from '../../domain/errors.js';
+import { isControlFlowOp } from './control-flow-library.js';
 import { PASS_THROUGH_OPS, VARIABLE_OPS, producerThrough } from './checkpoint-keys.js';
 import type { WorkingGraph } from './function-inliner.js';
 import { DT, attrType, baseType, dtypeName, parseTensorRef, type AttrValue, type NodeDef, type TensorShape, type TensorValue } from './tf-graph.js';
@@ -84,6 +85,9 @@ export async function freezeGraph(graph: WorkingGraph, feeds: readonly Feed[], f
       frozen.push({ name, op: 'Identity', input: [variable], device: '', attr: { T: { kind: 'type', value: values.get(variable)!.dtype } } });
     } else if (node.op === 'ResourceGather') {
       frozen.push(...gatherFromConstant(node, producerThrough(graph, input[0]!)!.node.name, input[1]!, values, taken));
+    } else if (isControlFlowOp(node.op)) {
+      // Its functions, and variables it passes them, are frozen by control-flow-library.ts.
+      frozen.push({ ...node, input, device: '' });
     } else {
       rejectResourceInputs(node, input, graph);
       rejectFunctionAttrs(node);
@@ -149,14 +153,10 @@ function rejectResourceInputs(node: NodeDef, inputs: string[], graph: WorkingGra
   }
 }
 
-/**
- * Functional control flow (While, If, Case...) runs library functions whose
- * bodies would need inlining and freezing of their own (variables reach them
- * as resource arguments); this engine does not do that yet, so say so at load.
- */
+/** Other ops running functions (Case, MapDataset, ...) are not supported: say so at load. */
 function rejectFunctionAttrs(node: NodeDef): void {
   const functions = Object.values(node.attr).flatMap((a) => (a.kind === 'func' ? [a.value.name] : a.kind === 'list' ? a.value.func.map((f) => f.name) : []));
   if (functions.length > 0) {
-    throw new ModelLoadError(`${node.op} "${node.name}" runs function(s) ${functions.map((f) => `"${f}"`).join(', ')}; functional control flow (While/If/Case) is not supported`);
+    throw new ModelLoadError(`${node.op} "${node.name}" runs function(s) ${functions.map((f) => `"${f}"`).join(', ')}; of the ops that run functions, only While/StatelessWhile/If/StatelessIf are supported`);
   }
 }

@@ -13,8 +13,11 @@ import { WorkingGraph } from './function-inliner.js';
 import { freezeGraph, type Feed, type VariableReader } from './graph-freezer.js';
 import { decodeSavedModel, type MetaGraphDef, type SignatureDef, type TensorInfo } from './saved-model-decoder.js';
 import { openTensorBundle, type TensorBundle } from './tensor-bundle.js';
+import type { ExampleSignature } from '../engine.js';
+import { controlFlowLibrary } from './control-flow-library.js';
+import { replaceExampleParser } from './example-parser-feeds.js';
 import { tensorSpec } from './tensor-specs.js';
-import { parseTensorRef, type TensorShape } from './tf-graph.js';
+import { DT, baseType, dtypeName, parseTensorRef, type TensorShape } from './tf-graph.js';
 import { toTfjsArtifacts } from './tfjs-artifacts.js';
 import type { ExecutableGraph, TensorBinding } from './tfjs-executor.js';
 
@@ -46,18 +49,54 @@ async function freezeSignature(dir: string, name: string): Promise<Omit<Executab
   if (missing.length > 0) throw new ModelLoadError(`${where} names tensors of nodes that are not in the graph: ${missing.join(', ')}`);
   graph.inlineFrom(roots, false);
 
-  const inputBindings: TensorBinding[] = inputs.map(({ key, info }) => ({
-    spec: tensorSpec(key, info.dtype, knownShape(info, graph), 'input', where),
-    tensor: parseTensorRef(graph.resolve(info.name)).node,
+  const fetches = outputs.map(({ info }) => info.name);
+  const fed = exampleFeeds(graph, inputs, fetches, where) ?? {
+    feeds: inputs.map(({ key, info }) => ({ key, tensor: info.name, dtype: info.dtype, shape: knownShape(info, graph) })),
+  };
+  const inputBindings: TensorBinding[] = fed.feeds.map((feed) => ({
+    spec: tensorSpec(feed.key, feed.dtype, feed.shape, 'input', where),
+    tensor: parseTensorRef(graph.resolve(feed.tensor)).node,
   }));
   const outputBindings: TensorBinding[] = outputs.map(({ key, info }) => ({
     spec: tensorSpec(key, info.dtype, info.shape, 'output', where),
     tensor: graph.resolve(info.name),
   }));
-  const feeds: Feed[] = inputs.map(({ info }) => ({ tensor: info.name, dtype: info.dtype, shape: knownShape(info, graph) }));
 
-  const frozen = await freezeGraph(graph, feeds, outputs.map(({ info }) => info.name), variableReader(dir, metaGraph, graph));
-  return { artifacts: toTfjsArtifacts(frozen, metaGraph.graph.producer), inputs: inputBindings, outputs: outputBindings };
+  const frozen = await freezeGraph(graph, fed.feeds, fetches, variableReader(dir, metaGraph, graph));
+  const constants = new Map(frozen.flatMap((n) => (n.op === 'Const' && n.attr['value']?.kind === 'tensor' ? [[n.name, n.attr['value'].value.dtype] as const] : [])));
+  const functions = controlFlowLibrary(frozen, graph.library, constants);
+  const examples = fed.examples ? { examples: fed.examples.signature, notes: [fed.examples.note] } : {};
+  const artifacts = toTfjsArtifacts(frozen, metaGraph.graph.producer, functions, graph.library);
+  return { artifacts, inputs: inputBindings, outputs: outputBindings, ...examples };
+}
+
+interface KeyedFeed extends Feed {
+  readonly key: string;
+}
+
+/**
+ * A signature whose one input is serialized tf.Example: the parser's dense
+ * features become the inputs (example-parser-feeds.ts). undefined for other signatures.
+ */
+function exampleFeeds(
+  graph: WorkingGraph,
+  inputs: readonly { key: string; info: TensorInfo }[],
+  fetches: readonly string[],
+  where: string,
+): { feeds: KeyedFeed[]; examples?: { signature: ExampleSignature; note: string } } | undefined {
+  const strings = inputs.filter(({ info }) => baseType(info.dtype) === DT.STRING);
+  if (strings.length === 0) return undefined;
+  if (inputs.length !== 1) {
+    throw new ModelLoadError(`${where}: input "${strings[0]!.key}" is DT_STRING; tf.Example signatures are supported with a single input`);
+  }
+  const { key, info } = strings[0]!;
+  const parsed = replaceExampleParser(graph, info.name, fetches, `${where}: input "${key}"`);
+  const feeds = parsed.features.map((f) => ({ key: f.key, tensor: f.placeholder, dtype: f.dtype, shape: f.shape }));
+  const defaults = Object.fromEntries(parsed.features.flatMap((f) => (f.defaultValue ? [[f.key, f.defaultValue]] : [])));
+  const featureList = parsed.features.map((f) => `"${f.key}" ${dtypeName(f.dtype)} [${f.shape.dims!.slice(1).join(',')}]${f.defaultValue ? ' (optional)' : ''}`).join(', ');
+  const rows = parsed.features.length === 1 ? ` or rows under "${key}"` : '';
+  const note = `${where} takes serialized tf.Example ("${key}", parsed by ${parsed.parserOp}): records give the features ${featureList} as {"examples": [{...}, ...]}${rows}, fed to the parser's outputs directly`;
+  return { feeds, examples: { signature: { input: key, defaults, ignored: parsed.otherKeys }, note } };
 }
 
 async function readServeMetaGraph(dir: string): Promise<MetaGraphDef> {
@@ -102,8 +141,8 @@ function knownShape(info: TensorInfo, graph: WorkingGraph): TensorShape {
 
 /** Opens the checkpoint and maps variables to keys only once a variable is actually needed. */
 function variableReader(dir: string, metaGraph: MetaGraphDef, graph: WorkingGraph): VariableReader {
-  let state: Promise<{ bundle: TensorBundle; keys: Map<string, string> }> | undefined;
-  const open = async (): Promise<{ bundle: TensorBundle; keys: Map<string, string> }> => {
+  let state: Promise<{ bundle: TensorBundle; keys: Map<string, string>; slices: Map<string, string> }> | undefined;
+  const open = async (): Promise<{ bundle: TensorBundle; keys: Map<string, string>; slices: Map<string, string> }> => {
     const prefix = join(dir, 'variables', 'variables');
     try {
       await access(`${prefix}.index`);
@@ -118,18 +157,19 @@ function variableReader(dir: string, metaGraph: MetaGraphDef, graph: WorkingGrap
     }
     if (!metaGraph.saver) throw new ModelLoadError('the graph has variables but no SaverDef to say where their values are');
     try {
-      return { bundle, keys: checkpointKeysFromRestoreOp(graph, metaGraph.saver.restoreOpName) };
+      const slices = new Map<string, string>();
+      return { bundle, keys: checkpointKeysFromRestoreOp(graph, metaGraph.saver.restoreOpName, slices), slices };
     } catch (error) {
       throw new ModelLoadError(`cannot map variables to checkpoint keys: ${describeError(error)}`, { cause: error });
     }
   };
   return async (variable) => {
     state ??= open();
-    const { bundle, keys } = await state;
+    const { bundle, keys, slices } = await state;
     const key = keys.get(variable);
     if (key === undefined) throw new ModelLoadError(`variable "${variable}" is not restored by the graph's restore op, so its value is unknown`);
     try {
-      return await bundle.read(key);
+      return await bundle.read(key, slices.get(variable));
     } catch (error) {
       throw new ModelLoadError(`cannot read variable "${variable}" (checkpoint key "${key}"): ${describeError(error)}`, { cause: error });
     }

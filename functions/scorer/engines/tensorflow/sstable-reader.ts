@@ -24,6 +24,8 @@ interface BlockHandle {
 
 export interface TableEntry {
   readonly key: string;
+  /** The key as stored: slice keys of partitioned tensors are binary. */
+  readonly keyBytes: Uint8Array;
   readonly value: Uint8Array;
 }
 
@@ -80,7 +82,7 @@ function readEntries(block: Uint8Array): TableEntry[] {
     next.set(block.subarray(cursor.pos, cursor.pos + unshared), shared);
     key = next;
     cursor.pos += unshared;
-    entries.push({ key: decoder.decode(key), value: block.subarray(cursor.pos, cursor.pos + valueLength) });
+    entries.push({ key: decoder.decode(key), keyBytes: key, value: block.subarray(cursor.pos, cursor.pos + valueLength) });
     cursor.pos += valueLength;
   }
   return entries;

@@ -30,17 +30,14 @@ function engineDType(dtype: number, what: string): DType {
 }
 
 /**
- * A spec for a signature entry. Inputs must have a known rank, since records
- * are checked against it; an output of unknown rank gets `[]` (outputs are
- * written as they come out and never checked against their spec).
+ * A spec for a signature entry. What the model leaves open stays open: an
+ * unknown dimension is free, and an entry of unknown rank (TF 1.x exports such
+ * as TF Serving's half_plus_three) takes records of any shape; its dtype is
+ * always checked.
  */
 export function tensorSpec(name: string, dtype: number, shape: TensorShape, role: 'input' | 'output', where: string): TensorSpec {
   const what = `${where}: ${role} "${name}"`;
   const engineType = engineDType(dtype, what);
-  if (shape.dims === null && role === 'input') throw new ModelLoadError(`${what} has an unknown rank, so records cannot be checked against it`);
-  return Object.freeze({
-    name,
-    dtype: engineType,
-    shape: Object.freeze((shape.dims ?? []).map((d) => (d >= 0 ? d : null))),
-  });
+  const dims = Object.freeze((shape.dims ?? []).map((d) => (d >= 0 ? d : null)));
+  return Object.freeze(shape.dims === null ? { name, dtype: engineType, shape: dims, unknownRank: true } : { name, dtype: engineType, shape: dims });
 }

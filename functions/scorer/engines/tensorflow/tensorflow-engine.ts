@@ -12,6 +12,7 @@ import { basename, dirname } from 'node:path';
 import { ModelLoadError } from '../../domain/errors.js';
 import type { ModelArtifact } from '../../models/model-artifact.js';
 import type { Engine, Model } from '../engine.js';
+import { withoutModelPaths } from '../model-paths.js';
 import { loadGraphModelJson } from './graph-model-loader.js';
 import { loadSavedModelGraph } from './saved-model-loader.js';
 import { createTfjsModel, type ExecutableGraph } from './tfjs-executor.js';
@@ -20,19 +21,29 @@ const SAVED_MODEL_FILE = 'saved_model.pb';
 
 export const tensorflowEngine: Engine = {
   async load(artifact: ModelArtifact): Promise<Model> {
-    const origin = `model "${artifact.meta.name}"`;
-    const file = basename(artifact.artifactPath);
-    let graph: ExecutableGraph;
-    if (file === SAVED_MODEL_FILE) {
-      graph = await loadSavedModelGraph(dirname(artifact.artifactPath), artifact.meta.signature, origin);
-    } else if (file.endsWith('.json')) {
-      if (artifact.meta.signature !== undefined) {
-        throw new ModelLoadError(`${origin}: "signature" in model-meta.json applies to SavedModels; a TensorFlow.js graph model has one signature`);
-      }
-      graph = await loadGraphModelJson(artifact.artifactPath, origin);
-    } else {
-      throw new ModelLoadError(`${origin}: artifact "${artifact.meta.artifact}" is neither a SavedModel's ${SAVED_MODEL_FILE} nor a TensorFlow.js graph model's model.json`);
+    try {
+      return await loadTensorflowModel(artifact);
+    } catch (error) {
+      if (!(error instanceof ModelLoadError)) throw error;
+      const message = withoutModelPaths(error.message, artifact);
+      throw message === error.message ? error : new ModelLoadError(message, { cause: error });
     }
-    return createTfjsModel(graph);
   },
 };
+
+async function loadTensorflowModel(artifact: ModelArtifact): Promise<Model> {
+  const origin = `model "${artifact.meta.name}"`;
+  const file = basename(artifact.artifactPath);
+  let graph: ExecutableGraph;
+  if (file === SAVED_MODEL_FILE) {
+    graph = await loadSavedModelGraph(dirname(artifact.artifactPath), artifact.meta.signature, origin);
+  } else if (file.endsWith('.json')) {
+    if (artifact.meta.signature !== undefined) {
+      throw new ModelLoadError(`${origin}: "signature" in model-meta.json applies to SavedModels; a TensorFlow.js graph model has one signature`);
+    }
+    graph = await loadGraphModelJson(artifact.artifactPath, origin);
+  } else {
+    throw new ModelLoadError(`${origin}: artifact "${artifact.meta.artifact}" is neither a SavedModel's ${SAVED_MODEL_FILE} nor a TensorFlow.js graph model's model.json`);
+  }
+  return createTfjsModel(graph);
+}

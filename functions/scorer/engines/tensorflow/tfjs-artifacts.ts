@@ -11,21 +11,23 @@
  */
 import type { io } from '@tensorflow/tfjs-core';
 import { ModelLoadError } from '../../domain/errors.js';
-import { DT, baseType, dtypeName, numElements, type AttrList, type AttrValue, type NodeDef, type TensorShape, type TensorValue } from './tf-graph.js';
+import { functionJson } from './control-flow-library.js';
+import { DT, baseType, dtypeName, numElements, type AttrList, type AttrValue, type FunctionDef, type NodeDef, type TensorShape, type TensorValue } from './tf-graph.js';
 
 type JsonAttr = Record<string, unknown>;
 
 export interface TfjsGraphArtifacts {
-  readonly modelTopology: { node: unknown[]; versions: { producer: number } };
+  readonly modelTopology: { node: unknown[]; versions: { producer: number }; library?: { function: unknown[] } };
   readonly weightSpecs: io.WeightsManifestEntry[];
   readonly weightData: ArrayBuffer;
   readonly format: 'graph-model';
 }
 
-export function toTfjsArtifacts(nodes: readonly NodeDef[], producer: number): TfjsGraphArtifacts {
+/** `functions`: the library functions control-flow nodes run (control-flow-library.ts), with their constants as weights too. */
+export function toTfjsArtifacts(nodes: readonly NodeDef[], producer: number, functions: readonly FunctionDef[] = [], library: ReadonlyMap<string, FunctionDef> = new Map()): TfjsGraphArtifacts {
   const weightSpecs: io.WeightsManifestEntry[] = [];
   const chunks: Uint8Array[] = [];
-  const jsonNodes = nodes.map((node) => {
+  const nodeJson = (node: NodeDef): Record<string, unknown> => {
     const attr: Record<string, JsonAttr> = {};
     for (const [key, value] of Object.entries(node.attr)) {
       if (node.op === 'Const' && key === 'value' && value.kind === 'tensor') {
@@ -39,8 +41,11 @@ export function toTfjsArtifacts(nodes: readonly NodeDef[], producer: number): Tf
       if (json) attr[key] = json;
     }
     return { name: node.name, op: node.op, input: [...node.input], attr };
-  });
-  return { modelTopology: { node: jsonNodes, versions: { producer } }, weightSpecs, weightData: concat(chunks), format: 'graph-model' };
+  };
+  const jsonNodes = nodes.map(nodeJson);
+  const topology = { node: jsonNodes, versions: { producer } };
+  if (functions.length > 0) Object.assign(topology, { library: { function: functions.map((fn) => functionJson(fn, library, nodeJson)) } });
+  return { modelTopology: topology, weightSpecs, weightData: concat(chunks), format: 'graph-model' };
 }
 
 function attrJson(value: AttrValue): JsonAttr | undefined {

@@ -7,7 +7,7 @@
  */
 import { loadGraphModelSync, type GraphModel } from '@tensorflow/tfjs-converter';
 import { ModelLoadError, PredictionError, describeError } from '../../domain/errors.js';
-import type { DType, Model, Signature, Tensor, TensorData, TensorMap, TensorSpec } from '../engine.js';
+import type { DType, ExampleSignature, Model, Signature, Tensor, TensorData, TensorMap, TensorSpec } from '../engine.js';
 import { tf, useTfjs } from '../tfjs-runtime.js';
 
 export interface TensorBinding {
@@ -22,6 +22,9 @@ export interface ExecutableGraph {
   readonly outputs: readonly TensorBinding[];
   /** Names the model in messages. */
   readonly origin: string;
+  /** What loading inferred or adapted, for the load log and `models show`. */
+  readonly notes?: readonly string[];
+  readonly examples?: ExampleSignature;
 }
 
 /** TensorFlow.js op categories whose graphs only run through executeAsync. */
@@ -55,13 +58,19 @@ export async function createTfjsModel(graph: ExecutableGraph): Promise<Model> {
   const runAsync = [...ops.values()].some((c) => c !== undefined && ASYNC_CATEGORIES.has(c));
   // Only these stay referenced after load: the artifacts (a copy of every weight) can be collected.
   const { inputs: inputBindings, outputs: outputBindings, origin } = graph;
-  const signature: Signature = Object.freeze({ inputs: inputBindings.map((b) => b.spec), outputs: outputBindings.map((b) => b.spec) });
+  const specs = { inputs: inputBindings.map((b) => b.spec), outputs: outputBindings.map((b) => b.spec) };
+  const signature: Signature = Object.freeze(graph.examples ? { ...specs, examples: graph.examples } : specs);
+  const notes = [
+    ...(graph.notes ?? []),
+    ...signature.inputs.filter((s) => s.unknownRank).map((s) => `input "${s.name}" has no declared shape: records of any shape are accepted (dtype ${s.dtype} is checked)`),
+  ];
   const outputNames = outputBindings.map((b) => b.tensor);
   // An output that is a constant comes back as the model's own weight tensor: never dispose those.
   const weightIds = new Set(Object.values(model.weights).flatMap((tensors) => tensors.map((t) => t.id)));
 
   return {
     signature,
+    notes,
     async predict(inputs: TensorMap): Promise<TensorMap> {
       const feeds: Record<string, tf.Tensor> = {};
       let results: tf.Tensor[] = [];
