@@ -1,13 +1,16 @@
 /**
- * Where the CLI works: the embedded local stack by default (the one `npm
- * start` runs on 127.0.0.1:4566, or, when none is running, one started in
- * this process on the same data folder), LocalStack with --endpoint, or AWS
- * with --aws / --profile.
+ * Where the CLI works, said in every answer: the stack `npm start` runs
+ * (http://127.0.0.1:4566, or $DROPSCORE_PORT, $DROPSCORE_ENDPOINT or
+ * --endpoint), LocalStack with --endpoint, AWS with --aws / --profile, or,
+ * only when asked with --embedded, a stack of its own in this process on the
+ * data folder. Nothing listening at the chosen endpoint, or something that is
+ * not a stack, is an error naming it: never a silent, empty stack.
  */
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ConfigError, describeError } from '../functions/scorer/domain/errors.js';
 import type { Logger } from '../functions/scorer/domain/ports.js';
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../functions/scorer/store/dynamodb-deployment-store.js';
@@ -23,6 +26,8 @@ export interface ConnectionOptions {
   readonly profile?: string;
   readonly region?: string;
   readonly endpoint?: string;
+  /** Run a stack of its own in this process, on `dataDir`, for this command. */
+  readonly embedded?: boolean;
   readonly dataDir: string;
   readonly manifestPath: string;
   readonly modelsRoot: string;
@@ -51,16 +56,23 @@ export async function openConnection(options: ConnectionOptions): Promise<Connec
     if (options.profile) process.env['AWS_PROFILE'] = options.profile;
     return fromClients({ region }, 'aws', `AWS (${region}${options.profile ? `, profile ${options.profile}` : ''})`, manifestPath, modelsRoot);
   }
-  const endpoint = options.endpoint ?? process.env['DROPSCORE_ENDPOINT'] ?? DEFAULT_LOCAL_ENDPOINT;
-  const url = new URL(endpoint);
-  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(url.hostname);
-  if (!loopback || (await reachable(url))) {
-    return fromClients({ region, endpoint, credentials: LOCAL_CREDENTIALS }, 'local', `the stack at ${endpoint}`, manifestPath, modelsRoot);
+  if (!options.embedded) {
+    const endpoint = localEndpointOf(options.endpoint, process.env);
+    const url = new URL(endpoint);
+    if (!(await reachable(url))) {
+      throw new ConfigError(
+        `no stack answers at ${endpoint}: start one with \`npm start\` (its banner prints the setting to use), point the CLI at a running one ` +
+          `with --endpoint URL, DROPSCORE_ENDPOINT or DROPSCORE_PORT, or run this command on a stack of its own with --embedded (data in ${options.dataDir})`,
+      );
+    }
+    const connection = fromClients({ region, endpoint, credentials: LOCAL_CREDENTIALS }, 'local', `the stack at ${endpoint}`, manifestPath, modelsRoot);
+    await checkIsStack(connection, endpoint);
+    return connection;
   }
-  // Nothing listens there: run the embedded stack in this process, on the same data, for this command.
+  // Asked for: a stack of its own in this process, on the data folder, for this command.
   const embedded = await startLocalStack({
     dataDir: resolve(options.dataDir),
-    edgePort: Number(url.port || 4566),
+    edgePort: 0,
     modelsRoot,
     log: quiet,
     limits: readManifest(manifestPath).limits,
@@ -92,6 +104,26 @@ function fromClients(connection: AwsConnection, target: 'local' | 'aws', describ
       db.destroy();
     },
   };
+}
+
+/** --endpoint, else $DROPSCORE_ENDPOINT, else the port `npm start` uses ($DROPSCORE_PORT, default 4566). */
+export function localEndpointOf(endpoint: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  return endpoint || env['DROPSCORE_ENDPOINT'] || (env['DROPSCORE_PORT'] ? `http://127.0.0.1:${env['DROPSCORE_PORT']}` : DEFAULT_LOCAL_ENDPOINT);
+}
+
+/** Something listens: make sure it speaks S3 and DynamoDB and takes this CLI's key pair, not (say) the web console. */
+async function checkIsStack(connection: Connection, endpoint: string): Promise<void> {
+  try {
+    await connection.s3.send(new ListBucketsCommand({}));
+    await connection.db.send(new ListTablesCommand({ Limit: 1 }));
+  } catch (error) {
+    await connection.close();
+    const name = (error as { name?: string }).name ?? '';
+    if (['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AccessDenied', 'UnrecognizedClientException', 'InvalidSignatureException'].includes(name)) {
+      throw new ConfigError(`the stack at ${endpoint} refused this CLI's key pair (${name}): set DROPSCORE_ACCESS_KEY_ID and DROPSCORE_SECRET_ACCESS_KEY as for the stack`, { cause: error });
+    }
+    throw new ConfigError(`what answers at ${endpoint} is not a dropscore stack (S3 + DynamoDB): ${describeError(error)}; is that the web console's port?`, { cause: error });
+  }
 }
 
 function reachable(url: URL): Promise<boolean> {

@@ -24,8 +24,9 @@ scoring
 
 options
   --json                 machine-readable output
-  --endpoint URL         a running local stack or LocalStack (default http://127.0.0.1:4566, or $DROPSCORE_ENDPOINT;
-                         when nothing listens there, an embedded stack runs in this process on --data-dir)
+  --endpoint URL         a running local stack or LocalStack (default $DROPSCORE_ENDPOINT, else
+                         http://127.0.0.1:$DROPSCORE_PORT, else http://127.0.0.1:4566); nothing there is an error
+  --embedded             run this command on a stack of its own, in this process, on --data-dir
   --aws                  work on AWS (credentials from the usual chain); --profile P and --region R also select AWS
   --data-dir DIR         embedded stack data (default .dropscore)
   --manifest FILE        deployments manifest (default deployments.json)
@@ -38,6 +39,7 @@ const OPTIONS = {
   profile: { type: 'string' },
   region: { type: 'string' },
   endpoint: { type: 'string' },
+  embedded: { type: 'boolean' },
   'data-dir': { type: 'string' },
   manifest: { type: 'string' },
   models: { type: 'string' },
@@ -88,6 +90,7 @@ export async function main(argv: string[], out: TextSink = process.stdout, err: 
       profile: parsed.values['profile'] as string | undefined,
       region: parsed.values['region'] as string | undefined,
       endpoint: parsed.values['endpoint'] as string | undefined,
+      embedded: Boolean(parsed.values['embedded']),
       dataDir: (parsed.values['data-dir'] as string | undefined) ?? '.dropscore',
       manifestPath: (parsed.values['manifest'] as string | undefined) ?? 'deployments.json',
       modelsRoot: (parsed.values['models'] as string | undefined) ?? 'layers/models',

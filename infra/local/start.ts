@@ -143,5 +143,8 @@ Serving. Drop more records with any S3 client signing with the stack's key pair,
   ${awsCliExports(stack.connection.credentials!, stack.connection.region)}
   aws --endpoint-url ${stack.endpoint} s3 cp samples/${spec.name}/seven-drawn.json s3://${spec.source.bucket}/${spec.source.prefix}my-record.json
   aws --endpoint-url ${stack.endpoint} s3 cp s3://${spec.target.bucket}/${spec.target.prefix}my-record.json -
+The dropscore CLI talks to this stack with (not needed on the default port 4566):
+  export DROPSCORE_ENDPOINT=${stack.endpoint}
+  npx dropscore deployments list
 Outcomes are printed here as they land. Ctrl-C stops (data stays in ${args['data-dir']}/).`);
 }

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,10 +37,16 @@ interface Run {
   stderr: string;
 }
 
-async function dropscore(endpoint: string, ...args: string[]): Promise<Run> {
-  const common = ['--endpoint', endpoint, '--manifest', manifest, '--models', modelsRoot, '--data-dir', join(root, 'cli-data')];
+/** Runs the CLI at `endpoint` (`undefined`: no --endpoint, whatever the environment `env` says). */
+async function dropscore(endpoint: string | undefined, ...args: string[]): Promise<Run> {
+  return dropscoreWith({}, endpoint, ...args);
+}
+
+async function dropscoreWith(env: Record<string, string>, endpoint: string | undefined, ...args: string[]): Promise<Run> {
+  const common = [...(endpoint ? ['--endpoint', endpoint] : []), '--manifest', manifest, '--models', modelsRoot, '--data-dir', join(root, 'cli-data')];
+  const environment = { ...process.env, DROPSCORE_ENDPOINT: '', DROPSCORE_PORT: '', ...env };
   try {
-    const { stdout, stderr } = await promisify(execFile)('node', ['bin/dropscore.js', ...args, ...common], { cwd: REPO_ROOT, timeout: 90_000 });
+    const { stdout, stderr } = await promisify(execFile)('node', ['bin/dropscore.js', ...args, ...common], { cwd: REPO_ROOT, timeout: 90_000, env: environment });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -161,9 +168,32 @@ describe('the dropscore CLI against a running local stack', () => {
 });
 
 describe('the dropscore CLI with no stack running', () => {
-  it('starts an embedded stack for the command, on the same data folder', async () => {
+  it('follows the port npm start uses (DROPSCORE_PORT) or DROPSCORE_ENDPOINT when no --endpoint is given', async () => {
+    const port = new URL(stack.endpoint).port;
+    for (const env of [{ DROPSCORE_PORT: port }, { DROPSCORE_ENDPOINT: stack.endpoint }] as Record<string, string>[]) {
+      const listed = await dropscoreWith(env, undefined, 'deployments', 'list', '--json');
+      expect([listed.code, listed.stderr]).toEqual([0, '']);
+      expect(Array.isArray(JSON.parse(listed.stdout))).toBe(true);
+    }
+  });
+
+  it('fails, naming the endpoint, when no stack answers there or what answers is not one; never a silent empty stack', async () => {
     const port = await freePort();
-    const listed = await dropscore(`http://127.0.0.1:${port}`, 'deployments', 'list');
+    const nobody = await dropscore(`http://127.0.0.1:${port}`, 'deployments', 'list');
+    expect([nobody.code, nobody.stdout]).toEqual([1, '']);
+    expect(nobody.stderr).toContain(`no stack answers at http://127.0.0.1:${port}: start one with \`npm start\``);
+    const web = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>console</html>'));
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    try {
+      const notAStack = await dropscore(`http://127.0.0.1:${(web.address() as { port: number }).port}`, 'deployments', 'list');
+      expect([notAStack.code, notAStack.stderr]).toEqual([1, expect.stringContaining('is not a dropscore stack (S3 + DynamoDB)')]);
+    } finally {
+      web.close();
+    }
+  });
+
+  it('starts a stack of its own for the command only when asked (--embedded), on the data folder', async () => {
+    const listed = await dropscore(undefined, 'deployments', 'list', '--embedded');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('no deployments');
   });
