@@ -14,7 +14,8 @@
 import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { scoreRecord } from '../functions/scorer/domain/score-record.js';
-import { loadModel, type LoadedModel } from '../functions/scorer/engines/engine-registry.js';
+import type { LoadedModel } from '../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../functions/scorer/engines/framework-engines.js';
 import { SESSION_OPTIONS } from '../functions/scorer/engines/onnx-engine.js';
 import { parsePackedRecord } from '../functions/scorer/formats/packed-json.js';
 import { parseRecord } from '../functions/scorer/domain/record-bytes.js';

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseRecord } from '../functions/scorer/domain/record-bytes.js';
-import { loadModel } from '../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../functions/scorer/engines/framework-engines.js';
 import { parsePackedRecord } from '../functions/scorer/formats/packed-json.js';
 import { fmt, median } from './engine-timing.js';
 

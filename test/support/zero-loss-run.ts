@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger, ObjectStore } from '../../functions/scorer/domain/ports.js';
 import { createScorer } from '../../functions/scorer/domain/scorer.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
 import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb-input-ledger.js';
 import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
@@ -59,6 +60,7 @@ export async function runZeroLoss(stack: LocalStack, options: { n: number; failu
   const scorer = createScorer({
     binding: spec!,
     modelDir: join(options.modelsRoot, 'mnist-cnn-onnx'),
+    load: loadModel,
     objects: flaky,
     deployments,
     ledger: createDynamoDbInputLedger(stack.db, DEFAULT_TABLES.ledgerTable),
