@@ -35,7 +35,7 @@ export interface NodeFunctionProps {
 
 // CommonJS dependencies bundled into an ES module still call require() and read __dirname
 // (TensorFlow.js's wasm backend finds its .wasm files beside the bundle by it).
-const ESM_BANNER = [
+export const ESM_BANNER = [
   "import { createRequire as __createRequire } from 'node:module';",
   "import { fileURLToPath as __fileURLToPath } from 'node:url';",
   "import { dirname as __pathDirname } from 'node:path';",
