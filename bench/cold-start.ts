@@ -1,89 +1,147 @@
 /**
- * Cold start of the scorer as Lambda runs it: the esbuild bundle `cdk deploy`
- * ships, required outside the project with the runtime layer on NODE_PATH,
- * then its first invocation: an S3 event for a record already in the source
- * bucket of the embedded stack, which loads the model, scores the record and
- * writes its outcome. Per framework, in a fresh process each: require time,
- * time from process start until the model is loaded and until the first
- * outcome is written, and peak RSS.
+ * Cold start of the scorer as Lambda runs it, against a floor, side by side.
  *
- *   npx tsx bench/cold-start.ts
+ * The scorer: the esbuild bundle `cdk deploy` ships for each deployment
+ * (only its framework's engine), imported outside the project with its layers
+ * as /opt (NODE_PATH), then its first invocation: an S3 event for a record
+ * already in the source bucket of the embedded stack. The floor: the least a
+ * script can do for the same work (bench/floors/): import its runtime and the
+ * S3 client, load a model, GET the record, predict, PUT the outcome, bundled
+ * the same way. onnxruntime scorers (ONNX, Caffe) are compared with the ONNX
+ * floor (the MNIST ONNX model); TensorFlow.js scorers (Keras, TensorFlow) with
+ * the TensorFlow.js wasm floor (an MNIST CNN graph model). Each round runs
+ * both in fresh processes, alternating which goes first; the table gives the
+ * median and the range over rounds.
+ *
+ *   npx tsx bench/cold-start.ts [rounds=5]
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { build } from 'esbuild';
 import { createDropscoreApp } from '../infra/lib/dropscore-app.js';
+import { ESM_BANNER } from '../infra/lib/constructs/node-function.js';
+import { TFJS_WASM_FILES } from '../infra/lib/scorer-package.js';
 import { LOCAL_CREDENTIALS } from '../infra/local/auth/local-credentials.js';
 import { startLocalStack } from '../infra/local/local-stack.js';
 import { DEFAULT_TABLES, ensureBucket } from '../infra/local/provision.js';
 import { readDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';
 
+const ROUNDS = Number(process.argv[2] ?? 5);
 const root = mkdtempSync(join(tmpdir(), 'dropscore-cold-'));
 const outdir = join(root, 'cdk.out');
 const manifest = readDeploymentsManifest('deployments.json');
 const { app } = createDropscoreApp({ manifest, projectRoot: resolve('.'), directNotifications: false, appProps: { outdir } });
-app.synth();
-const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.')).map((d) => join(outdir, d));
-const bundle = assets.find((d) => readdirSync(d).includes('tfjs-backend-wasm.wasm'))!;
-const runtime = assets.find((d) => readdirSync(d).includes('nodejs'))!;
-const task = join(root, 'task');
-cpSync(bundle, task, { recursive: true }); // outside the project: no "type": "module" above it, as in /var/task
-const probe = join(root, 'probe.cjs');
+const template = app.synth().getStackByName('Dropscore').template as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+const assetDir = (code: { S3Key: string }) => join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+
+type Floor = 'onnx' | 'tfjs';
+interface Measured {
+  modelLoadedMs: number;
+  firstOutcomeMs: number;
+  peakRssMb: number;
+}
+
+/** The deployment's function as Lambda would run it: its bundle in task-<name>, its layers merged in opt-<name>. */
+function stagePackage(name: string): { task: string; opt: string; env: Record<string, string> } {
+  const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties['Environment']?.Variables?.DEPLOYMENT_NAME === name)!;
+  const task = join(root, `task-${name}`);
+  const opt = join(root, `opt-${name}`);
+  cpSync(assetDir(fn.Properties['Code']), task, { recursive: true }); // outside the project, as in /var/task
+  for (const ref of fn.Properties['Layers'] as { Ref: string }[]) cpSync(assetDir(template.Resources[ref.Ref]!.Properties['Content']), opt, { recursive: true });
+  const vars = fn.Properties['Environment'].Variables as Record<string, unknown>;
+  const env = Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return { task, opt, env: { ...env, MODEL_DIR: join(opt, String(vars['MODEL_DIR']).replace(/^\/opt\//, '')) } };
+}
+
+/** A floor bundled as the scorer is (one minified ES module, TensorFlow.js's wasm binaries beside it). */
+async function buildFloor(floor: Floor): Promise<string> {
+  const dir = join(root, `floor-${floor}`);
+  await build({
+    entryPoints: [`bench/floors/${floor}-floor.ts`], outfile: join(dir, 'index.mjs'), bundle: true, platform: 'node', format: 'esm',
+    target: 'node22', minify: true, banner: { js: ESM_BANNER }, external: ['onnxruntime-node'], logLevel: 'error',
+  });
+  if (floor === 'tfjs') for (const file of TFJS_WASM_FILES) cpSync(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`, join(dir, file));
+  return join(dir, 'index.mjs');
+}
+
+const probe = join(root, 'probe.mjs');
 writeFileSync(probe, `
-const started = performance.now();
-const { handler } = require(${JSON.stringify(join(task, 'index.js'))});
-const required = performance.now();
 const log = console.log;
-let loadedAt;
-console.log = (line) => { if (String(line).includes('"model loaded"')) loadedAt = performance.now(); };
+let modelLoadedMs;
+console.log = (line) => { if (String(line).includes('"model loaded"')) modelLoadedMs = performance.now(); };
+const { handler } = await import(process.env.BUNDLE_URL);
 const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: process.env.SOURCE_BUCKET }, object: { key: process.env.RECORD_KEY } } }] };
-handler(event, {}).then((result) => {
-  const outcomeAt = performance.now();
-  // VmHWM is this process's own peak: getrusage's maxRSS would also count the forking parent's pages.
-  const peakKb = Number(/VmHWM:\\s+(\\d+) kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]);
-  log(JSON.stringify({ requireMs: required - started, modelLoadedMs: loadedAt, firstOutcomeMs: outcomeAt, result, peakRssMb: Math.round(peakKb / 1024) }));
-}, (error) => { console.error(error); process.exit(1); });
+const result = await handler(event, {});
+const firstOutcomeMs = performance.now();
+if (JSON.stringify(result) !== JSON.stringify({ results: [{ key: process.env.RECORD_KEY, result: 'scored' }] })) throw new Error('first invocation returned ' + JSON.stringify(result));
+const { readFileSync } = await import('node:fs');
+const peakKb = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+log(JSON.stringify({ modelLoadedMs, firstOutcomeMs, peakRssMb: Math.round(peakKb / 1024) }));
 `);
 
-// The S3 and DynamoDB the first invocation talks to, in this process (the probe reaches them over the loopback).
+async function run(script: string, env: Record<string, string>): Promise<Measured> {
+  const { stdout } = await promisify(execFile)('node', [script], { encoding: 'utf8', env: { PATH: process.env['PATH']!, ...env }, timeout: 120_000 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Measured;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const range = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+const framework = (model: string) => (JSON.parse(readFileSync(`layers/models/${model}/model-meta.json`, 'utf8')) as { framework: string }).framework;
+
+const floors: Record<Floor, { script: string; model: string; sample: string }> = {
+  onnx: { script: await buildFloor('onnx'), model: resolve('layers/models/mnist-cnn-onnx/mnist-cnn.onnx'), sample: 'samples/mnist-onnx/mnist1-digit.json' },
+  tfjs: { script: await buildFloor('tfjs'), model: resolve('test/fixtures/models/tfjs_graph/jsimluken_tiny_mnist_cnn_tf1_15'), sample: 'samples/mnist-keras/mnist1-digit.json' },
+};
+const FLOOR_BUCKET = 'dropscore-cold-floor';
+
 const stack = await startLocalStack({ dataDir: join(root, 'data'), edgePort: 0, modelsRoot: resolve('layers/models'), log: { info() {}, warn() {}, error() {} } });
 try {
-  console.log('| deployment (model) | require bundle (ms) | process start → model loaded (ms) | process start → first outcome written (ms) | peak RSS (MB) |');
-  console.log('|---|---|---|---|---|');
+  const common = {
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: stack.endpoint,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // Lambda runs Node 22; the SDK's warning about this machine's Node 20 is noise.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  await ensureBucket(stack.s3, FLOOR_BUCKET);
+  const put = (bucket: string, key: string, file: string) => stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(file) }));
+  const rows: string[] = [];
   for (const spec of manifest.deployments) {
+    const floor: Floor = ['onnx', 'caffe'].includes(framework(spec.model)) ? 'onnx' : 'tfjs';
+    const staged = stagePackage(spec.name);
     await ensureBucket(stack.s3, spec.source.bucket);
     await ensureBucket(stack.s3, spec.target.bucket);
     await stack.deployments.upsert({ ...spec, framework: 'cold-start-bench' });
-    const key = readdirSync(`samples/${spec.name}`).sort().find((f) => !f.includes('wrong'))!;
-    await stack.s3.send(new PutObjectCommand({ Bucket: spec.source.bucket, Key: key, Body: readFileSync(`samples/${spec.name}/${key}`) }));
-    const env = {
-      PATH: process.env['PATH'],
-      NODE_PATH: join(runtime, 'nodejs/node_modules'),
-      AWS_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL: stack.endpoint,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      DEPLOYMENT_ID: spec.id,
-      DEPLOYMENT_NAME: spec.name,
-      MODEL_NAME: spec.model,
-      MODEL_DIR: resolve('layers/models', spec.model),
-      SOURCE_BUCKET: spec.source.bucket,
-      TARGET_BUCKET: spec.target.bucket,
-      DEPLOYMENTS_TABLE: DEFAULT_TABLES.deploymentsTable,
-      LEDGER_TABLE: DEFAULT_TABLES.ledgerTable,
-      RECORD_KEY: key,
-      // Lambda runs Node 22; the SDK's warning about this machine's Node 20 is noise in the table.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
-    const { stdout } = await promisify(execFile)('node', [probe], { encoding: 'utf8', env, timeout: 120_000 });
-    const r = JSON.parse(stdout.trim().split('\n').pop()!) as { requireMs: number; modelLoadedMs: number; firstOutcomeMs: number; peakRssMb: number; result: unknown };
-    const expected = JSON.stringify({ results: [{ key, result: 'scored' }] });
-    if (JSON.stringify(r.result) !== expected) throw new Error(`${spec.name}: the first invocation returned ${JSON.stringify(r.result)}, expected ${expected}`);
-    console.log(`| ${spec.name} (${spec.model}) | ${r.requireMs.toFixed(0)} | ${r.modelLoadedMs.toFixed(0)} | ${r.firstOutcomeMs.toFixed(0)} | ${r.peakRssMb} |`);
+    const sample = readdirSync(`samples/${spec.name}`).sort().find((f) => !f.includes('wrong'))!;
+    const floorRuns: Measured[] = [];
+    const scorerRuns: Measured[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const key = `cold-${round}-${sample}`; // a new key each round: the ledger would call a repeat a duplicate
+      await put(spec.source.bucket, key, `samples/${spec.name}/${sample}`);
+      await put(FLOOR_BUCKET, key, floors[floor].sample);
+      const runFloor = async () => floorRuns.push(await run(floors[floor].script, { ...common, NODE_PATH: join(staged.opt, 'nodejs/node_modules'), FLOOR_MODEL: floors[floor].model, SOURCE_BUCKET: FLOOR_BUCKET, TARGET_BUCKET: FLOOR_BUCKET, RECORD_KEY: `${key}` }));
+      const runScorer = async () => scorerRuns.push(await run(probe, {
+        ...common, ...staged.env, NODE_PATH: join(staged.opt, 'nodejs/node_modules'), BUNDLE_URL: pathToFileURL(join(staged.task, 'index.mjs')).href,
+        DEPLOYMENTS_TABLE: DEFAULT_TABLES.deploymentsTable, LEDGER_TABLE: DEFAULT_TABLES.ledgerTable, RECORD_KEY: key,
+      }));
+      if (round % 2 === 0) { await runFloor(); await runScorer(); } else { await runScorer(); await runFloor(); }
+    }
+    const ratios = scorerRuns.map((s, i) => s.firstOutcomeMs / floorRuns[i]!.firstOutcomeMs);
+    const f = floorRuns.map((r) => r.firstOutcomeMs);
+    const s = scorerRuns.map((r) => r.firstOutcomeMs);
+    rows.push(`| ${spec.name} (${framework(spec.model)}) | ${floor} | ${median(f).toFixed(0)} (${range(f)}) | ${median(s).toFixed(0)} (${range(s)}) | ${median(ratios).toFixed(2)}x (${range(ratios, 2)}) | ${median(scorerRuns.map((r) => r.modelLoadedMs)).toFixed(0)} | ${median(floorRuns.map((r) => r.peakRssMb))} / ${median(scorerRuns.map((r) => r.peakRssMb))} |`);
+    console.error(`${spec.name}: done`);
   }
+  console.log(`${ROUNDS} rounds, floor and scorer alternating; medians (min–max):\n`);
+  console.log('| deployment (framework) | floor | floor: process start → outcome written (ms) | scorer bundle: process start → outcome written (ms) | scorer / floor | scorer: process start → model loaded at init (ms) | peak RSS floor / scorer (MiB) |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
 } finally {
   await stack.close();
   rmSync(root, { recursive: true, force: true });

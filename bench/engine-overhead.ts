@@ -14,9 +14,9 @@
 import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { scoreRecord } from '../functions/scorer/domain/score-record.js';
-import { loadModel, type LoadedModel } from '../functions/scorer/engines/engine-registry.js';
+import type { LoadedModel } from '../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../functions/scorer/engines/framework-engines.js';
 import { SESSION_OPTIONS } from '../functions/scorer/engines/onnx-engine.js';
-import { parsePackedRecord } from '../functions/scorer/formats/packed-json.js';
 import { parseRecord } from '../functions/scorer/domain/record-bytes.js';
 import { fmt, median } from './engine-timing.js';
 
@@ -74,8 +74,8 @@ async function timeSteps(bare: () => Promise<unknown>, bytes: Uint8Array, loaded
   for (let i = 0; i < WARM_UP + STEP_SAMPLES; i++) {
     const record = i >= WARM_UP;
     await bare();
-    const packed = await time('parse', record, () => parsePackedRecord(bytes)!);
-    const inputs = await time('decode', record, () => format.decode(packed, model.signature));
+    const parsed = await time('parse', record, () => parseRecord(bytes));
+    const inputs = await time('decode', record, () => format.decode(parsed, model.signature));
     const outputs = await time('predict', record, () => model.predict(inputs));
     await time('encode', record, () => format.encode('record.json', outputs, model.signature));
     await bare();

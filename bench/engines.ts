@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModel } from '../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../functions/scorer/engines/framework-engines.js';
 import type { TensorMap } from '../functions/scorer/engines/engine.js';
 import { controlFlowModel } from '../test/unit/tensorflow/control-flow-model.js';
 import { fmt, median, perRecordMs } from './engine-timing.js';

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Logger } from '../functions/scorer/domain/ports.js';
-import { loadModel } from '../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../functions/scorer/engines/framework-engines.js';
 import { startLocalStack } from '../infra/local/local-stack.js';
 import { ensureBucket } from '../infra/local/provision.js';
 import { parseDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';

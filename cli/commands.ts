@@ -9,7 +9,7 @@ import { ConfigError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from '../functions/scorer/domain/record-bytes.js';
 import { scoreOnline } from '../functions/scorer/domain/score-online.js';
-import { loadModel } from '../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../functions/scorer/engines/framework-engines.js';
 import { runBatch } from '../manage/batch-run.js';
 import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport } from '../manage/deployment-admin.js';
 import { readManifest } from '../manage/manifest-editor.js';

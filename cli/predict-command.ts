@@ -9,7 +9,7 @@ import { DropscoreError, InvalidRecordError, ModelLoadError, describeError } fro
 import { errorRecord } from '../functions/scorer/domain/outcome-object.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../functions/scorer/domain/record-bytes.js';
 import { scoreRecord } from '../functions/scorer/domain/score-record.js';
-import { loadModel } from '../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../functions/scorer/engines/framework-engines.js';
 
 export interface PredictOutput {
   readonly exitCode: 0 | 1;

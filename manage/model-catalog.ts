@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { ConfigError, ModelLoadError, UsageLimitError, describeError } from '../functions/scorer/domain/errors.js';
 import type { Signature } from '../functions/scorer/engines/engine.js';
-import { loadModel } from '../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../functions/scorer/engines/framework-engines.js';
 import { FRAMEWORKS, MODEL_META_FILE, parseModelMeta, type Framework } from '../functions/scorer/models/model-artifact.js';
 
 export interface ModelSummary {

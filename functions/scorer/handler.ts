@@ -1,34 +1,37 @@
 /**
- * The scorer Lambda: a thin middy shell. Configuration and the model are set
- * up once per container; each invocation (an S3 notification, an SQS batch of
- * them, or a warm-up) goes to the domain.
+ * The scorer Lambda: a thin middy shell. Each framework's entry module
+ * (lambda/<framework>-scorer.ts) builds it at init with only its engine, and
+ * loads the deployment's model there, so the first event only scores and a
+ * deploy-time warm-up or provisioned concurrency pre-loads the model.
  */
 import middy from '@middy/core';
 import { readScorerConfig } from './config.js';
+import { describeError } from './domain/errors.js';
 import { handleInvocation } from './domain/invocation.js';
 import type { Scorer } from './domain/scorer.js';
+import { createModelLoader, type EngineTable } from './engines/engine-registry.js';
 import { createJsonLogger } from './logging.js';
 import { createDynamoDbClient, createS3Client } from './store/aws-clients.js';
-import { createStoredScorer } from './wiring.js';
+import { createStoredScorerWith } from './wiring.js';
 
 /** Shared with the local stack, so it runs exactly the handler Lambda runs. */
 export function createHandler(getScorer: () => Scorer) {
   return middy(async (event: unknown) => handleInvocation(getScorer(), event));
 }
 
-function scorerFromEnvironment(): Scorer {
+/** The Lambda handler, with the model loaded: awaited at the top level of an entry module (Lambda's init). */
+export async function initLambdaHandler(engines: EngineTable) {
   const config = readScorerConfig(process.env);
+  const log = createJsonLogger();
   const wiring = {
     s3: createS3Client(config.connection),
     db: createDynamoDbClient(config.connection),
     deploymentsTable: config.deploymentsTable,
     ledgerTable: config.ledgerTable,
-    log: createJsonLogger(),
+    log,
   };
-  return createStoredScorer(wiring, config.binding, config.modelDir, config.maxRecordBytes);
+  const scorer = createStoredScorerWith(createModelLoader(engines), wiring, config.binding, config.modelDir, config.maxRecordBytes);
+  // A failed status write must not fail the init (Lambda would retry it blindly): the first event loads again.
+  await scorer.warmUp().catch((error: unknown) => log.error('model not loaded at init, retried on the first event', { reason: describeError(error) }));
+  return createHandler(() => scorer);
 }
-
-let lambdaScorer: Scorer | undefined;
-
-/** The Lambda entry point; the scorer is built on first use so importing this module has no side effects. */
-export const handler = createHandler(() => (lambdaScorer ??= scorerFromEnvironment()));

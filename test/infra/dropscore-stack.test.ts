@@ -39,18 +39,21 @@ const scorerPolicy = (deployment: string) => {
 };
 
 describe('scorer functions', () => {
-  it('run nodejs22.x on x86_64 with the runtime layer and their model layer', () => {
+  it('run nodejs22.x: ONNX on x86_64 with the onnxruntime layer, Keras on arm64 with only its model layer', () => {
     const scorers = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^dropscore scorer') } });
     expect(Object.keys(scorers)).toHaveLength(2);
-    for (const fn of Object.values(scorers)) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['x86_64'] });
-      expect(fn.Properties.Layers).toHaveLength(2);
-    }
+    const byDeployment = (name: string) => Object.values(scorers).find((fn) => fn.Properties.Environment.Variables.DEPLOYMENT_NAME === name)!;
+    expect(byDeployment('digits').Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['x86_64'] });
+    expect(byDeployment('digits').Properties.Layers).toHaveLength(2);
+    expect(byDeployment('bulk').Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    expect(byDeployment('bulk').Properties.Layers).toHaveLength(1);
+    for (const fn of Object.values(scorers)) expect(JSON.stringify(fn.Properties.Environment.Variables)).not.toContain('NODE_OPTIONS');
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'dropscore scorer for deployment digits (model mnist-cnn-onnx)',
       Environment: { Variables: Match.objectLike({ MODEL_DIR: '/opt/models/mnist-cnn-onnx', SOURCE_BUCKET: 'acme-digits-in', SOURCE_PREFIX: 'drop/', SOURCE_SUFFIX: '.json', TARGET_PREFIX: 'scored/', DEPLOYMENT_NAME: 'digits' }) },
     });
     template.resourceCountIs('AWS::Lambda::LayerVersion', 3); // runtime + one per model
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { Description: 'dropscore model mnist-keras', CompatibleArchitectures: ['x86_64', 'arm64'] });
   });
 
   it('may read only the source prefix, write only the target prefix, and touch only their own table items', () => {

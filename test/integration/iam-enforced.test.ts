@@ -12,6 +12,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../functions/scorer/domain/ports.js';
 import { createScorer } from '../../functions/scorer/domain/scorer.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
 import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb-input-ledger.js';
@@ -68,6 +69,7 @@ function container(policies: readonly PolicyDocument[]) {
     ledger: createDynamoDbInputLedger(db, DEFAULT_TABLES.ledgerTable),
     usage: createDynamoDbUsageMeter(db, DEFAULT_TABLES.deploymentsTable),
     log: quiet,
+    load: loadModel,
   });
   return { scorer, enforcement };
 }

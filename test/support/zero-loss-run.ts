@@ -10,6 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger, ObjectStore } from '../../functions/scorer/domain/ports.js';
 import { createScorer } from '../../functions/scorer/domain/scorer.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
 import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb-input-ledger.js';
 import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
@@ -75,6 +76,7 @@ export async function runZeroLoss(stack: LocalStack, options: ZeroLossOptions): 
   const scorer = createScorer({
     binding: spec!,
     modelDir: join(options.modelsRoot, 'mnist-cnn-onnx'),
+    load: loadModel,
     objects: flaky,
     deployments: createDynamoDbDeploymentStore(scorerDb, DEFAULT_TABLES.deploymentsTable),
     ledger: createDynamoDbInputLedger(scorerDb, DEFAULT_TABLES.ledgerTable),

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scoreRecord } from '../../functions/scorer/domain/score-record.js';
-import { loadModel } from '../../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { seededWeights, writeKerasH5, writeModelMeta } from '../support/keras-files.js';
 import { tempRoot } from '../support/model-dir.js';
 import { TOLERANCE, maxRelativeError } from '../support/tensor-proto.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../functions/scorer/domain/errors.js';
-import { loadModel } from '../../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { decodeTensor } from '../../functions/scorer/formats/tensor-json.js';
 import { expectedCases } from '../support/expected-cases.js';
 import { makeModelDir, tempRoot } from '../support/model-dir.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadInChild } from '../../bench/hostile-model-files.js';
 import { ModelLoadError } from '../../functions/scorer/domain/errors.js';
-import { loadModel } from '../../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { writeHugeDatasetH5, writeTextAsH5, writeUnderstatedZip, writeZipBomb } from '../support/hostile-model-files.js';
 import { writeModelMeta } from '../support/keras-files.js';
 import { tempRoot } from '../support/model-dir.js';

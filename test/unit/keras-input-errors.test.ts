@@ -6,7 +6,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scoreRecords } from '../../functions/scorer/domain/batch-scoring.js';
-import { loadModel } from '../../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { writeModelMeta } from '../support/keras-files.js';
 import { tempRoot } from '../support/model-dir.js';
 import { FIXTURES } from '../support/paths.js';

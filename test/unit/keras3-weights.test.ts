@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import h5wasm from 'h5wasm/node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { withHdf5File } from '../../functions/scorer/engines/keras/hdf5-weights.js';
 import { keras3GroupNames, readKeras3Weights, toSnakeCase } from '../../functions/scorer/engines/keras/keras3-weights.js';
 import { decodeTensor } from '../../functions/scorer/formats/tensor-json.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { ModelLoadError } from '../../functions/scorer/domain/errors.js';
-import { loadModel } from '../../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { showModel } from '../../manage/model-catalog.js';
 import { decodeTensor } from '../../functions/scorer/formats/tensor-json.js';
 import { FIXTURES, MODELS_ROOT } from '../support/paths.js';

@@ -10,7 +10,7 @@ import { readAttribute, readOnnxModel } from '../../functions/onnx-proto/onnx-mo
 import { OpsetUpgradeError, upgradeOnnxOpset } from '../../functions/onnx-proto/onnx-opset-upgrade.js';
 import { ModelLoadError } from '../../functions/scorer/domain/errors.js';
 import type { Model } from '../../functions/scorer/engines/engine.js';
-import { loadModel } from '../../functions/scorer/engines/engine-registry.js';
+import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { makeOnnxModelDir, tempRoot } from '../support/model-dir.js';
 import { FIXTURES } from '../support/paths.js';
 import { TOLERANCE, maxRelativeError } from '../support/tensor-proto.js';

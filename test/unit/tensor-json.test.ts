@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { TensorSpec } from '../../functions/scorer/engines/engine.js';
-import { parsePackedRecord } from '../../functions/scorer/formats/packed-json.js';
 import { decodeTensor, encodeTensor } from '../../functions/scorer/formats/tensor-json.js';
 import { recordError } from '../support/record-error.js';
 
@@ -50,15 +49,6 @@ describe('decodeTensor', () => {
     expect(Array.from(decodeTensor([true, false, 1], spec, 'mask').data as Uint8Array)).toEqual([1, 0, 1]);
   });
 
-  it('decodes a packed array (the fast path) to the same tensor, with the same errors', () => {
-    const packed = (nested: unknown[]) => parsePackedRecord(new TextEncoder().encode(JSON.stringify({ v: nested })))!['v'];
-    const rows = [[[1, 2], [3, 4]], [[5, 6], [7, 8.5]]];
-    expect(decodeTensor(packed(rows), image, 'x')).toEqual(decodeTensor(rows, image, 'x'));
-    const ids: TensorSpec = { name: 'ids', dtype: 'int32', shape: [null, 2] };
-    expect(decodeTensor(packed([[7, -3]]), ids, 'ids')).toEqual(decodeTensor([[7, -3]], ids, 'ids'));
-    expect(recordError(() => decodeTensor(packed([[1, 2.5]]), ids, 'ids'))).toEqual(recordError(() => decodeTensor([[1, 2.5]], ids, 'ids')));
-    expect(recordError(() => decodeTensor(packed([[1, 2, 3]]), image, 'x')).message).toBe('input "x": expected shape [N,2,2], received [1,3]');
-  });
 });
 
 describe('encodeTensor', () => {

@@ -7,7 +7,6 @@
 import type { LoadedModel } from '../engines/engine-registry.js';
 import type { Tensor, TensorData, TensorMap } from '../engines/engine.js';
 import { DropscoreError, PredictionError, describeError } from './errors.js';
-import { parsePackedRecord } from '../formats/packed-json.js';
 import { parseRecord, recordTooLarge, type Outcome } from './record-bytes.js';
 
 export interface RecordToScore {
@@ -76,16 +75,8 @@ export async function scoreRecords(records: readonly RecordToScore[], loaded: Lo
   return outcomes;
 }
 
-/** A record's model inputs: by the packed fast path when the record allows it, else by the general one. */
+/** A record's model inputs, by the format of its framework. */
 function decodeRecord(bytes: Uint8Array, loaded: LoadedModel): TensorMap {
-  const packed = parsePackedRecord(bytes);
-  if (packed) {
-    try {
-      return loaded.format.decode(packed, loaded.model.signature);
-    } catch {
-      // The general path decodes the same record again and says, in its own words, what is wrong.
-    }
-  }
   return loaded.format.decode(parseRecord(bytes), loaded.model.signature);
 }
 

@@ -13,7 +13,7 @@
  * - store failures are thrown after every record was tried, so the platform
  *   retries the event (and dead-letters it) instead of losing a file.
  */
-import { loadModel, type LoadedModel } from '../engines/engine-registry.js';
+import type { LoadedModel, ModelLoader } from '../engines/engine-registry.js';
 import { ModelLoadError, describeError, predictionLimitReached } from './errors.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
@@ -32,8 +32,8 @@ export interface ScorerDeps {
   readonly log: Logger;
   readonly maxRecordBytes?: number;
   readonly now?: () => number;
-  /** Injected so tests can stand in a model; defaults to the engine registry. */
-  readonly load?: (dir: string) => Promise<LoadedModel>;
+  /** The engines this scorer may load (a Lambda bundle carries only its framework's), or a test's stand-in model. */
+  readonly load: ModelLoader;
 }
 
 export type ObjectResult = 'scored' | 'failed' | 'duplicate' | 'ignored' | 'missing';
@@ -59,7 +59,7 @@ export function createScorer(deps: ScorerDeps) {
   const { binding, objects, deployments, ledger, usage, log } = deps;
   const maxBytes = deps.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const now = deps.now ?? (() => performance.now());
-  const load = deps.load ?? loadModel;
+  const { load } = deps;
   let modelState: Promise<LoadedModel | ModelLoadError> | undefined;
   const finished = createRecentMap(RECENTLY_FINISHED_CAPACITY);
 

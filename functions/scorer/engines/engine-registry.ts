@@ -1,37 +1,24 @@
 /**
- * What each framework needs to score: the engine that loads its artifacts and
- * the record format its users write.
+ * Turns a model folder into a loaded model with the engine and record format
+ * of its framework. Engines are resolved on demand, like onnxruntime's own
+ * backend registry: a scorer is given a table of the frameworks it supports
+ * (framework-engines.ts), and an engine's module is imported only when a
+ * model of its framework loads. A Lambda bundle built from a one-framework
+ * table carries only that engine.
  */
-import { kerasFormat } from '../formats/keras-format.js';
-import { namedTensorsFormat } from '../formats/named-tensors-format.js';
 import type { RecordFormat } from '../formats/record-format.js';
-import { tensorflowFormat } from '../formats/tensorflow-format.js';
 import { readModelArtifact, type Framework, type ModelArtifact } from '../models/model-artifact.js';
-import { caffeEngine } from './caffe/caffe-engine.js';
 import type { Engine, Model } from './engine.js';
-import { kerasEngine } from './keras/keras-engine.js';
-import { onnxEngine } from './onnx-engine.js';
-import { isGraphModelJson } from './tensorflow/graph-model-loader.js';
-import { tensorflowEngine } from './tensorflow/tensorflow-engine.js';
 
-interface FrameworkSupport {
+export interface FrameworkSupport {
   readonly engine: Engine;
   readonly format: RecordFormat;
 }
 
-const SUPPORT: Readonly<Record<Framework, FrameworkSupport>> = {
-  onnx: { engine: onnxEngine, format: namedTensorsFormat },
-  keras: { engine: kerasEngine, format: kerasFormat },
-  // SavedModels run on TensorFlow.js's graph executor, frozen and inlined at load.
-  tensorflow: { engine: tensorflowEngine, format: tensorflowFormat },
-  // TF.js layers models are Keras models in another file layout (graph models: see below).
-  tfjs: { engine: kerasEngine, format: kerasFormat },
-  // Caffe nets are translated to ONNX at load; records use the named-tensor convention.
-  caffe: { engine: caffeEngine, format: namedTensorsFormat },
-};
+/** Imports a framework's engine; given the artifact because one framework (tfjs) has two file layouts. */
+export type SupportLoader = (artifact: ModelArtifact) => Promise<FrameworkSupport>;
 
-// TF.js graph models are frozen TensorFlow graphs: the TensorFlow engine runs them, with its record format.
-const TFJS_GRAPH_MODEL: FrameworkSupport = SUPPORT.tensorflow;
+export type EngineTable = Readonly<Partial<Record<Framework, SupportLoader>>>;
 
 export interface LoadedModel {
   readonly artifact: ModelArtifact;
@@ -39,13 +26,16 @@ export interface LoadedModel {
   readonly format: RecordFormat;
 }
 
-export async function loadModel(dir: string): Promise<LoadedModel> {
-  const artifact = await readModelArtifact(dir);
-  const support = await supportFor(artifact);
-  return Object.freeze({ artifact, model: await support.engine.load(artifact), format: support.format });
-}
+export type ModelLoader = (dir: string) => Promise<LoadedModel>;
 
-async function supportFor(artifact: ModelArtifact): Promise<FrameworkSupport> {
-  if (artifact.meta.framework === 'tfjs' && (await isGraphModelJson(artifact.artifactPath))) return TFJS_GRAPH_MODEL;
-  return SUPPORT[artifact.meta.framework];
+export function createModelLoader(engines: EngineTable): ModelLoader {
+  return async (dir) => {
+    const artifact = await readModelArtifact(dir);
+    const loadSupport = engines[artifact.meta.framework];
+    if (!loadSupport) {
+      throw new Error(`this scorer has no ${artifact.meta.framework} engine (it supports ${Object.keys(engines).join(', ')}): deploy the model with a scorer built for its framework`);
+    }
+    const support = await loadSupport(artifact);
+    return Object.freeze({ artifact, model: await support.engine.load(artifact), format: support.format });
+  };
 }

@@ -5,7 +5,6 @@
  */
 import { InvalidRecordError } from '../domain/errors.js';
 import type { DType, Tensor, TensorData, TensorSpec } from '../engines/engine.js';
-import { PackedArray } from './packed-json.js';
 
 const MAX_RANK = 32;
 
@@ -20,18 +19,10 @@ export function formatSpecShape(spec: TensorSpec): string {
 
 /** Whether a record value is a tensor (a nested array) rather than, say, an object of them. */
 export function isTensorValue(value: unknown): boolean {
-  return Array.isArray(value) || value instanceof PackedArray;
+  return Array.isArray(value);
 }
 
 export function decodeTensor(value: unknown, spec: TensorSpec, field: string): Tensor {
-  if (value instanceof PackedArray) {
-    const shape = [...value.shape];
-    checkShape(shape, spec, field);
-    // The packed path's numbers are finite already: a native copy (a loop over mixed array kinds is ~10x slower).
-    if (spec.dtype === 'float32') return { dtype: spec.dtype, shape, data: new Float32Array(value.data) };
-    if (spec.dtype === 'float64') return { dtype: spec.dtype, shape, data: new Float64Array(value.data) };
-    return { dtype: spec.dtype, shape, data: toTypedArray(value.data, spec.dtype, field, shape) };
-  }
   const shape = inferShape(value, field);
   checkShape(shape, spec, field);
   return { dtype: spec.dtype, shape, data: toTypedArray(collectLeaves(value, shape, field), spec.dtype, field, shape) };

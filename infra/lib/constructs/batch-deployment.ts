@@ -19,6 +19,7 @@ import { Queue, QueueEncryption, QueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { USAGE_ITEM_ID } from '../../../functions/scorer/store/dynamodb-usage-meter.js';
 import type { DeploymentSpec } from '../../manifest/deployments-manifest.js';
+import { scorerPackageFor, TFJS_WASM_FILES } from '../scorer-package.js';
 import { ModelLayer } from './model-layer.js';
 import { NodeFunction } from './node-function.js';
 import { createSecureBucket } from './secure-bucket.js';
@@ -72,16 +73,23 @@ export class BatchDeployment extends Construct {
         : createSecureBucket(this, 'Target', { bucketName: spec.target.bucket, accessLogs: props.accessLogs, versioned: true });
 
     const model = new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
+    const pkg = scorerPackageFor(props.framework);
     this.scorer = new NodeFunction(this, 'Scorer', {
       projectRoot: props.projectRoot,
-      entry: 'functions/scorer/handler.ts',
+      entry: pkg.entry,
+      architecture: pkg.architecture,
       description: `dropscore scorer for deployment ${spec.name} (model ${spec.model})`,
       memoryMb: spec.cloud.memoryMb,
       timeout: Duration.seconds(spec.cloud.timeoutSeconds),
-      layers: [props.runtimeLayer, model.layer],
-      externalModules: ['onnxruntime-node'],
+      layers: pkg.onnxRuntime ? [props.runtimeLayer, model.layer] : [model.layer],
+      // esbuild resolves every import before dropping unused engines: onnxruntime must resolve
+      // to the layer's copy where it is used, and stay out of the bundle everywhere.
+      ...(pkg.onnxRuntime
+        ? { aliases: { 'onnxruntime-node': `${props.projectRoot}/functions/scorer/lambda/onnxruntime-from-layer.ts` } }
+        : { externalModules: ['onnxruntime-node'] }),
       // TensorFlow.js's wasm backend loads its .wasm files from beside the bundle.
-      afterBundling: (inputDir, outputDir) => [`cp ${inputDir}/node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm ${outputDir}/`],
+      afterBundling: (inputDir, outputDir) =>
+        pkg.tfjsWasm ? TFJS_WASM_FILES.map((file) => `cp ${inputDir}/node_modules/@tensorflow/tfjs-backend-wasm/dist/${file} ${outputDir}/`) : [],
       logRetention: props.logRetention,
       environment: {
         DEPLOYMENT_ID: spec.id,

@@ -21,7 +21,7 @@ export class ModelLayer extends Construct {
     this.layer = new LayerVersion(this, 'Layer', {
       code: stagedLayerCode(source, () => [{ from: source, to: `models/${props.modelName}` }]),
       compatibleRuntimes: [Runtime.NODEJS_22_X],
-      compatibleArchitectures: [Architecture.X86_64],
+      compatibleArchitectures: [Architecture.X86_64, Architecture.ARM_64],
       description: `dropscore model ${props.modelName}`,
     });
   }

@@ -1,8 +1,10 @@
 /**
- * A Node.js Lambda function the way all of ours are built: nodejs22.x on
- * x86_64 (onnxruntime aborts on arm64 Lambda), bundled by the local esbuild
- * (never Docker), its own log group with a retention, and a role that may
- * write only to that log group.
+ * A Node.js Lambda function the way all of ours are built: nodejs22.x,
+ * x86_64 unless told otherwise (onnxruntime aborts on arm64 Lambda), bundled
+ * by the local esbuild (never Docker) into one minified ES module with no
+ * source map (top-level await is Lambda's init; loading a 24 MB map with
+ * --enable-source-maps doubled the import time), its own log group with a
+ * retention, and a role that may write only to that log group.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -20,12 +22,27 @@ export interface NodeFunctionProps {
   readonly memoryMb: number;
   readonly timeout: Duration;
   readonly layers?: ILayerVersion[];
+  /** Default x86_64; arm64 only for functions that load no native module. */
+  readonly architecture?: Architecture;
   /** Packages provided by a layer instead of the bundle. */
   readonly externalModules?: string[];
+  /** Import specifiers bundled from another file (esbuild's alias). */
+  readonly aliases?: Readonly<Record<string, string>>;
   /** Shell commands run after bundling, e.g. to copy data files beside the bundle. */
   readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
   readonly logRetention: RetentionDays;
 }
+
+// CommonJS dependencies bundled into an ES module still call require() and read __dirname
+// (TensorFlow.js's wasm backend finds its .wasm files beside the bundle by it).
+export const ESM_BANNER = [
+  "import { createRequire as __createRequire } from 'node:module';",
+  "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+  "import { dirname as __pathDirname } from 'node:path';",
+  'const require = __createRequire(import.meta.url);',
+  'const __filename = __fileURLToPath(import.meta.url);',
+  'const __dirname = __pathDirname(__filename);',
+].join(' ');
 
 export class NodeFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -44,22 +61,22 @@ export class NodeFunction extends Construct {
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.X86_64,
+      architecture: props.architecture ?? Architecture.X86_64,
       memorySize: props.memoryMb,
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
       layers: props.layers,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: props.environment,
       bundling: {
         forceDockerBundling: false,
-        format: OutputFormat.CJS,
+        format: OutputFormat.ESM,
         target: 'node22',
-        sourceMap: true,
+        minify: true,
+        sourceMap: false,
         externalModules: props.externalModules ?? [],
-        // Some ESM dependencies (h5wasm) read import.meta.url, which a CommonJS bundle must provide.
-        banner: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;",
-        define: { 'import.meta.url': '__importMetaUrl' },
+        banner: ESM_BANNER,
+        esbuildArgs: Object.fromEntries(Object.entries(props.aliases ?? {}).map(([from, to]) => [`--alias:${from}`, to])),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

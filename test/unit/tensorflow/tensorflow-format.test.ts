@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '../../../functions/scorer/engines/engine.js';
 import { tf } from '../../../functions/scorer/engines/tfjs-runtime.js';
 import { tensorflowFormat } from '../../../functions/scorer/formats/tensorflow-format.js';
-import { parsePackedRecord } from '../../../functions/scorer/formats/packed-json.js';
 import { tempRoot } from '../../support/model-dir.js';
 import { FIXTURES } from '../../support/paths.js';
 import { TOLERANCE, maxRelativeError } from '../../support/tensor-proto.js';
@@ -40,13 +39,6 @@ describe('mnist_softmax_tf1_7_simple_save with the real payload num_3.json', () 
     expect(result[0].y).toHaveLength(1);
     expect(maxRelativeError(result[0].y.flat(), expected.flat())).toBeLessThanOrEqual(TOLERANCE);
     expect(result[0].y[0]!.indexOf(Math.max(...result[0].y[0]!))).toBe(3);
-  });
-
-  it('decodes the columnar payload the same through the packed fast path', () => {
-    const bytes = readFileSync(`${FIXTURES}/payloads/tensorflow/num_3.json`);
-    const packed = parsePackedRecord(bytes);
-    expect(packed).toBeDefined();
-    expect(tensorflowFormat.decode(packed!, model.signature)).toEqual(tensorflowFormat.decode(JSON.parse(bytes.toString()), model.signature));
   });
 
   it('leaves no tensors behind after predicting', async () => {

@@ -1,0 +1,38 @@
+/**
+ * How a deployment's scorer function is built for its model's framework:
+ * the entry that bundles only that framework's engine, the architecture it
+ * runs on, and what ships beside the bundle. onnxruntime (ONNX, Caffe) is a
+ * native layer on x86_64 (it aborts on arm64 Lambda); the TensorFlow.js
+ * engines are pure WebAssembly and run on arm64 with no runtime layer.
+ */
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+
+export interface ScorerPackage {
+  /** Relative to the project root. */
+  readonly entry: string;
+  readonly architecture: Architecture;
+  /** Needs the onnxruntime-node layer. */
+  readonly onnxRuntime: boolean;
+  /** Ships TensorFlow.js's wasm backend binaries beside the bundle. */
+  readonly tfjsWasm: boolean;
+}
+
+const ONNX_RUNTIME = { architecture: Architecture.X86_64, onnxRuntime: true, tfjsWasm: false } as const;
+const TFJS_WASM = { architecture: Architecture.ARM_64, onnxRuntime: false, tfjsWasm: true } as const;
+
+const PACKAGES: Readonly<Record<string, Omit<ScorerPackage, 'entry'>>> = {
+  onnx: ONNX_RUNTIME,
+  caffe: ONNX_RUNTIME,
+  keras: TFJS_WASM,
+  tensorflow: TFJS_WASM,
+  tfjs: TFJS_WASM,
+};
+
+export function scorerPackageFor(framework: string): ScorerPackage {
+  const pkg = PACKAGES[framework];
+  if (!pkg) throw new Error(`no scorer is built for framework "${framework}" (known: ${Object.keys(PACKAGES).join(', ')})`);
+  return { entry: `functions/scorer/lambda/${framework}-scorer.ts`, ...pkg };
+}
+
+// Node has no wasm threads in TensorFlow.js: it runs the SIMD binary, or the plain one without SIMD.
+export const TFJS_WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'] as const;
