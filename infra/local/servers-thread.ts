@@ -4,16 +4,19 @@
  * (dynalite) behind the edge port. Tells the host its endpoint, forwards
  * S3 event notifications, and closes its servers when asked.
  *
- * dynalite checks no signature, so it listens only on a Unix socket in a
- * private folder; the edge verifies each DynamoDB request's SigV4 signature
- * before passing it on. S3 requests are passed to the S3 server, which
- * verifies its own (the stack's own clients call it directly).
+ * dynalite checks no signature, so it gets requests only from the edge, which
+ * verifies each DynamoDB request's SigV4 signature first and hands it to
+ * dynalite's request handler in this thread (dynalite also listens on a Unix
+ * socket in a private folder, only so that closing it closes its database).
+ * S3 requests are passed to the S3 server, which verifies its own (the
+ * stack's own clients call it directly).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
 import { sha256Hex, verifySigV4, type KeyPair } from './auth/sigv4-verifier.js';
@@ -80,8 +83,9 @@ async function serveDynamoDbAndEdge(options: Extract<ServerThreadOptions, { serv
   const socketPath = join(socketDir, 'dynamodb.sock');
   const dynamo: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => dynamo.once('error', reject).listen(socketPath, () => resolve()));
+  const handleDynamoDb = dynamo.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
   const edge = createServer((req, res) => {
-    routeAtEdge(req, res, options.keys, socketPath, options.s3Port).catch((error: unknown) => {
+    routeAtEdge(req, res, options.keys, handleDynamoDb, options.s3Port).catch((error: unknown) => {
       if (!res.headersSent) dynamoDbError(res, 500, 'InternalServerError', error instanceof Error ? error.message : String(error));
       else res.destroy();
     });
@@ -101,7 +105,7 @@ async function serveDynamoDbAndEdge(options: Extract<ServerThreadOptions, { serv
 }
 
 /** DynamoDB requests are verified here and passed to dynalite; anything else goes to the S3 server, which verifies its own. */
-async function routeAtEdge(req: IncomingMessage, res: ServerResponse, keys: KeyPair, socketPath: string, s3Port: number): Promise<void> {
+async function routeAtEdge(req: IncomingMessage, res: ServerResponse, keys: KeyPair, handleDynamoDb: (req: IncomingMessage, res: ServerResponse) => void, s3Port: number): Promise<void> {
   if (!isDynamoDbRequest(req)) return forward(req, res, { host: HOST, port: s3Port }, req);
   const host = (req.headers.host ?? '').replace(/:\d+$/, '');
   if (!LOOPBACK_HOSTS.has(host) || req.headers.origin !== undefined || req.method !== 'POST') {
@@ -121,7 +125,9 @@ async function routeAtEdge(req: IncomingMessage, res: ServerResponse, keys: KeyP
     }[verdict.reason];
     return dynamoDbError(res, 400, code!, message!);
   }
-  return forward(req, res, { socketPath }, body);
+  // The body was read to check its hash: dynalite reads it again from a replay of the request.
+  const replay = Object.assign(Readable.from([body]), { headers: req.headers, method: req.method, url: req.url });
+  handleDynamoDb(replay as unknown as IncomingMessage, res);
 }
 
 /** SigV4 names the service in the credential scope: `Credential=AKID/20260101/us-east-1/dynamodb/aws4_request`. */
@@ -137,7 +143,7 @@ function dynamoDbError(res: ServerResponse, status: number, code: string, messag
   res.end(body);
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, to: { host: string; port: number } | { socketPath: string }, body: IncomingMessage | Buffer): void {
+function forward(req: IncomingMessage, res: ServerResponse, to: { host: string; port: number }, body: IncomingMessage): void {
   // Headers pass unchanged (Host included): the S3 server checks the signature over them.
   const upstream = request({ ...to, method: req.method, path: req.url, headers: req.headers }, (up) => {
     res.writeHead(up.statusCode ?? 502, up.headers);
@@ -147,8 +153,7 @@ function forward(req: IncomingMessage, res: ServerResponse, to: { host: string; 
     if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
     res.end(`local stack edge: upstream error: ${error.message}`);
   });
-  if (Buffer.isBuffer(body)) upstream.end(body);
-  else body.pipe(upstream);
+  body.pipe(upstream);
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
