@@ -3,6 +3,7 @@
  * context or the environment for infrastructure.
  *   -c manifest=deployments.json   which deployments to provision
  *   -c localstack=true             write bucket notifications directly (LocalStack Community)
+ *   -c alarmEmail=ops@example.com  subscribe an email address to every alarm
  */
 import { resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -16,5 +17,6 @@ createDropscoreApp({
   manifest: readDeploymentsManifest(manifestPath),
   projectRoot: resolve('.'),
   directNotifications: String(context.tryGetContext('localstack') ?? 'false') === 'true',
+  ...(context.tryGetContext('alarmEmail') ? { alarmEmail: String(context.tryGetContext('alarmEmail')) } : {}),
   env: { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] },
 });

@@ -11,6 +11,8 @@ export interface DropscoreAppProps {
   readonly manifest: DeploymentsManifest;
   readonly projectRoot: string;
   readonly directNotifications: boolean;
+  /** Email subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
   readonly env?: Environment;
   readonly appProps?: AppProps;
 }
@@ -22,6 +24,7 @@ export function createDropscoreApp(props: DropscoreAppProps): { app: App; stack:
     projectRoot: props.projectRoot,
     frameworks: readModelFrameworks(join(props.projectRoot, 'layers/models'), props.manifest),
     directNotifications: props.directNotifications,
+    alarmEmail: props.alarmEmail,
     env: props.env,
   });
   applyNagSuppressions(stack);

@@ -5,7 +5,10 @@
  */
 import { join } from 'node:path';
 import { CfnOutput, CustomResource, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Alias } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { DeploymentsManifest } from '../manifest/deployments-manifest.js';
@@ -22,6 +25,8 @@ export interface DropscoreStackProps extends StackProps {
   /** See BatchDeploymentProps.directNotifications. */
   readonly directNotifications?: boolean;
   readonly logRetention?: RetentionDays;
+  /** Subscribed by email to every alarm (optional; others can subscribe to the topic output). */
+  readonly alarmEmail?: string;
 }
 
 export class DropscoreStack extends Stack {
@@ -34,6 +39,10 @@ export class DropscoreStack extends Stack {
     this.tables = new DeploymentTables(this, 'Tables');
     const runtime = new RuntimeLayer(this, 'Runtime', { nodeModules: join(props.projectRoot, 'node_modules') });
     const records = new DeploymentRecords(this, 'Records', { projectRoot: props.projectRoot, deploymentsTable: this.tables.deployments, logRetention });
+    // Every alarm publishes here: subscribe by email (-c alarmEmail=...) or any SNS subscriber.
+    const alarmTopic = new Topic(this, 'Alarms', { displayName: 'dropscore alarms', enforceSSL: true, masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns') });
+    if (props.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
     const accessLogs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
@@ -55,6 +64,7 @@ export class DropscoreStack extends Stack {
         recordProvider: records.provider.fn,
         directNotifications: props.directNotifications ?? false,
         logRetention,
+        alarmTopic,
       });
       records.allowWarmUp(deployment.scorer.fn);
       new CfnOutput(this, `${spec.name}-source`, { value: `s3://${spec.source.bucket}/${spec.source.prefix}` });

@@ -29,6 +29,8 @@ export interface CloudOptions {
   readonly batchWindowSeconds: number;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  /** Concurrent executions reserved for (and capping) the scorer, so one large drop cannot take the account's. */
+  readonly reservedConcurrency: number;
 }
 
 export const DEFAULT_CLOUD_OPTIONS: CloudOptions = Object.freeze({
@@ -39,6 +41,7 @@ export const DEFAULT_CLOUD_OPTIONS: CloudOptions = Object.freeze({
   batchWindowSeconds: 5,
   memoryMb: 1024,
   timeoutSeconds: 60,
+  reservedConcurrency: 10,
 });
 
 export interface DeploymentsManifest {
@@ -123,7 +126,7 @@ function parseCloudOptions(e: Record<string, unknown>, where: string): CloudOpti
     }
     return value;
   };
-  return Object.freeze({
+  const options = Object.freeze({
     existingSource: source['existing'] === true,
     existingTarget: target['existing'] === true,
     delivery: mode,
@@ -132,7 +135,14 @@ function parseCloudOptions(e: Record<string, unknown>, where: string): CloudOpti
     batchWindowSeconds: integer(delivery['batchWindowSeconds'], DEFAULT_CLOUD_OPTIONS.batchWindowSeconds, 0, 300, 'delivery.batchWindowSeconds'),
     memoryMb: integer(e['memoryMb'], DEFAULT_CLOUD_OPTIONS.memoryMb, 128, 10_240, 'memoryMb'),
     timeoutSeconds: integer(e['timeoutSeconds'], DEFAULT_CLOUD_OPTIONS.timeoutSeconds, 1, 900, 'timeoutSeconds'),
+    // SQS event sources cap their concurrency at 2 or more: the reservation must allow that.
+    reservedConcurrency: integer(e['reservedConcurrency'], DEFAULT_CLOUD_OPTIONS.reservedConcurrency, mode === 'queued' ? 2 : 1, 1000, 'reservedConcurrency'),
   });
+  // Lambda refuses an SQS event source taking more than 10 messages per batch without a batching window.
+  if (options.delivery === 'queued' && options.batchSize > 10 && options.batchWindowSeconds < 1) {
+    throw new ConfigError(`${where}: delivery.batchSize ${options.batchSize} needs delivery.batchWindowSeconds of at least 1 (Lambda takes more than 10 SQS messages per batch only with a batching window)`);
+  }
+  return options;
 }
 
 function parseBinding(value: unknown, where: string): BucketBinding {

@@ -93,9 +93,10 @@ describe('delivery', () => {
   });
 
   it('queued: S3 → SQS → scorer in batches with partial failures reported, and a redrive to the DLQ', () => {
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 25, MaximumBatchingWindowInSeconds: 2, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    // Pulling stops at the function's reserved concurrency (default 10), instead of throttling into retries.
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 25, MaximumBatchingWindowInSeconds: 2, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 10 } });
     template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: { maxReceiveCount: 3, deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeploymentbulkDeadLetters'), 'Arn'] } },
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeploymentbulkDeadLetters'), 'Arn'] } },
       VisibilityTimeout: 360,
     });
     template.hasResourceProperties('Custom::S3BucketNotifications', {
@@ -103,15 +104,51 @@ describe('delivery', () => {
     });
   });
 
-  it('alarms on scorer errors and on dead letters', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  it('alarms on errors, throttles, dropped async events, dead letters and their age, queue age; every alarm publishes to the alarm topic', () => {
+    // digits (direct): errors, throttles, async events dropped, dead letters, dead-letter age; bulk (queued): the same with queue age instead of dropped events.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    const topic = Object.keys(template.findResources('AWS::SNS::Topic'));
+    expect(topic).toHaveLength(1);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic[0] }]);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AsyncEventsDropped', Namespace: 'AWS/Lambda', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 86400 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('subscribes an email address to the alarms when given one', () => {
+    const { stack } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, directNotifications: false, alarmEmail: 'ops@example.com', env: { account: '123456789012', region: 'eu-west-1' }, appProps: { context: { 'aws:cdk:bundling-stacks': [] } } });
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('caps each scorer with reserved concurrency, so one large drop cannot take the account\'s', () => {
+    const scorers = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^dropscore scorer') } });
+    for (const fn of Object.values(scorers)) expect(fn.Properties.ReservedConcurrentExecutions).toBe(10);
+  });
+
+  it('expires noncurrent versions and aborts incomplete multipart uploads in the buckets it creates', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 'acme-digits-in',
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }),
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
+        ],
+      },
+    });
   });
 
   it('LocalStack mode writes the notification on the bucket itself, with no custom resource', () => {
     const local = synth(true).template;
     local.resourceCountIs('Custom::S3BucketNotifications', 0);
+    // Bucket names are global: the queue accepts S3's messages only from this account's bucket.
+    local.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sqs:SendMessage', Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': '123456789012' } }) })]) },
+    });
     local.hasResourceProperties('AWS::S3::Bucket', {
       BucketName: 'acme-digits-in',
       NotificationConfiguration: { LambdaConfigurations: [Match.objectLike({ Event: 's3:ObjectCreated:*' })] },

@@ -61,6 +61,8 @@ describe('deployments manifest', () => {
     ['a bad name', [deployment({ name: 'Has Spaces' })], '"name" must be'],
     ['no model', [deployment({ model: undefined })], '"model" must name a folder'],
     ['an unknown delivery mode', [deployment({ delivery: { mode: 'carrier-pigeon' } })], 'delivery.mode must be "direct" or "queued"'],
+    ['a queued batch over 10 without a batching window', [deployment({ delivery: { mode: 'queued', batchSize: 100, batchWindowSeconds: 0 } })], 'delivery.batchSize 100 needs delivery.batchWindowSeconds of at least 1'],
+    ['a reserved concurrency under 2 for queued delivery', [deployment({ delivery: { mode: 'queued' }, reservedConcurrency: 1 })], 'reservedConcurrency must be an integer from 2 to 1000'],
     ['a batch window over Lambda\'s limit', [deployment({ delivery: { mode: 'queued', batchWindowSeconds: 301 } })], 'delivery.batchWindowSeconds must be an integer from 0 to 300'],
   ])('rejects %s', (_label, deployments, message) => {
     expect(() => parseDeploymentsManifest({ deployments }, 'm.json')).toThrow(message);

@@ -6,7 +6,8 @@
  * deployments table.
  */
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission, FunctionUrlAuthType, type FunctionUrl, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +16,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, CfnBucket, EventType, type IBucket, type NotificationKeyFilter } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination, SqsDestination as S3SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, QueuePolicy } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { USAGE_ITEM_ID } from '../../../functions/scorer/store/dynamodb-usage-meter.js';
@@ -41,14 +43,20 @@ export interface BatchDeploymentProps {
    */
   readonly directNotifications: boolean;
   readonly logRetention: RetentionDays;
+  /** Where every alarm of the deployment publishes. */
+  readonly alarmTopic: ITopic;
 }
 
 // Lambda's asynchronous invoke: retries, then the on-failure destination.
 const ASYNC_RETRIES = 2;
 const MAX_EVENT_AGE = Duration.hours(6);
 const DLQ_RETENTION = Duration.days(14);
-// Queued delivery: a message that failed this often goes to the dead-letter queue.
-const MAX_RECEIVES = 3;
+// Queued delivery: a message that failed this often goes to the dead-letter queue (AWS advises at least 5 for Lambda sources).
+const MAX_RECEIVES = 5;
+// A dead letter older than this means nobody looked: alarm before the queue's retention deletes it.
+const DEAD_LETTER_AGE_ALARM = Duration.days(1);
+// A queued delivery waiting longer than this means the scorer is not keeping up.
+const QUEUE_AGE_ALARM = Duration.minutes(15);
 
 export class BatchDeployment extends Construct {
   readonly spec: DeploymentSpec;
@@ -81,6 +89,7 @@ export class BatchDeployment extends Construct {
       description: `dropscore scorer for deployment ${spec.name} (model ${spec.model})`,
       memoryMb: spec.cloud.memoryMb,
       timeout: Duration.seconds(spec.cloud.timeoutSeconds),
+      reservedConcurrency: spec.cloud.reservedConcurrency,
       layers: pkg.onnxRuntime ? [props.runtimeLayer, model.layer] : [model.layer],
       // esbuild resolves every import before dropping unused engines: onnxruntime must resolve
       // to the layer's copy where it is used, and stay out of the bundle everywhere.
@@ -114,7 +123,7 @@ export class BatchDeployment extends Construct {
     });
     if (spec.cloud.delivery === 'queued') this.queue = this.deliverQueued(props);
     else this.deliverDirect(props);
-    this.addAlarms();
+    this.addAlarms(props.alarmTopic);
 
     // Online scoring (`dropscore score` on AWS): HTTPS with SigV4, callers need lambda:InvokeFunctionUrl.
     this.scoringUrl = this.scorer.fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
@@ -184,6 +193,8 @@ export class BatchDeployment extends Construct {
         batchSize: props.spec.cloud.batchSize,
         maxBatchingWindow: Duration.seconds(props.spec.cloud.batchWindowSeconds),
         reportBatchItemFailures: true,
+        // Within the function's reservation, so SQS does not keep polling into throttles.
+        maxConcurrency: props.spec.cloud.reservedConcurrency,
       }),
     );
     if (props.directNotifications) {
@@ -194,7 +205,8 @@ export class BatchDeployment extends Construct {
           principals: [new ServicePrincipal('s3.amazonaws.com')],
           actions: ['sqs:SendMessage'],
           resources: [queue.queueArn],
-          conditions: { ArnEquals: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:s3:::${props.spec.source.bucket}` } },
+          // Bucket names are global: the account pins the bucket to this one.
+          conditions: { ArnEquals: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:s3:::${props.spec.source.bucket}` }, StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
         }),
       );
       const bucket = this.ownedSource(props);
@@ -213,23 +225,29 @@ export class BatchDeployment extends Construct {
     return (this.source as Bucket).node.defaultChild as CfnBucket;
   }
 
-  private addAlarms(): void {
-    new Alarm(this, 'ScorerErrorsAlarm', {
-      alarmDescription: `dropscore ${this.node.id}: the scorer failed invocations (they are retried, then dead-lettered)`,
-      metric: this.scorer.fn.metricErrors({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    new Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: `dropscore ${this.node.id}: events in the dead-letter queue need attention (replay or inspect them)`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+  private addAlarms(topic: ITopic): void {
+    const fn = this.scorer.fn;
+    const alarm = (id: string, description: string, metric: IMetric, threshold = 1) => {
+      new Alarm(this, id, {
+        alarmDescription: `dropscore ${this.node.id}: ${description}`,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(topic));
+    };
+    const fiveMinutes = { period: Duration.minutes(5) };
+    alarm('ScorerErrorsAlarm', 'the scorer failed invocations (they are retried, then dead-lettered)', fn.metricErrors(fiveMinutes));
+    alarm('ScorerThrottlesAlarm', 'the scorer was throttled (its reserved concurrency is taken: raise reservedConcurrency, or wait)', fn.metricThrottles(fiveMinutes));
+    alarm('DeadLettersAlarm', 'events in the dead-letter queue need attention (replay or inspect them)', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(fiveMinutes));
+    alarm('DeadLetterAgeAlarm', 'a dead-lettered event has waited a day: it is deleted after 14', this.deadLetterQueue.metricApproximateAgeOfOldestMessage(fiveMinutes), DEAD_LETTER_AGE_ALARM.toSeconds());
+    if (this.queue) {
+      alarm('QueueAgeAlarm', 'queued deliveries wait too long: the scorer is not keeping up', this.queue.metricApproximateAgeOfOldestMessage(fiveMinutes), QUEUE_AGE_ALARM.toSeconds());
+    } else {
+      // S3's asynchronous invokes dropped by Lambda (too old, or throttled past the retries) are lost events.
+      alarm('AsyncEventsDroppedAlarm', 'Lambda dropped asynchronous events from S3 (lost, not dead-lettered)', new Metric({ namespace: 'AWS/Lambda', metricName: 'AsyncEventsDropped', dimensionsMap: { FunctionName: fn.functionName }, statistic: 'Sum', ...fiveMinutes }));
+    }
   }
 }
 

@@ -21,6 +21,8 @@ export interface NodeFunctionProps {
   readonly environment: Record<string, string>;
   readonly memoryMb: number;
   readonly timeout: Duration;
+  /** Concurrent executions reserved for the function, which also cap it. */
+  readonly reservedConcurrency?: number;
   readonly layers?: ILayerVersion[];
   /** Default x86_64; arm64 only for functions that load no native module. */
   readonly architecture?: Architecture;
@@ -64,6 +66,7 @@ export class NodeFunction extends Construct {
       architecture: props.architecture ?? Architecture.X86_64,
       memorySize: props.memoryMb,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
       layers: props.layers,

@@ -1,5 +1,5 @@
 /** Buckets with the defaults a scoring service owes its users' data. */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -19,6 +19,11 @@ export function createSecureBucket(scope: Construct, id: string, props: SecureBu
     versioned: props.versioned,
     serverAccessLogsBucket: props.accessLogs,
     serverAccessLogsPrefix: `${props.bucketName}/`,
+    // Versioning keeps every overwritten record and outcome; old versions and abandoned uploads should not cost forever.
+    lifecycleRules: [
+      { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ...(props.versioned ? [{ id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) }] : []),
+    ],
     // Records and outcomes are the users' data: deleting the stack keeps them.
     removalPolicy: RemovalPolicy.RETAIN,
   });
