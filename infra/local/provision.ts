@@ -3,7 +3,7 @@
  * the two tables and the source and target buckets. Used by the embedded stack
  * (and by anything pointing at LocalStack), never on the AWS path, where CDK owns these.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 
 export interface TableNames {
@@ -19,6 +19,20 @@ export async function ensureTables(db: DynamoDBClient, tables: TableNames): Prom
     { name: 'deployment_id', keyType: 'HASH' },
     { name: 'input', keyType: 'RANGE' },
   ]);
+  // A table answers reads only once ACTIVE (a scan of a CREATING table is "not found").
+  for (const name of [tables.deploymentsTable, tables.ledgerTable]) await waitUntilActive(db, name);
+}
+
+const ACTIVE_WAIT_MS = 10_000;
+
+async function waitUntilActive(db: DynamoDBClient, name: string): Promise<void> {
+  const deadline = Date.now() + ACTIVE_WAIT_MS;
+  for (;;) {
+    const { Table } = await db.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${name} is still ${Table?.TableStatus} after ${ACTIVE_WAIT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
