@@ -6,20 +6,21 @@
  * deployments table.
  */
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { CfnPermission, FunctionUrlAuthType, type FunctionUrl, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { CfnPermission, FunctionUrlAuthType, Tracing, type FunctionUrl, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Bucket, CfnBucket, EventType, type IBucket, type NotificationKeyFilter } from 'aws-cdk-lib/aws-s3';
-import { LambdaDestination, SqsDestination as S3SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
-import { Queue, QueueEncryption, QueuePolicy } from 'aws-cdk-lib/aws-sqs';
+import { Bucket, BucketNotificationDestinationType, CfnBucket, EventType, type IBucket, type IBucketNotificationDestination, type NotificationKeyFilter } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption, QueuePolicy, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { USAGE_ITEM_ID } from '../../../functions/scorer/store/dynamodb-usage-meter.js';
 import type { DeploymentSpec } from '../../manifest/deployments-manifest.js';
 import { scorerPackageFor, TFJS_WASM_FILES } from '../scorer-package.js';
+import { DeploymentAlarms } from './deployment-alarms.js';
 import { ModelLayer } from './model-layer.js';
 import { NodeFunction } from './node-function.js';
 import { createSecureBucket } from './secure-bucket.js';
@@ -41,14 +42,20 @@ export interface BatchDeploymentProps {
    */
   readonly directNotifications: boolean;
   readonly logRetention: RetentionDays;
+  /** Where the deployment's alarms (and their OKs) are sent. */
+  readonly alarmTopic: ITopic;
 }
 
 // Lambda's asynchronous invoke: retries, then the on-failure destination.
 const ASYNC_RETRIES = 2;
 const MAX_EVENT_AGE = Duration.hours(6);
 const DLQ_RETENTION = Duration.days(14);
-// Queued delivery: a message that failed this often goes to the dead-letter queue.
-const MAX_RECEIVES = 3;
+// Queued delivery: a message that failed this often goes to the dead-letter queue. AWS advises at
+// least 5 for Lambda sources: throttled batches return to the queue and count as receives too.
+export const MAX_RECEIVES = 5;
+// Lambda's rule for SQS sources: at least six times the function timeout, so in-flight batches are not redelivered.
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+
 
 export class BatchDeployment extends Construct {
   readonly spec: DeploymentSpec;
@@ -58,6 +65,7 @@ export class BatchDeployment extends Construct {
   readonly deadLetterQueue: Queue;
   readonly queue?: Queue;
   readonly scoringUrl: FunctionUrl;
+  readonly alarms: DeploymentAlarms;
 
   constructor(scope: Construct, id: string, props: BatchDeploymentProps) {
     super(scope, id);
@@ -91,6 +99,8 @@ export class BatchDeployment extends Construct {
       afterBundling: (inputDir, outputDir) =>
         pkg.tfjsWasm ? TFJS_WASM_FILES.map((file) => `cp ${inputDir}/node_modules/@tensorflow/tfjs-backend-wasm/dist/${file} ${outputDir}/`) : [],
       logRetention: props.logRetention,
+      reservedConcurrency: spec.cloud.reservedConcurrency,
+      tracing: Tracing.ACTIVE,
       environment: {
         DEPLOYMENT_ID: spec.id,
         DEPLOYMENT_NAME: spec.name,
@@ -114,7 +124,13 @@ export class BatchDeployment extends Construct {
     });
     if (spec.cloud.delivery === 'queued') this.queue = this.deliverQueued(props);
     else this.deliverDirect(props);
-    this.addAlarms();
+    this.alarms = new DeploymentAlarms(this, 'Alarms', {
+      deploymentName: spec.name,
+      scorer: this.scorer.fn,
+      deadLetterQueue: this.deadLetterQueue,
+      deliveryQueue: this.queue,
+      topic: props.alarmTopic,
+    });
 
     // Online scoring (`dropscore score` on AWS): HTTPS with SigV4, callers need lambda:InvokeFunctionUrl.
     this.scoringUrl = this.scorer.fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
@@ -150,6 +166,14 @@ export class BatchDeployment extends Construct {
     const ownInputs = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${spec.id}#*`] } };
     // GetItem: a claim refused as already made reads where that input stands.
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownInputs }));
+    // SSE-KMS buckets: S3 decrypts what the scorer reads and encrypts what it writes with the bucket's key, on the scorer's behalf only.
+    const viaS3 = { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } };
+    if (spec.cloud.sourceKmsKeyArn) {
+      role.addToPolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [spec.cloud.sourceKmsKeyArn], conditions: viaS3 }));
+    }
+    if (spec.cloud.targetKmsKeyArn) {
+      role.addToPolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [spec.cloud.targetKmsKeyArn], conditions: viaS3 }));
+    }
   }
 
   private deliverDirect(props: BatchDeploymentProps): void {
@@ -175,8 +199,7 @@ export class BatchDeployment extends Construct {
     const queue = new Queue(this, 'Deliveries', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // Lambda's rule: at least six times the function timeout, so in-flight batches are not redelivered.
-      visibilityTimeout: Duration.seconds(props.spec.cloud.timeoutSeconds * 6),
+      visibilityTimeout: Duration.seconds(props.spec.cloud.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVES },
     });
     this.scorer.fn.addEventSource(
@@ -184,24 +207,18 @@ export class BatchDeployment extends Construct {
         batchSize: props.spec.cloud.batchSize,
         maxBatchingWindow: Duration.seconds(props.spec.cloud.batchWindowSeconds),
         reportBatchItemFailures: true,
+        // Scorers the queue may run at once: a large drop waits in the queue instead of taking the account's concurrency.
+        maxConcurrency: props.spec.cloud.maxConcurrency,
       }),
     );
     if (props.directNotifications) {
       const policy = new QueuePolicy(this, 'S3SendsToQueue', { queues: [queue] });
-      policy.document.addStatements(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          principals: [new ServicePrincipal('s3.amazonaws.com')],
-          actions: ['sqs:SendMessage'],
-          resources: [queue.queueArn],
-          conditions: { ArnEquals: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:s3:::${props.spec.source.bucket}` } },
-        }),
-      );
+      policy.document.addStatements(s3SendsTo(queue, props.spec.source.bucket));
       const bucket = this.ownedSource(props);
       bucket.notificationConfiguration = { queueConfigurations: [{ event: 's3:ObjectCreated:*', queue: queue.queueArn, filter: cfnFilterOf(props.spec) }] };
       bucket.node.addDependency(policy);
     } else {
-      this.source.addEventNotification(EventType.OBJECT_CREATED, new S3SqsDestination(queue), ...keyFiltersOf(props.spec));
+      this.source.addEventNotification(EventType.OBJECT_CREATED, new QueueDestination(queue, props.spec.source.bucket), ...keyFiltersOf(props.spec));
     }
     return queue;
   }
@@ -212,24 +229,33 @@ export class BatchDeployment extends Construct {
     }
     return (this.source as Bucket).node.defaultChild as CfnBucket;
   }
+}
 
-  private addAlarms(): void {
-    new Alarm(this, 'ScorerErrorsAlarm', {
-      alarmDescription: `dropscore ${this.node.id}: the scorer failed invocations (they are retried, then dead-lettered)`,
-      metric: this.scorer.fn.metricErrors({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    new Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: `dropscore ${this.node.id}: events in the dead-letter queue need attention (replay or inspect them)`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+/**
+ * S3 may send to the queue only for the source bucket, and only from this account: a bucket name
+ * can be deleted and taken by another account, which `aws:SourceArn` alone would still let in.
+ */
+function s3SendsTo(queue: IQueue, sourceBucket: string): PolicyStatement {
+  const stack = Stack.of(queue);
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    principals: [new ServicePrincipal('s3.amazonaws.com')],
+    actions: ['sqs:SendMessage'],
+    resources: [queue.queueArn],
+    conditions: { ArnEquals: { 'aws:SourceArn': `arn:${stack.partition}:s3:::${sourceBucket}` }, StringEquals: { 'aws:SourceAccount': stack.account } },
+  });
+}
+
+/** aws-s3-notifications' SqsDestination, with the account condition its queue policy lacks. */
+class QueueDestination implements IBucketNotificationDestination {
+  constructor(
+    private readonly queue: IQueue,
+    private readonly sourceBucket: string,
+  ) {}
+
+  bind() {
+    this.queue.addToResourcePolicy(s3SendsTo(this.queue, this.sourceBucket));
+    return { arn: this.queue.queueArn, type: BucketNotificationDestinationType.QUEUE, dependencies: [this.queue] };
   }
 }
 
