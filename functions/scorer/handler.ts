@@ -10,7 +10,7 @@ import { describeError } from './domain/errors.js';
 import { handleInvocation } from './domain/invocation.js';
 import type { Scorer } from './domain/scorer.js';
 import { createModelLoader, type EngineTable } from './engines/engine-registry.js';
-import { createJsonLogger } from './logging.js';
+import { createLambdaObservability } from './observability.js';
 import { createDynamoDbClient, createS3Client } from './store/aws-clients.js';
 import { createStoredScorerWith } from './wiring.js';
 
@@ -22,16 +22,18 @@ export function createHandler(getScorer: () => Scorer) {
 /** The Lambda handler, with the model loaded: awaited at the top level of an entry module (Lambda's init). */
 export async function initLambdaHandler(engines: EngineTable) {
   const config = readScorerConfig(process.env);
-  const log = createJsonLogger();
+  const observability = createLambdaObservability(config.binding);
+  const { log, tracer } = observability;
   const wiring = {
-    s3: createS3Client(config.connection),
-    db: createDynamoDbClient(config.connection),
+    s3: tracer.captureAWSv3Client(createS3Client(config.connection)),
+    db: tracer.captureAWSv3Client(createDynamoDbClient(config.connection)),
     deploymentsTable: config.deploymentsTable,
     ledgerTable: config.ledgerTable,
     log,
+    metrics: observability.scoringMetrics,
   };
   const scorer = createStoredScorerWith(createModelLoader(engines), wiring, config.binding, config.modelDir, config.maxRecordBytes);
   // A failed status write must not fail the init (Lambda would retry it blindly): the first event loads again.
   await scorer.warmUp().catch((error: unknown) => log.error('model not loaded at init, retried on the first event', { reason: describeError(error) }));
-  return createHandler(() => scorer);
+  return createHandler(() => scorer).use(observability.middlewares);
 }

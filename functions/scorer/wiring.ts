@@ -1,7 +1,7 @@
 /** Builds a scorer on real (or S3/DynamoDB-compatible) stores. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DeploymentBinding, Logger } from './domain/ports.js';
+import type { DeploymentBinding, Logger, ScoringMetrics } from './domain/ports.js';
 import { createScorer, type Scorer } from './domain/scorer.js';
 import type { ModelLoader } from './engines/engine-registry.js';
 import { loadModel } from './engines/framework-engines.js';
@@ -16,6 +16,7 @@ export interface StoreWiring {
   readonly deploymentsTable: string;
   readonly ledgerTable: string;
   readonly log: Logger;
+  readonly metrics?: ScoringMetrics;
 }
 
 /** A scorer that loads a model of any framework (the local stack, tests). */
@@ -35,5 +36,6 @@ export function createStoredScorerWith(load: ModelLoader, wiring: StoreWiring, b
     ledger: createDynamoDbInputLedger(wiring.db, wiring.ledgerTable),
     usage: createDynamoDbUsageMeter(wiring.db, wiring.deploymentsTable),
     log: wiring.log,
+    metrics: wiring.metrics,
   });
 }

@@ -5,17 +5,20 @@
  */
 import { join } from 'node:path';
 import { CfnOutput, CustomResource, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { Alias } from 'aws-cdk-lib/aws-kms';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { DeploymentsManifest } from '../manifest/deployments-manifest.js';
 import { BatchDeployment } from './constructs/batch-deployment.js';
 import { DeploymentRecords } from './constructs/deployment-records.js';
 import { DeploymentTables } from './constructs/deployment-tables.js';
 import { RuntimeLayer } from './constructs/runtime-layer.js';
+import { lifecycleRulesFor } from './constructs/secure-bucket.js';
+import { tableNamesFor } from './stage.js';
 
 export interface DropscoreStackProps extends StackProps {
   readonly manifest: DeploymentsManifest;
@@ -25,29 +28,31 @@ export interface DropscoreStackProps extends StackProps {
   /** See BatchDeploymentProps.directNotifications. */
   readonly directNotifications?: boolean;
   readonly logRetention?: RetentionDays;
-  /** Subscribed by email to every alarm (optional; others can subscribe to the topic output). */
+  /** See stage.ts: prefixes the table names (the app names the stack). */
+  readonly stage?: string;
+  /** Subscribed to the alarm topic (it must confirm the subscription from the email AWS sends). */
   readonly alarmEmail?: string;
 }
 
 export class DropscoreStack extends Stack {
   readonly tables: DeploymentTables;
   readonly deployments: BatchDeployment[];
+  readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: DropscoreStackProps) {
     super(scope, id, props);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
-    this.tables = new DeploymentTables(this, 'Tables');
+    this.tables = new DeploymentTables(this, 'Tables', { names: tableNamesFor(props.stage) });
+    this.alarmTopic = this.createAlarmTopic(props.alarmEmail);
     const runtime = new RuntimeLayer(this, 'Runtime', { nodeModules: join(props.projectRoot, 'node_modules') });
     const records = new DeploymentRecords(this, 'Records', { projectRoot: props.projectRoot, deploymentsTable: this.tables.deployments, logRetention });
-    // Every alarm publishes here: subscribe by email (-c alarmEmail=...) or any SNS subscriber.
-    const alarmTopic = new Topic(this, 'Alarms', { displayName: 'dropscore alarms', enforceSSL: true, masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns') });
-    if (props.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
-    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
     const accessLogs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      // No ACLs: S3 log delivery is granted by a bucket policy (feature flag @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy).
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: lifecycleRulesFor(false),
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -64,7 +69,7 @@ export class DropscoreStack extends Stack {
         recordProvider: records.provider.fn,
         directNotifications: props.directNotifications ?? false,
         logRetention,
-        alarmTopic,
+        alarmTopic: this.alarmTopic,
       });
       records.allowWarmUp(deployment.scorer.fn);
       new CfnOutput(this, `${spec.name}-source`, { value: `s3://${spec.source.bucket}/${spec.source.prefix}` });
@@ -79,5 +84,23 @@ export class DropscoreStack extends Stack {
     });
     new CfnOutput(this, 'DeploymentsTableName', { value: this.tables.deployments.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: this.tables.ledger.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+
+  /**
+   * Every deployment's alarms go here. Encrypted with a key of our own: CloudWatch cannot
+   * publish to a topic under the AWS-managed SNS key, so its key policy lets CloudWatch in.
+   */
+  private createAlarmTopic(email: string | undefined): Topic {
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: 'dropscore: encrypts alarm notifications',
+      enableKeyRotation: true,
+      // It protects notifications in flight, no stored data: it goes with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const topic = new Topic(this, 'AlarmTopic', { displayName: 'dropscore alarms', masterKey: key, enforceSSL: true });
+    if (email) topic.addSubscription(new EmailSubscription(email));
+    return topic;
   }
 }

@@ -11,6 +11,11 @@ export function applyNagSuppressions(stack: DropscoreStack): void {
     reason: 'Pinned to nodejs22.x: onnxruntime-node and the tfjs wasm backend are measured on it; moving runtime is a tested change, not a default.',
   };
   Validations.of(stack.node.findChild('Records')).acknowledge(lambdaRuntime);
+  // cdk-nag recognises a log bucket by the buckets logging to it: with only `existing` buckets, none does.
+  Validations.of(stack.node.findChild('AccessLogs')).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-S1',
+    reason: 'This is the access-log bucket the stack\'s buckets log to; logging it to itself would log its own log deliveries.',
+  });
 
   for (const deployment of stack.deployments) {
     const { spec } = deployment;
@@ -21,6 +26,10 @@ export function applyNagSuppressions(stack: DropscoreStack): void {
         reason: 'Object keys are whatever users drop: the scorer may read any key under its source prefix and write any key under its target prefix, and nothing else.',
       });
     }
+    Validations.of(deployment.scorer).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; CDK adds exactly these two on "*".',
+    });
     Validations.of(deployment.deadLetterQueue).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SQS3',
       reason: 'This queue is the dead-letter queue (of the async invoke or of the delivery queue).',

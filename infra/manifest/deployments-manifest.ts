@@ -29,8 +29,16 @@ export interface CloudOptions {
   readonly batchWindowSeconds: number;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
-  /** Concurrent executions reserved for (and capping) the scorer, so one large drop cannot take the account's. */
-  readonly reservedConcurrency: number;
+  /**
+   * Concurrent executions reserved for (and capping) the scorer, so one large drop cannot take the
+   * account's concurrency; `undefined` (`"reservedConcurrency": null`) leaves it unreserved.
+   */
+  readonly reservedConcurrency: number | undefined;
+  /** Queued delivery: how many scorers the SQS event source may run at once (Lambda's MaximumConcurrency). */
+  readonly maxConcurrency: number;
+  /** SSE-KMS key of an `existing` source or target bucket: the scorer may decrypt (and encrypt) with it. */
+  readonly sourceKmsKeyArn: string | undefined;
+  readonly targetKmsKeyArn: string | undefined;
 }
 
 export const DEFAULT_CLOUD_OPTIONS: CloudOptions = Object.freeze({
@@ -42,12 +50,25 @@ export const DEFAULT_CLOUD_OPTIONS: CloudOptions = Object.freeze({
   memoryMb: 1024,
   timeoutSeconds: 60,
   reservedConcurrency: 10,
+  maxConcurrency: 10,
+  sourceKmsKeyArn: undefined,
+  targetKmsKeyArn: undefined,
 });
+
+// Lambda's limits: SQS event sources take batches over 10 only with a batching window, and run 2-1000 scorers at once.
+const MAX_UNWINDOWED_BATCH = 10;
+const MIN_MAX_CONCURRENCY = 2;
+const MAX_MAX_CONCURRENCY = 1000;
+// A key ARN (not an alias: grants on an alias do not cover the key S3 uses).
+const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 export interface DeploymentsManifest {
   readonly deployments: readonly DeploymentSpec[];
   /** `"limits": {"model_count", "deployment_count", "prediction_count"}`; absent ones are unlimited. */
   readonly limits: UsageLimits;
+  /** `"alarms": {"email": "ops@example.com"}`: subscribed to the alarm topic (CDK context `alarmEmail` overrides it). */
+  readonly alarmEmail?: string;
 }
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -78,7 +99,24 @@ export function parseDeploymentsManifest(raw: unknown, where: string): Deploymen
   if (limits.deploymentCount !== undefined && deployments.length > limits.deploymentCount) {
     throw new ConfigError(`${where}: ${deployments.length} deployments exceed limits.deployment_count (${limits.deploymentCount})`);
   }
-  return Object.freeze({ deployments: Object.freeze(deployments), limits });
+  const alarmEmail = parseAlarmEmail((raw as { alarms?: unknown }).alarms, `${where}: alarms`);
+  return Object.freeze({ deployments: Object.freeze(deployments), limits, ...(alarmEmail ? { alarmEmail } : {}) });
+}
+
+export function checkAlarmEmail(email: string, where: string): string {
+  if (!EMAIL_PATTERN.test(email)) throw new ConfigError(`${where} must be an email address, got ${JSON.stringify(email)}`);
+  return email;
+}
+
+function parseAlarmEmail(value: unknown, where: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw new ConfigError(`${where} must be an object like {"email": "ops@example.com"}`);
+  const { email, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new ConfigError(`${where}: unknown option "${unknown[0]}" (known: email)`);
+  if (email === undefined) return undefined;
+  if (typeof email !== 'string') throw new ConfigError(`${where}.email must be an email address, got ${JSON.stringify(email)}`);
+  return checkAlarmEmail(email, `${where}.email`);
 }
 
 const LIMIT_FIELDS: Record<string, keyof UsageLimits> = { model_count: 'modelCount', deployment_count: 'deploymentCount', prediction_count: 'predictionCount' };
@@ -126,23 +164,47 @@ function parseCloudOptions(e: Record<string, unknown>, where: string): CloudOpti
     }
     return value;
   };
-  const options = Object.freeze({
-    existingSource: source['existing'] === true,
-    existingTarget: target['existing'] === true,
+  const existingSource = source['existing'] === true;
+  const existingTarget = target['existing'] === true;
+  const batchSize = integer(delivery['batchSize'], DEFAULT_CLOUD_OPTIONS.batchSize, 1, 10_000, 'delivery.batchSize');
+  const batchWindowSeconds = integer(delivery['batchWindowSeconds'], DEFAULT_CLOUD_OPTIONS.batchWindowSeconds, 0, 300, 'delivery.batchWindowSeconds');
+  if (mode === 'queued' && batchSize > MAX_UNWINDOWED_BATCH && batchWindowSeconds < 1) {
+    throw new ConfigError(
+      `${where}: delivery.batchSize ${batchSize} needs delivery.batchWindowSeconds of at least 1 (Lambda refuses SQS batches over ${MAX_UNWINDOWED_BATCH} without a batching window)`,
+    );
+  }
+  const reserved = e['reservedConcurrency'];
+  const reservedConcurrency = reserved === null ? undefined : integer(reserved, DEFAULT_CLOUD_OPTIONS.reservedConcurrency!, 1, 10_000, 'reservedConcurrency (or null for none)');
+  const maxConcurrency = integer(delivery['maxConcurrency'], Math.max(MIN_MAX_CONCURRENCY, Math.min(reservedConcurrency ?? DEFAULT_CLOUD_OPTIONS.maxConcurrency, MAX_MAX_CONCURRENCY)), MIN_MAX_CONCURRENCY, MAX_MAX_CONCURRENCY, 'delivery.maxConcurrency');
+  if (mode === 'queued' && reservedConcurrency !== undefined && maxConcurrency > reservedConcurrency) {
+    throw new ConfigError(
+      `${where}: delivery.maxConcurrency ${maxConcurrency} exceeds reservedConcurrency ${reservedConcurrency}: the queue would start scorers Lambda throttles (raise reservedConcurrency to at least ${maxConcurrency})`,
+    );
+  }
+  return Object.freeze({
+    existingSource,
+    existingTarget,
     delivery: mode,
-    // Lambda's limits for SQS event sources with a batching window, and for functions.
-    batchSize: integer(delivery['batchSize'], DEFAULT_CLOUD_OPTIONS.batchSize, 1, 10_000, 'delivery.batchSize'),
-    batchWindowSeconds: integer(delivery['batchWindowSeconds'], DEFAULT_CLOUD_OPTIONS.batchWindowSeconds, 0, 300, 'delivery.batchWindowSeconds'),
+    batchSize,
+    batchWindowSeconds,
     memoryMb: integer(e['memoryMb'], DEFAULT_CLOUD_OPTIONS.memoryMb, 128, 10_240, 'memoryMb'),
     timeoutSeconds: integer(e['timeoutSeconds'], DEFAULT_CLOUD_OPTIONS.timeoutSeconds, 1, 900, 'timeoutSeconds'),
-    // SQS event sources cap their concurrency at 2 or more: the reservation must allow that.
-    reservedConcurrency: integer(e['reservedConcurrency'], DEFAULT_CLOUD_OPTIONS.reservedConcurrency, mode === 'queued' ? 2 : 1, 1000, 'reservedConcurrency'),
+    reservedConcurrency,
+    maxConcurrency,
+    sourceKmsKeyArn: kmsKeyArnOf(source, existingSource, `${where}: source`),
+    targetKmsKeyArn: kmsKeyArnOf(target, existingTarget, `${where}: target`),
   });
-  // Lambda refuses an SQS event source taking more than 10 messages per batch without a batching window.
-  if (options.delivery === 'queued' && options.batchSize > 10 && options.batchWindowSeconds < 1) {
-    throw new ConfigError(`${where}: delivery.batchSize ${options.batchSize} needs delivery.batchWindowSeconds of at least 1 (Lambda takes more than 10 SQS messages per batch only with a batching window)`);
+}
+
+/** Buckets the stack creates use S3-managed keys; a KMS key is only for a bucket that already exists. */
+function kmsKeyArnOf(binding: Record<string, unknown>, existing: boolean, where: string): string | undefined {
+  const arn = binding['kmsKeyArn'];
+  if (arn === undefined) return undefined;
+  if (typeof arn !== 'string' || !KMS_KEY_ARN_PATTERN.test(arn)) {
+    throw new ConfigError(`${where}.kmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>, not an alias), got ${JSON.stringify(arn)}`);
   }
-  return options;
+  if (!existing) throw new ConfigError(`${where}.kmsKeyArn is only for an existing bucket ("existing": true): buckets the stack creates use S3-managed encryption`);
+  return arn;
 }
 
 function parseBinding(value: unknown, where: string): BucketBinding {

@@ -9,6 +9,9 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
 import { parseDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
+import type { DeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
+import { CDK_JSON_CONTEXT } from '../support/cdk-context.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 const manifest = parseDeploymentsManifest(
@@ -21,13 +24,16 @@ const manifest = parseDeploymentsManifest(
   'test manifest',
 );
 
-function synth(directNotifications = false) {
+// cdk.json's context (its feature flags), as `cdk synth` runs.
+function synth(directNotifications = false, options: { manifest?: DeploymentsManifest; stage?: string; alarmEmail?: string } = {}) {
   const { app, stack } = createDropscoreApp({
-    manifest,
+    manifest: options.manifest ?? manifest,
     projectRoot: REPO_ROOT,
     directNotifications,
     env: { account: '123456789012', region: 'eu-west-1' },
-    appProps: { context: { 'aws:cdk:bundling-stacks': [] } },
+    appProps: { context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } },
+    ...(options.stage ? { stage: options.stage } : {}),
+    ...(options.alarmEmail ? { alarmEmail: options.alarmEmail } : {}),
   });
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -63,7 +69,7 @@ describe('scorer functions', () => {
       expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-in/drop/*']] } }),
       expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['drop/*'] } } }),
       // GetObject: HeadObject of an existing outcome, for redelivered events (test/integration/iam-enforced.test.ts).
-      expect.objectContaining({ Action: ['s3:PutObject', 's3:GetObject'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/*']] } }),
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/*']] } }),
     ]);
     const dynamo = statements.filter((s) => String(s.Action).includes('dynamodb:'));
     const id = manifest.deployments[0]!.id;
@@ -72,7 +78,34 @@ describe('scorer functions', () => {
       { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${id}#*`] } }, // its ledger entries
     ]);
     const everything = JSON.stringify(statements);
-    expect(everything).not.toMatch(/"s3:\*"|"dynamodb:\*"|"Resource":"\*"/);
+    expect(everything).not.toMatch(/"s3:\*"|"dynamodb:\*"|"kms:/);
+    // The only statement on "*" is X-Ray's (its actions take no resource): tracing, nothing else.
+    expect(statements.filter((s) => s.Resource === '*')).toEqual([expect.objectContaining({ Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] })]);
+  });
+
+  it('trace with X-Ray and reserve their concurrency (10 by default)', () => {
+    const scorers = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^dropscore scorer') } }));
+    for (const fn of scorers) expect(fn.Properties).toMatchObject({ TracingConfig: { Mode: 'Active' }, ReservedConcurrentExecutions: 10 });
+  });
+
+  it('may use the SSE-KMS keys of existing buckets through S3 only, and no other key', () => {
+    const key = (id: string) => `arn:aws:kms:eu-west-1:123456789012:key/${id}`;
+    const kms = parseDeploymentsManifest(
+      { deployments: [{ name: 'kms', model: 'mnist-cnn-onnx', reservedConcurrency: null, source: { bucket: 'corp-in', existing: true, kmsKeyArn: key('in-key') }, target: { bucket: 'corp-out', existing: true, kmsKeyArn: key('out-key') } }] },
+      'kms manifest',
+    );
+    const kmsTemplate = synth(false, { manifest: kms }).template;
+    const policy = Object.values(kmsTemplate.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('^DeploymentkmsScorerRole') } }))[0]!;
+    const statements = policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown; Condition?: unknown }[];
+    const viaS3 = { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } };
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('kms:'))).toEqual([
+      expect.objectContaining({ Action: 'kms:Decrypt', Resource: key('in-key'), Condition: viaS3 }),
+      expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: key('out-key'), Condition: viaS3 }),
+    ]);
+    // null: no reserved concurrency at all.
+    const [fn] = Object.values(kmsTemplate.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^dropscore scorer') } }));
+    expect(fn!.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    kmsTemplate.resourceCountIs('AWS::S3::Bucket', 1); // only the access-log bucket: existing buckets are not created
   });
 });
 
@@ -93,9 +126,15 @@ describe('delivery', () => {
   });
 
   it('queued: S3 → SQS → scorer in batches with partial failures reported, and a redrive to the DLQ', () => {
-    // Pulling stops at the function's reserved concurrency (default 10), instead of throttling into retries.
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 25, MaximumBatchingWindowInSeconds: 2, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 10 } });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 25,
+      MaximumBatchingWindowInSeconds: 2,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      // At most the reserved concurrency: a large drop waits in the queue.
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
     template.hasResourceProperties('AWS::SQS::Queue', {
+      // AWS's advice for Lambda sources: at least 5 receives; visibility 6x the 60 s timeout.
       RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeploymentbulkDeadLetters'), 'Arn'] } },
       VisibilityTimeout: 360,
     });
@@ -104,51 +143,68 @@ describe('delivery', () => {
     });
   });
 
-  it('alarms on errors, throttles, dropped async events, dead letters and their age, queue age; every alarm publishes to the alarm topic', () => {
-    // digits (direct): errors, throttles, async events dropped, dead letters, dead-letter age; bulk (queued): the same with queue age instead of dropped events.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
-    const topic = Object.keys(template.findResources('AWS::SNS::Topic'));
-    expect(topic).toHaveLength(1);
-    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic[0] }]);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 1 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda', Threshold: 1 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AsyncEventsDropped', Namespace: 'AWS/Lambda', Threshold: 1 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 86400 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    template.resourceCountIs('AWS::SNS::Subscription', 0);
-  });
-
-  it('subscribes an email address to the alarms when given one', () => {
-    const { stack } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, directNotifications: false, alarmEmail: 'ops@example.com', env: { account: '123456789012', region: 'eu-west-1' }, appProps: { context: { 'aws:cdk:bundling-stacks': [] } } });
-    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
-  });
-
-  it('caps each scorer with reserved concurrency, so one large drop cannot take the account\'s', () => {
-    const scorers = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^dropscore scorer') } });
-    for (const fn of Object.values(scorers)) expect(fn.Properties.ReservedConcurrentExecutions).toBe(10);
-  });
-
-  it('expires noncurrent versions and aborts incomplete multipart uploads in the buckets it creates', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketName: 'acme-digits-in',
-      LifecycleConfiguration: {
-        Rules: [
-          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' }),
-          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
-        ],
-      },
+  it('lets S3 send to the delivery queue only for its source bucket and only from this account', () => {
+    const statement = Match.objectLike({
+      Principal: { Service: 's3.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-bulk']] } }, StringEquals: { 'aws:SourceAccount': '123456789012' } },
     });
+    for (const t of [template, synth(true).template]) {
+      t.hasResourceProperties('AWS::SQS::QueuePolicy', { PolicyDocument: { Statement: Match.arrayWith([statement]) } });
+      const s3Sends = Object.values(t.findResources('AWS::SQS::QueuePolicy')).flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s) => s.Principal?.Service === 's3.amazonaws.com');
+      expect(s3Sends).toHaveLength(1);
+    }
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+  const topicRef = () => ({ Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0]! });
+  const on = (metric: string, resource: RegExp) => alarms().filter((a) => a.MetricName === metric && resource.test(JSON.stringify(a.Dimensions)));
+
+  it('watch errors, throttles, dropped async events, dead letters (count and age) and a lagging delivery queue', () => {
+    expect(on('Errors', /Deploymentdigits/)).toEqual([expect.objectContaining({ Namespace: 'AWS/Lambda', Threshold: 1 })]);
+    expect(on('Throttles', /Deploymentdigits/)).toHaveLength(1);
+    expect(on('Throttles', /Deploymentbulk/)).toHaveLength(1);
+    // Direct delivery is an async invoke: Lambda can drop events; queued delivery has no async events.
+    expect(on('AsyncEventsDropped', /Deploymentdigits/)).toEqual([expect.objectContaining({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1 })]);
+    expect(on('AsyncEventsDropped', /Deploymentbulk/)).toEqual([]);
+    for (const name of ['digits', 'bulk']) {
+      expect(on('ApproximateNumberOfMessagesVisible', new RegExp(`Deployment${name}DeadLetters`))).toEqual([expect.objectContaining({ Threshold: 1 })]);
+      expect(on('ApproximateAgeOfOldestMessage', new RegExp(`Deployment${name}DeadLetters`))).toEqual([expect.objectContaining({ Threshold: 7 * 24 * 3600 })]);
+    }
+    expect(on('ApproximateAgeOfOldestMessage', /DeploymentbulkDeliveries/)).toEqual([expect.objectContaining({ Threshold: 15 * 60 })]);
+    expect(on('ApproximateAgeOfOldestMessage', /DeploymentdigitsDeliveries/)).toEqual([]);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+  });
+
+  it('all notify the alarm topic when they fire and when they clear', () => {
+    expect(alarms().length).toBeGreaterThan(0);
+    for (const alarm of alarms()) expect(alarm).toMatchObject({ AlarmActions: [topicRef()], OKActions: [topicRef()] });
+  });
+
+  it('go to a KMS-encrypted topic CloudWatch may publish to, with no subscription unless an email is given', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.hasOutput('AlarmTopicArn', { Value: topicRef() });
+    const subscribed = synth(false, { alarmEmail: 'ops@example.com' }).template;
+    subscribed.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: Match.anyValue() });
+  });
+
+  it('take the manifest\'s alarm email when no other is given', () => {
+    const withEmail = parseDeploymentsManifest({ deployments: [], alarms: { email: 'team@example.com' } }, 'm');
+    synth(false, { manifest: withEmail }).template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint: 'team@example.com' });
+    synth(false, { manifest: withEmail, alarmEmail: 'cli@example.com' }).template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint: 'cli@example.com' });
   });
 
   it('LocalStack mode writes the notification on the bucket itself, with no custom resource', () => {
     const local = synth(true).template;
     local.resourceCountIs('Custom::S3BucketNotifications', 0);
-    // Bucket names are global: the queue accepts S3's messages only from this account's bucket.
-    local.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sqs:SendMessage', Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': '123456789012' } }) })]) },
-    });
     local.hasResourceProperties('AWS::S3::Bucket', {
       BucketName: 'acme-digits-in',
       NotificationConfiguration: { LambdaConfigurations: [Match.objectLike({ Event: 's3:ObjectCreated:*' })] },
@@ -181,12 +237,34 @@ describe('data', () => {
           BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
           VersioningConfiguration: { Status: 'Enabled' },
           LoggingConfiguration: Match.objectLike({ LogFilePrefix: `${name}/` }),
+          LifecycleConfiguration: {
+            Rules: [
+              { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
+              { Id: 'expire-noncurrent-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 } },
+            ],
+          },
         }),
         DeletionPolicy: 'Retain',
       });
     }
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('logs access to a bucket without ACLs: S3 log delivery is granted by bucket policy, from this account only', () => {
+    const [logs] = Object.values(template.findResources('AWS::S3::Bucket', { Properties: { BucketName: Match.absent() } }));
+    expect(logs!.Properties).toMatchObject({
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LifecycleConfiguration: { Rules: [{ Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }] },
+    });
+    expect(logs!.Properties.AccessControl).toBeUndefined();
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': '123456789012' } }) }),
+        ]),
+      },
     });
   });
 
@@ -207,6 +285,18 @@ describe('data', () => {
     template.hasResourceProperties('Custom::DropscoreUsageLimits', { Limits: '{}' });
   });
 
+  it('names the stack and tables after the stage, so stages share an account; no stage keeps the names the CLI knows', () => {
+    expect(stack.stackName).toBe('Dropscore');
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'dropscore-deployments' });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'dropscore-ledger' });
+    const dev = synth(false, { stage: 'dev' });
+    expect(dev.stack.stackName).toBe('Dropscore-dev');
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'dropscore-dev-deployments' });
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'dropscore-dev-ledger' });
+    dev.template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ DEPLOYMENTS_TABLE: { Ref: Match.stringLikeRegexp('^TablesDeployments') } }) } });
+    expect(() => synth(false, { stage: 'Prod_1' })).toThrow('stage must be 1-20 lowercase letters');
+  });
+
   it('keeps the logical IDs of stateful resources stable', () => {
     const ids = (type: string) => Object.keys(template.findResources(type)).sort();
     expect(ids('AWS::DynamoDB::Table')).toEqual([expect.stringMatching(/^TablesDeployments[0-9A-F]{8}$/), expect.stringMatching(/^TablesLedger[0-9A-F]{8}$/)]);
@@ -221,6 +311,18 @@ describe('data', () => {
       expect.stringMatching(/^DeploymentbulkDeliveries[0-9A-F]{8}$/),
       expect.stringMatching(/^DeploymentdigitsDeadLetters[0-9A-F]{8}$/),
     ]);
+  });
+});
+
+describe('cdk.json', () => {
+  // Each flag left out changes what an existing deployment synthesizes in a way we do not want (README, "Deploy to AWS").
+  const LEFT_OUT = ['@aws-cdk/core:enablePartitionLiterals'];
+
+  it('sets every feature flag CDK recommends, but those left out on purpose', () => {
+    for (const [flag, value] of Object.entries(CURRENTLY_RECOMMENDED_FLAGS)) {
+      if (LEFT_OUT.includes(flag)) expect(CDK_JSON_CONTEXT[flag]).toBeUndefined();
+      else expect([flag, CDK_JSON_CONTEXT[flag]]).toEqual([flag, value]);
+    }
   });
 });
 

@@ -131,7 +131,7 @@ describe('the bundled scorer, run as Lambda runs it', () => {
       import { createRequire } from 'node:module';
       const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});
       const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: ${JSON.stringify(spec.source.bucket)} }, object: { key: ${JSON.stringify(record)} } } }] };
-      const result = await handler(event, {});
+      const result = await handler(event, { awsRequestId: 'req-package-test', functionName: 'scorer', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:scorer' });
       // Which runtimes this process loaded: onnxruntime through require (from the layer), TensorFlow.js by its global engine.
       const onnxruntime = Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('onnxruntime-node'));
       console.log(JSON.stringify({ result, onnxruntime, tfjs: '_tfengine' in globalThis }));
@@ -154,6 +154,12 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ result: { results: [{ key: record, result: 'scored' }] }, onnxruntime: native, tfjs: !native });
     // Loaded at init: the model-loaded log line comes before the record is read.
     expect(stdout.indexOf('"model loaded"')).toBeGreaterThanOrEqual(0);
+    // Powertools in the bundle: log lines with the request id and deployment, metrics in the embedded metric format.
+    const lines = stdout.trim().split('\n').flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as Record<string, any>] : []));
+    expect(lines.some((l) => l['function_request_id'] === 'req-package-test' && l['deployment'] === spec.name)).toBe(true);
+    const emf = lines.find((l) => l['_aws']?.CloudWatchMetrics);
+    expect(emf).toMatchObject({ RecordsScored: 1, RecordsFailed: 0, deployment: spec.name, _aws: { CloudWatchMetrics: [{ Namespace: 'dropscore' }] } });
+    expect(emf!['ModelLoadTime']).toBeGreaterThan(0);
     const outcome = await readOutcome(stack, spec.target.bucket, record);
     expect(outcome!.metadata['dropscore-outcome']).toBe('result');
     expect(JSON.stringify(outcome!.json)).toContain(record);

@@ -19,6 +19,7 @@ import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb
 import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
 import { createS3ObjectStore } from '../../functions/scorer/store/s3-object-store.js';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
+import { CDK_JSON_CONTEXT } from '../support/cdk-context.js';
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
 import { createNotifier } from '../../infra/local/s3/s3-notification.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
@@ -33,7 +34,7 @@ const root = tempRoot();
 const record = readFileSync(join(REPO_ROOT, 'samples/mnist-onnx/seven-drawn.json'));
 const manifest = parseDeploymentsManifest({ deployments: [ZERO_LOSS_DEPLOYMENT] }, 'iam test');
 const spec = manifest.deployments[0]!;
-const { stack: cdkStack } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, directNotifications: false, env: { account: ACCOUNT, region: REGION }, appProps: { context: { 'aws:cdk:bundling-stacks': [] } } });
+const { stack: cdkStack } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, directNotifications: false, env: { account: ACCOUNT, region: REGION }, appProps: { context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } } });
 const template = Template.fromStack(cdkStack);
 const scorerPolicies = rolePoliciesFrom(template, 'DeploymentzerolossScorerRole');
 const hashKeys = Object.fromEntries(

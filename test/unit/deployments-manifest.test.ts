@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CLOUD_OPTIONS, deploymentIdFor, parseDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
 
+const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
 const deployment = (overrides: Record<string, unknown> = {}) => ({
   name: 'd1',
   model: 'm',
@@ -35,6 +37,34 @@ describe('deployments manifest', () => {
     expect(spec!.cloud).toEqual({ ...DEFAULT_CLOUD_OPTIONS, existingSource: true, delivery: 'queued', batchSize: 50, batchWindowSeconds: 10, memoryMb: 2048 });
   });
 
+  it('reserves 10 concurrent scorers by default, and caps queued delivery at the reserved concurrency', () => {
+    const [direct] = parseDeploymentsManifest({ deployments: [deployment()] }, 'm.json').deployments;
+    expect(direct!.cloud).toMatchObject({ reservedConcurrency: 10, maxConcurrency: 10 });
+    const [queued] = parseDeploymentsManifest({ deployments: [deployment({ reservedConcurrency: 40, delivery: { mode: 'queued' } })] }, 'm.json').deployments;
+    expect(queued!.cloud).toMatchObject({ reservedConcurrency: 40, maxConcurrency: 40 });
+    const [unreserved] = parseDeploymentsManifest({ deployments: [deployment({ reservedConcurrency: null, delivery: { mode: 'queued', maxConcurrency: 50 } })] }, 'm.json').deployments;
+    expect(unreserved!.cloud).toMatchObject({ reservedConcurrency: undefined, maxConcurrency: 50 });
+  });
+
+  it('accepts a queued batch over 10 with a batching window, and any batch size for direct delivery', () => {
+    const [queued] = parseDeploymentsManifest({ deployments: [deployment({ delivery: { mode: 'queued', batchSize: 100, batchWindowSeconds: 1 } })] }, 'm.json').deployments;
+    expect(queued!.cloud).toMatchObject({ batchSize: 100, batchWindowSeconds: 1 });
+    expect(parseDeploymentsManifest({ deployments: [deployment({ delivery: { mode: 'direct', batchSize: 100, batchWindowSeconds: 0 } })] }, 'm.json').deployments).toHaveLength(1);
+  });
+
+  it('reads the KMS key of existing SSE-KMS buckets', () => {
+    const d = deployment({ source: { bucket: 'in-bucket', existing: true, kmsKeyArn: KEY_ARN }, target: { bucket: 'out-bucket', existing: true, kmsKeyArn: KEY_ARN } });
+    const [spec] = parseDeploymentsManifest({ deployments: [d] }, 'm.json').deployments;
+    expect(spec!.cloud).toMatchObject({ sourceKmsKeyArn: KEY_ARN, targetKmsKeyArn: KEY_ARN });
+  });
+
+  it('reads the alarm email, and rejects one that is not an address', () => {
+    expect(parseDeploymentsManifest({ deployments: [], alarms: { email: 'ops@example.com' } }, 'm.json').alarmEmail).toBe('ops@example.com');
+    expect(parseDeploymentsManifest({ deployments: [] }, 'm.json').alarmEmail).toBeUndefined();
+    expect(() => parseDeploymentsManifest({ deployments: [], alarms: { email: 'ops' } }, 'm.json')).toThrow('m.json: alarms.email must be an email address, got "ops"');
+    expect(() => parseDeploymentsManifest({ deployments: [], alarms: { sms: '+1' } }, 'm.json')).toThrow('unknown option "sms"');
+  });
+
   it('allows one bucket with disjoint prefixes, for one deployment or several', () => {
     const d = deployment({ source: { bucket: 'b-1', prefix: 'in/' }, target: { bucket: 'b-1', prefix: 'out/' } });
     expect(parseDeploymentsManifest({ deployments: [d] }, 'm.json').deployments).toHaveLength(1);
@@ -61,8 +91,20 @@ describe('deployments manifest', () => {
     ['a bad name', [deployment({ name: 'Has Spaces' })], '"name" must be'],
     ['no model', [deployment({ model: undefined })], '"model" must name a folder'],
     ['an unknown delivery mode', [deployment({ delivery: { mode: 'carrier-pigeon' } })], 'delivery.mode must be "direct" or "queued"'],
-    ['a queued batch over 10 without a batching window', [deployment({ delivery: { mode: 'queued', batchSize: 100, batchWindowSeconds: 0 } })], 'delivery.batchSize 100 needs delivery.batchWindowSeconds of at least 1'],
-    ['a reserved concurrency under 2 for queued delivery', [deployment({ delivery: { mode: 'queued' }, reservedConcurrency: 1 })], 'reservedConcurrency must be an integer from 2 to 1000'],
+    [
+      'a queued batch over 10 without a batching window (Lambda refuses it)',
+      [deployment({ delivery: { mode: 'queued', batchSize: 100, batchWindowSeconds: 0 } })],
+      'delivery.batchSize 100 needs delivery.batchWindowSeconds of at least 1',
+    ],
+    ['an SQS maxConcurrency under Lambda\'s minimum', [deployment({ delivery: { mode: 'queued', maxConcurrency: 1 } })], 'delivery.maxConcurrency must be an integer from 2 to 1000'],
+    [
+      'an SQS maxConcurrency above the reserved concurrency',
+      [deployment({ reservedConcurrency: 5, delivery: { mode: 'queued', maxConcurrency: 20 } })],
+      'delivery.maxConcurrency 20 exceeds reservedConcurrency 5',
+    ],
+    ['a reserved concurrency of 0 (the scorer would never run)', [deployment({ reservedConcurrency: 0 })], 'reservedConcurrency (or null for none) must be an integer from 1'],
+    ['a kmsKeyArn on a bucket the stack creates', [deployment({ source: { bucket: 'in-bucket', kmsKeyArn: KEY_ARN } })], 'source.kmsKeyArn is only for an existing bucket'],
+    ['a KMS alias instead of a key ARN', [deployment({ target: { bucket: 'out-bucket', existing: true, kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/data' } })], 'target.kmsKeyArn must be a KMS key ARN'],
     ['a batch window over Lambda\'s limit', [deployment({ delivery: { mode: 'queued', batchWindowSeconds: 301 } })], 'delivery.batchWindowSeconds must be an integer from 0 to 300'],
   ])('rejects %s', (_label, deployments, message) => {
     expect(() => parseDeploymentsManifest({ deployments }, 'm.json')).toThrow(message);

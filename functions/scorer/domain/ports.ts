@@ -141,3 +141,14 @@ export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
+
+/** What the scorer reports for dashboards and alarms (CloudWatch metrics on AWS; nothing locally). */
+export interface ScoringMetrics {
+  /** Outcomes a delivery finished and counted (as the deployment's counters count them). */
+  outcomesCounted(scored: number, failed: number): void;
+  /** From a set of objects' arrival at the scorer to their outcomes written. */
+  scoringLatency(ms: number): void;
+  modelLoadTime(ms: number): void;
+}
+
+export const NO_METRICS: ScoringMetrics = Object.freeze({ outcomesCounted() {}, scoringLatency() {}, modelLoadTime() {} });

@@ -17,7 +17,7 @@ import type { LoadedModel, ModelLoader } from '../engines/engine-registry.js';
 import { ModelLoadError, describeError, predictionLimitReached } from './errors.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
-import type { ClaimState, Completion, DeploymentBinding, DeploymentStore, InputLedger, Logger, ObjectRead, ObjectStore, UsageMeter } from './ports.js';
+import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { scoreOnline, type OnlineOutcome } from './score-online.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, type Outcome } from './record-bytes.js';
@@ -30,6 +30,8 @@ export interface ScorerDeps {
   readonly ledger: InputLedger;
   readonly usage: UsageMeter;
   readonly log: Logger;
+  /** Counts and timings for monitoring; none by default. */
+  readonly metrics?: ScoringMetrics;
   readonly maxRecordBytes?: number;
   readonly now?: () => number;
   /** The engines this scorer may load (a Lambda bundle carries only its framework's), or a test's stand-in model. */
@@ -57,6 +59,7 @@ const RECENTLY_FINISHED_CAPACITY = 50_000;
 
 export function createScorer(deps: ScorerDeps) {
   const { binding, objects, deployments, ledger, usage, log } = deps;
+  const metrics = deps.metrics ?? NO_METRICS;
   const maxBytes = deps.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const now = deps.now ?? (() => performance.now());
   const { load } = deps;
@@ -99,7 +102,9 @@ export function createScorer(deps: ScorerDeps) {
       await deployments.setStatus(binding.id, 'FAILED', loaded.message);
     } else {
       const notes = loaded.model.notes?.length ? { notes: loaded.model.notes } : {};
-      log.info('model loaded', { deployment: binding.name, model: binding.model, ms: Math.round(now() - started), ...notes });
+      const ms = now() - started;
+      metrics.modelLoadTime(ms);
+      log.info('model loaded', { deployment: binding.name, model: binding.model, ms: Math.round(ms), ...notes });
       await deployments.setStatus(binding.id, 'DEPLOY_SUCCESS');
     }
     return loaded;
@@ -195,6 +200,7 @@ export function createScorer(deps: ScorerDeps) {
       }
     });
     await countOutcomes(work);
+    metrics.scoringLatency(now() - started);
     if (overwritten.length > 0) {
       log.info('objects overwritten while scoring, scoring the newer versions', { keys: overwritten.map((w) => w.ref.key) });
       // Without the event's eTag: the version to score is whatever the key holds now.
@@ -247,6 +253,7 @@ export function createScorer(deps: ScorerDeps) {
     const counted = work.filter((item) => item.completion?.counted);
     if (counted.length === 0) return;
     const errors = counted.filter((item) => item.outcome!.kind === 'error');
+    metrics.outcomesCounted(counted.length - errors.length, errors.length);
     const last = errors[errors.length - 1];
     const lastError = last && last.outcome!.kind === 'error' ? `${last.ref.key}: ${last.outcome!.error.code}: ${last.outcome!.error.message}` : undefined;
     try {

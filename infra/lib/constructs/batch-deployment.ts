@@ -6,22 +6,21 @@
  * deployments table.
  */
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { CfnPermission, FunctionUrlAuthType, type FunctionUrl, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { CfnPermission, FunctionUrlAuthType, Tracing, type FunctionUrl, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Bucket, CfnBucket, EventType, type IBucket, type NotificationKeyFilter } from 'aws-cdk-lib/aws-s3';
-import { LambdaDestination, SqsDestination as S3SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Bucket, BucketNotificationDestinationType, CfnBucket, EventType, type IBucket, type IBucketNotificationDestination, type NotificationKeyFilter } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption, QueuePolicy } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption, QueuePolicy, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { USAGE_ITEM_ID } from '../../../functions/scorer/store/dynamodb-usage-meter.js';
 import type { DeploymentSpec } from '../../manifest/deployments-manifest.js';
 import { scorerPackageFor, TFJS_WASM_FILES } from '../scorer-package.js';
+import { DeploymentAlarms } from './deployment-alarms.js';
 import { ModelLayer } from './model-layer.js';
 import { NodeFunction } from './node-function.js';
 import { createSecureBucket } from './secure-bucket.js';
@@ -43,7 +42,7 @@ export interface BatchDeploymentProps {
    */
   readonly directNotifications: boolean;
   readonly logRetention: RetentionDays;
-  /** Where every alarm of the deployment publishes. */
+  /** Where the deployment's alarms (and their OKs) are sent. */
   readonly alarmTopic: ITopic;
 }
 
@@ -51,12 +50,12 @@ export interface BatchDeploymentProps {
 const ASYNC_RETRIES = 2;
 const MAX_EVENT_AGE = Duration.hours(6);
 const DLQ_RETENTION = Duration.days(14);
-// Queued delivery: a message that failed this often goes to the dead-letter queue (AWS advises at least 5 for Lambda sources).
-const MAX_RECEIVES = 5;
-// A dead letter older than this means nobody looked: alarm before the queue's retention deletes it.
-const DEAD_LETTER_AGE_ALARM = Duration.days(1);
-// A queued delivery waiting longer than this means the scorer is not keeping up.
-const QUEUE_AGE_ALARM = Duration.minutes(15);
+// Queued delivery: a message that failed this often goes to the dead-letter queue. AWS advises at
+// least 5 for Lambda sources: throttled batches return to the queue and count as receives too.
+export const MAX_RECEIVES = 5;
+// Lambda's rule for SQS sources: at least six times the function timeout, so in-flight batches are not redelivered.
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+
 
 export class BatchDeployment extends Construct {
   readonly spec: DeploymentSpec;
@@ -66,6 +65,7 @@ export class BatchDeployment extends Construct {
   readonly deadLetterQueue: Queue;
   readonly queue?: Queue;
   readonly scoringUrl: FunctionUrl;
+  readonly alarms: DeploymentAlarms;
 
   constructor(scope: Construct, id: string, props: BatchDeploymentProps) {
     super(scope, id);
@@ -89,7 +89,6 @@ export class BatchDeployment extends Construct {
       description: `dropscore scorer for deployment ${spec.name} (model ${spec.model})`,
       memoryMb: spec.cloud.memoryMb,
       timeout: Duration.seconds(spec.cloud.timeoutSeconds),
-      reservedConcurrency: spec.cloud.reservedConcurrency,
       layers: pkg.onnxRuntime ? [props.runtimeLayer, model.layer] : [model.layer],
       // esbuild resolves every import before dropping unused engines: onnxruntime must resolve
       // to the layer's copy where it is used, and stay out of the bundle everywhere.
@@ -100,6 +99,8 @@ export class BatchDeployment extends Construct {
       afterBundling: (inputDir, outputDir) =>
         pkg.tfjsWasm ? TFJS_WASM_FILES.map((file) => `cp ${inputDir}/node_modules/@tensorflow/tfjs-backend-wasm/dist/${file} ${outputDir}/`) : [],
       logRetention: props.logRetention,
+      reservedConcurrency: spec.cloud.reservedConcurrency,
+      tracing: Tracing.ACTIVE,
       environment: {
         DEPLOYMENT_ID: spec.id,
         DEPLOYMENT_NAME: spec.name,
@@ -123,7 +124,13 @@ export class BatchDeployment extends Construct {
     });
     if (spec.cloud.delivery === 'queued') this.queue = this.deliverQueued(props);
     else this.deliverDirect(props);
-    this.addAlarms(props.alarmTopic);
+    this.alarms = new DeploymentAlarms(this, 'Alarms', {
+      deploymentName: spec.name,
+      scorer: this.scorer.fn,
+      deadLetterQueue: this.deadLetterQueue,
+      deliveryQueue: this.queue,
+      topic: props.alarmTopic,
+    });
 
     // Online scoring (`dropscore score` on AWS): HTTPS with SigV4, callers need lambda:InvokeFunctionUrl.
     this.scoringUrl = this.scorer.fn.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
@@ -159,6 +166,14 @@ export class BatchDeployment extends Construct {
     const ownInputs = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${spec.id}#*`] } };
     // GetItem: a claim refused as already made reads where that input stands.
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownInputs }));
+    // SSE-KMS buckets: S3 decrypts what the scorer reads and encrypts what it writes with the bucket's key, on the scorer's behalf only.
+    const viaS3 = { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } };
+    if (spec.cloud.sourceKmsKeyArn) {
+      role.addToPolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [spec.cloud.sourceKmsKeyArn], conditions: viaS3 }));
+    }
+    if (spec.cloud.targetKmsKeyArn) {
+      role.addToPolicy(new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [spec.cloud.targetKmsKeyArn], conditions: viaS3 }));
+    }
   }
 
   private deliverDirect(props: BatchDeploymentProps): void {
@@ -184,8 +199,7 @@ export class BatchDeployment extends Construct {
     const queue = new Queue(this, 'Deliveries', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // Lambda's rule: at least six times the function timeout, so in-flight batches are not redelivered.
-      visibilityTimeout: Duration.seconds(props.spec.cloud.timeoutSeconds * 6),
+      visibilityTimeout: Duration.seconds(props.spec.cloud.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVES },
     });
     this.scorer.fn.addEventSource(
@@ -193,27 +207,18 @@ export class BatchDeployment extends Construct {
         batchSize: props.spec.cloud.batchSize,
         maxBatchingWindow: Duration.seconds(props.spec.cloud.batchWindowSeconds),
         reportBatchItemFailures: true,
-        // Within the function's reservation, so SQS does not keep polling into throttles.
-        maxConcurrency: props.spec.cloud.reservedConcurrency,
+        // Scorers the queue may run at once: a large drop waits in the queue instead of taking the account's concurrency.
+        maxConcurrency: props.spec.cloud.maxConcurrency,
       }),
     );
     if (props.directNotifications) {
       const policy = new QueuePolicy(this, 'S3SendsToQueue', { queues: [queue] });
-      policy.document.addStatements(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          principals: [new ServicePrincipal('s3.amazonaws.com')],
-          actions: ['sqs:SendMessage'],
-          resources: [queue.queueArn],
-          // Bucket names are global: the account pins the bucket to this one.
-          conditions: { ArnEquals: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:s3:::${props.spec.source.bucket}` }, StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-        }),
-      );
+      policy.document.addStatements(s3SendsTo(queue, props.spec.source.bucket));
       const bucket = this.ownedSource(props);
       bucket.notificationConfiguration = { queueConfigurations: [{ event: 's3:ObjectCreated:*', queue: queue.queueArn, filter: cfnFilterOf(props.spec) }] };
       bucket.node.addDependency(policy);
     } else {
-      this.source.addEventNotification(EventType.OBJECT_CREATED, new S3SqsDestination(queue), ...keyFiltersOf(props.spec));
+      this.source.addEventNotification(EventType.OBJECT_CREATED, new QueueDestination(queue, props.spec.source.bucket), ...keyFiltersOf(props.spec));
     }
     return queue;
   }
@@ -224,30 +229,33 @@ export class BatchDeployment extends Construct {
     }
     return (this.source as Bucket).node.defaultChild as CfnBucket;
   }
+}
 
-  private addAlarms(topic: ITopic): void {
-    const fn = this.scorer.fn;
-    const alarm = (id: string, description: string, metric: IMetric, threshold = 1) => {
-      new Alarm(this, id, {
-        alarmDescription: `dropscore ${this.node.id}: ${description}`,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(new SnsAction(topic));
-    };
-    const fiveMinutes = { period: Duration.minutes(5) };
-    alarm('ScorerErrorsAlarm', 'the scorer failed invocations (they are retried, then dead-lettered)', fn.metricErrors(fiveMinutes));
-    alarm('ScorerThrottlesAlarm', 'the scorer was throttled (its reserved concurrency is taken: raise reservedConcurrency, or wait)', fn.metricThrottles(fiveMinutes));
-    alarm('DeadLettersAlarm', 'events in the dead-letter queue need attention (replay or inspect them)', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(fiveMinutes));
-    alarm('DeadLetterAgeAlarm', 'a dead-lettered event has waited a day: it is deleted after 14', this.deadLetterQueue.metricApproximateAgeOfOldestMessage(fiveMinutes), DEAD_LETTER_AGE_ALARM.toSeconds());
-    if (this.queue) {
-      alarm('QueueAgeAlarm', 'queued deliveries wait too long: the scorer is not keeping up', this.queue.metricApproximateAgeOfOldestMessage(fiveMinutes), QUEUE_AGE_ALARM.toSeconds());
-    } else {
-      // S3's asynchronous invokes dropped by Lambda (too old, or throttled past the retries) are lost events.
-      alarm('AsyncEventsDroppedAlarm', 'Lambda dropped asynchronous events from S3 (lost, not dead-lettered)', new Metric({ namespace: 'AWS/Lambda', metricName: 'AsyncEventsDropped', dimensionsMap: { FunctionName: fn.functionName }, statistic: 'Sum', ...fiveMinutes }));
-    }
+/**
+ * S3 may send to the queue only for the source bucket, and only from this account: a bucket name
+ * can be deleted and taken by another account, which `aws:SourceArn` alone would still let in.
+ */
+function s3SendsTo(queue: IQueue, sourceBucket: string): PolicyStatement {
+  const stack = Stack.of(queue);
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    principals: [new ServicePrincipal('s3.amazonaws.com')],
+    actions: ['sqs:SendMessage'],
+    resources: [queue.queueArn],
+    conditions: { ArnEquals: { 'aws:SourceArn': `arn:${stack.partition}:s3:::${sourceBucket}` }, StringEquals: { 'aws:SourceAccount': stack.account } },
+  });
+}
+
+/** aws-s3-notifications' SqsDestination, with the account condition its queue policy lacks. */
+class QueueDestination implements IBucketNotificationDestination {
+  constructor(
+    private readonly queue: IQueue,
+    private readonly sourceBucket: string,
+  ) {}
+
+  bind() {
+    this.queue.addToResourcePolicy(s3SendsTo(this.queue, this.sourceBucket));
+    return { arn: this.queue.queueArn, type: BucketNotificationDestinationType.QUEUE, dependencies: [this.queue] };
   }
 }
 

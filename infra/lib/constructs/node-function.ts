@@ -8,7 +8,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -21,8 +21,6 @@ export interface NodeFunctionProps {
   readonly environment: Record<string, string>;
   readonly memoryMb: number;
   readonly timeout: Duration;
-  /** Concurrent executions reserved for the function, which also cap it. */
-  readonly reservedConcurrency?: number;
   readonly layers?: ILayerVersion[];
   /** Default x86_64; arm64 only for functions that load no native module. */
   readonly architecture?: Architecture;
@@ -33,6 +31,10 @@ export interface NodeFunctionProps {
   /** Shell commands run after bundling, e.g. to copy data files beside the bundle. */
   readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
   readonly logRetention: RetentionDays;
+  /** Concurrent executions reserved for (and capping) the function; unreserved when absent. */
+  readonly reservedConcurrency?: number;
+  /** X-Ray tracing (active: the function samples and sends traces). */
+  readonly tracing?: Tracing;
 }
 
 // CommonJS dependencies bundled into an ES module still call require() and read __dirname
@@ -66,11 +68,12 @@ export class NodeFunction extends Construct {
       architecture: props.architecture ?? Architecture.X86_64,
       memorySize: props.memoryMb,
       timeout: props.timeout,
-      reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
       layers: props.layers,
       environment: props.environment,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      tracing: props.tracing,
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,

@@ -1,0 +1,85 @@
+/**
+ * The scorer's observability on Lambda, with Powertools for AWS Lambda:
+ * structured logs carrying the request id and the deployment, CloudWatch
+ * metrics in the embedded metric format (no API calls), and X-Ray traces of
+ * each invocation and of its S3 and DynamoDB calls. The domain sees only its
+ * Logger and ScoringMetrics ports; the local stack keeps its plain JSON logs.
+ */
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { MiddlewareObj } from '@middy/core';
+import type { InvocationResult } from './domain/invocation.js';
+import type { DeploymentBinding, Logger, ScoringMetrics } from './domain/ports.js';
+
+export const SERVICE_NAME = 'dropscore-scorer';
+export const METRICS_NAMESPACE = 'dropscore';
+
+export interface LambdaObservability {
+  readonly logger: PowertoolsLogger;
+  readonly metrics: Metrics;
+  readonly tracer: Tracer;
+  /** The domain's ports over the Powertools utilities. */
+  readonly log: Logger;
+  readonly scoringMetrics: ScoringMetrics;
+  /** Request id and cold start on every log line, one trace segment per invocation, metrics flushed after each. */
+  readonly middlewares: MiddlewareObj[];
+}
+
+export function createLambdaObservability(binding: DeploymentBinding): LambdaObservability {
+  const logger = new PowertoolsLogger({ serviceName: SERVICE_NAME, persistentKeys: { deployment: binding.name, deploymentId: binding.id, model: binding.model } });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, defaultDimensions: { deployment: binding.name } });
+  const tracer = new Tracer({ serviceName: SERVICE_NAME });
+  return {
+    logger,
+    metrics,
+    tracer,
+    log: loggerPortOf(logger),
+    scoringMetrics: scoringMetricsOf(metrics),
+    middlewares: [captureLambdaHandler(tracer, { captureResponse: false }), injectLambdaContext(logger), publishMetrics(metrics), logInvocation(logger)],
+  };
+}
+
+export function loggerPortOf(logger: PowertoolsLogger): Logger {
+  return {
+    info: (message, fields) => (fields ? logger.info(message, fields) : logger.info(message)),
+    warn: (message, fields) => (fields ? logger.warn(message, fields) : logger.warn(message)),
+    error: (message, fields) => (fields ? logger.error(message, fields) : logger.error(message)),
+  };
+}
+
+export function scoringMetricsOf(metrics: Metrics): ScoringMetrics {
+  return {
+    outcomesCounted(scored, failed) {
+      metrics.addMetric('RecordsScored', MetricUnit.Count, scored);
+      metrics.addMetric('RecordsFailed', MetricUnit.Count, failed);
+    },
+    scoringLatency: (ms) => metrics.addMetric('ScoringLatency', MetricUnit.Milliseconds, ms),
+    modelLoadTime: (ms) => metrics.addMetric('ModelLoadTime', MetricUnit.Milliseconds, ms),
+  };
+}
+
+/**
+ * Flushes what the invocation (and the init before it: the model load time) recorded. Powertools'
+ * own logMetrics warns on every invocation that recorded none (warm-ups, duplicates, online scoring).
+ */
+function publishMetrics(metrics: Metrics): MiddlewareObj {
+  const publish = async () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: publish, onError: publish };
+}
+
+/** One line per invocation saying what it did, so every request id has its keys and results in the logs. */
+function logInvocation(logger: PowertoolsLogger): MiddlewareObj<unknown, InvocationResult> {
+  return {
+    after: async (request) => {
+      const result = request.response;
+      if (result && 'results' in result) logger.info('event handled', { objects: result.results });
+      else if (result && 'batchItemFailures' in result) logger.info('queued batch handled', { failedMessages: result.batchItemFailures.length });
+      else if (result && 'statusCode' in result) logger.info('online scoring request handled', { statusCode: result.statusCode });
+    },
+  };
+}
