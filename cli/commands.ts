@@ -102,6 +102,8 @@ export const COMMANDS: Record<string, Handler> = {
       model: need(args, 1, '<model>'),
       source: option(args, 'source', true)!,
       target: option(args, 'target', true)!,
+      sourcePrefix: option(args, 'source-prefix'),
+      targetPrefix: option(args, 'target-prefix'),
       name: option(args, 'name'),
       description: option(args, 'description'),
     });
@@ -123,8 +125,7 @@ export const COMMANDS: Record<string, Handler> = {
       const answer = await scoreRemotely(record.scoringUrl, payload, region);
       const error = (answer.body as { error?: { code?: string; message?: string } }).error;
       if (answer.status !== 200) {
-        io.err.write(`${error?.code ?? `HTTP ${answer.status}`}: ${error?.message ?? JSON.stringify(answer.body)}\n`);
-        return 1;
+        return scoringFailed(io, error?.code ?? `HTTP ${answer.status}`, error?.message ?? JSON.stringify(answer.body));
       }
       io.out.write(`${JSON.stringify(answer.body)}\n`);
       return 0;
@@ -133,8 +134,7 @@ export const COMMANDS: Record<string, Handler> = {
       ? { kind: 'error' as const, error: recordTooLarge(payload.length, DEFAULT_MAX_RECORD_BYTES) }
       : await scoreOnline(payload, await loadModel(join(modelsRootOf(args), record.model)), ctx.usage);
     if (outcome.kind === 'error') {
-      io.err.write(`${outcome.error.code}: ${outcome.error.message}\n`);
-      return 1;
+      return scoringFailed(io, outcome.error.code, outcome.error.message);
     }
     io.out.write(`${JSON.stringify(outcome.body)}\n`);
     return 0;
@@ -235,6 +235,13 @@ export const COMMANDS: Record<string, Handler> = {
     return print(io, table(['USAGE', 'USED'], rows), report);
   },
 };
+
+/** The scorer's refusal, as the scoring endpoint words it: `CODE: message`, or its JSON error body under --json. */
+function scoringFailed(io: CommandIo, code: string, message: string): number {
+  if (io.json) io.out.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+  else io.err.write(`${code}: ${message}\n`);
+  return 1;
+}
 
 function describeRecord(r: DeploymentRecord): string {
   return keyValues([

@@ -76,6 +76,8 @@ export function buildProgram(run: Action): Command {
   leaf(program, 'deploy <model>', 'deploy a model: score what lands in --source, write outcomes to --target')
     .requiredOption('--source <bucket>', 'bucket the deployment watches')
     .requiredOption('--target <bucket>', 'bucket its outcomes go to')
+    .option('--source-prefix <prefix>', 'watch only keys under this prefix (e.g. in/)')
+    .option('--target-prefix <prefix>', 'write outcomes under this prefix (e.g. out/)')
     .option('--name <name>', 'deployment name (default <model>-batch)')
     .option('--description <text>', 'description');
 

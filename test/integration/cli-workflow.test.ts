@@ -96,6 +96,10 @@ describe('the dropscore CLI against a running local stack', () => {
       expect([fed.code, fed.stderr]).toEqual([1, expect.stringContaining('the target of deployment "digits" (s3://cli-out/) overlaps the source of deployment "back" (s3://cli-out/)')]);
     }
     expect(JSON.parse(readFileSync(manifest, 'utf8')).deployments.map((d: { name: string }) => d.name)).toEqual(['digits']);
+    // One bucket, both roles, with disjoint prefixes.
+    const shared = await cli('deploy', 'digits-onnx', '--source', 'shared', '--target', 'shared', '--source-prefix', 'in/', '--target-prefix', 'out/', '--name', 'shared', '--json');
+    expect([shared.code, JSON.parse(shared.stdout).source, JSON.parse(shared.stdout).target]).toEqual([0, { bucket: 'shared', prefix: 'in/' }, { bucket: 'shared', prefix: 'out/' }]);
+    expect((await cli('deployments', 'delete', 'shared')).code).toBe(0);
   });
 
   it('batch uploads records, follows them to their outcomes, saves them with --out, and fails when one failed', async () => {
@@ -167,6 +171,8 @@ describe('the dropscore CLI against a running local stack', () => {
     writeFileSync(payload, '{"values": [[1, 2, 3]]}');
     const wrong = await cli('score', 'digits', payload);
     expect([wrong.code, wrong.stderr.trim()]).toEqual([1, 'SHAPE_MISMATCH: input "values": expected shape [N,28,28,1], received [1,3]']);
+    const wrongJson = await cli('score', 'digits', payload, '--json');
+    expect([wrongJson.code, wrongJson.stderr, JSON.parse(wrongJson.stdout)]).toEqual([1, '', { error: { code: 'SHAPE_MISMATCH', message: 'input "values": expected shape [N,28,28,1], received [1,3]' } }]);
   });
 
   it('names a missing folder in the summary, as people say it, with exit code 1', async () => {
