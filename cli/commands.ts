@@ -4,17 +4,20 @@
  * JSON with --json).
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ConfigError } from '../functions/scorer/domain/errors.js';
+import { stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { ConfigError, DropscoreError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from '../functions/scorer/domain/record-bytes.js';
 import { scoreOnline } from '../functions/scorer/domain/score-online.js';
 import { loadModel } from '../functions/scorer/engines/framework-engines.js';
-import { runBatch } from '../manage/batch-run.js';
+import { describeFileError, runBatch } from '../manage/batch-run.js';
 import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport } from '../manage/deployment-admin.js';
 import { readManifest } from '../manage/manifest-editor.js';
 import { scoreRemotely } from '../manage/scoring-endpoint.js';
 import { addModel, listModels, showModel } from '../manage/model-catalog.js';
+import { listOutcomes, readOutcome, saveOutcome } from '../manage/outcome-download.js';
+import { predict } from './predict-command.js';
 import type { Connection } from './connection.js';
 import { createProgressReporter } from './progress.js';
 import { formatLimit, formatShape, keyValues, table } from './render.js';
@@ -99,12 +102,16 @@ export const COMMANDS: Record<string, Handler> = {
       model: need(args, 1, '<model>'),
       source: option(args, 'source', true)!,
       target: option(args, 'target', true)!,
+      sourcePrefix: option(args, 'source-prefix'),
+      targetPrefix: option(args, 'target-prefix'),
       name: option(args, 'name'),
       description: option(args, 'description'),
     });
     if (result.apply) return print(io, `added to ${manifestOf(args)}; apply with:\n  ${result.apply}`, result);
     const record = result.record!;
-    print(io, describeRecord(record), record);
+    const endpoint = record.scoringUrl ?? `none on the local stack: \`dropscore score ${record.name} <payload.json>\` scores online (the console's /api/deployments/${record.name}/score too)`;
+    const next = `dropscore batch ${record.name} <dir|files...> --out <dir>`;
+    print(io, `${describeRecord(record)}\n\nscoring endpoint: ${endpoint}\nnext: drop JSON records into s3://${record.source.bucket}/${record.source.prefix}, or run\n  ${next}`, { ...record, scoringEndpoint: record.scoringUrl ?? null, next });
     return record.status === 'FAILED' ? 1 : 0;
   },
 
@@ -112,14 +119,13 @@ export const COMMANDS: Record<string, Handler> = {
     const { ctx, region } = await connection();
     const record = await findDeployment(ctx, need(args, 1, '<deployment>'));
     const source = need(args, 2, '<payload.json|->');
-    const payload = source === '-' ? await io.stdin() : await readFile(source);
+    const payload = source === '-' ? await io.stdin() : await readLocalFile(source);
     if (ctx.target === 'aws') {
       if (!record.scoringUrl) throw new ConfigError(`deployment "${record.name}" has no scoring URL in its record: redeploy it with this version's CDK app`);
       const answer = await scoreRemotely(record.scoringUrl, payload, region);
       const error = (answer.body as { error?: { code?: string; message?: string } }).error;
       if (answer.status !== 200) {
-        io.err.write(`${error?.code ?? `HTTP ${answer.status}`}: ${error?.message ?? JSON.stringify(answer.body)}\n`);
-        return 1;
+        return scoringFailed(io, error?.code ?? `HTTP ${answer.status}`, error?.message ?? JSON.stringify(answer.body));
       }
       io.out.write(`${JSON.stringify(answer.body)}\n`);
       return 0;
@@ -128,8 +134,7 @@ export const COMMANDS: Record<string, Handler> = {
       ? { kind: 'error' as const, error: recordTooLarge(payload.length, DEFAULT_MAX_RECORD_BYTES) }
       : await scoreOnline(payload, await loadModel(join(modelsRootOf(args), record.model)), ctx.usage);
     if (outcome.kind === 'error') {
-      io.err.write(`${outcome.error.code}: ${outcome.error.message}\n`);
-      return 1;
+      return scoringFailed(io, outcome.error.code, outcome.error.message);
     }
     io.out.write(`${JSON.stringify(outcome.body)}\n`);
     return 0;
@@ -143,6 +148,7 @@ export const COMMANDS: Record<string, Handler> = {
     const timeout = option(args, 'timeout');
     const seconds = timeout === undefined ? undefined : Number(timeout);
     if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got "${timeout}"`);
+    const outDir = option(args, 'out');
     await ctx.reconcile?.(); // an embedded stack must be scoring for this deployment before files land
     const results = await runBatch({
       s3,
@@ -151,23 +157,76 @@ export const COMMANDS: Record<string, Handler> = {
       ...(seconds ? { timeoutMs: seconds * 1000 } : {}),
       onProgress: io.json ? undefined : createProgressReporter(io.err),
     });
+    const target = `s3://${record.target.bucket}/${record.target.prefix}`;
+    const saved: { file: string; outcome: string }[] = [];
+    const notSaved: string[] = [];
+    if (outDir) {
+      for (const r of results.filter((r) => r.state === 'result' || r.state === 'error')) {
+        try {
+          saved.push({ file: r.file, outcome: await saveOutcome(outDir, await readOutcome(s3, record, r.outcomeKey)) });
+        } catch (error) {
+          notSaved.push(`  ${r.outcomeKey}: ${error instanceof DropscoreError ? error.message : describeFileError(error)}`);
+        }
+      }
+    }
     const failed = results.filter((r) => r.state === 'error');
     const pending = results.filter((r) => r.state === 'pending');
     const notUploaded = results.filter((r) => r.state === 'not-uploaded');
-    const scored = results.length - failed.length - pending.length - notUploaded.length;
-    const summary = `${results.length} file(s): ${scored} scored, ${failed.length} failed, ${pending.length} without an outcome yet${notUploaded.length ? `, ${notUploaded.length} not uploaded` : ''}`;
+    const already = results.filter((r) => r.alreadyScored);
+    const scored = results.length - failed.length - pending.length - notUploaded.length - already.filter((r) => r.state === 'result').length;
+    const summary = `${results.length} file(s): ${scored} scored, ${already.length} already scored, ${failed.length} failed, ${pending.length} without an outcome yet${notUploaded.length ? `, ${notUploaded.length} not uploaded` : ''}; outcomes in ${target}${outDir ? ` (${saved.length} saved under ${outDir})` : ''}`;
     const errors = failed.map((r) => {
       const e = r.error as { code?: string; message?: string } | undefined;
       return `  ${r.key}: ${e?.code ?? 'ERROR'}: ${e?.message ?? ''} (s3://${record.target.bucket}/${r.outcomeKey})`;
     });
     const lines = [
       summary,
+      ...(already.length ? ['already scored (same content as before, not uploaded again):', ...already.map((r) => `  ${r.file}`)] : []),
       ...(errors.length ? ['errors:', ...errors] : []),
       ...(pending.length ? ['pending:', ...pending.map((r) => `  ${r.key}${r.reason ? ` (${r.reason})` : ''}`)] : []),
       ...(notUploaded.length ? ['not uploaded:', ...notUploaded.map((r) => `  ${r.file}: ${r.reason}`)] : []),
+      ...(notSaved.length ? ['not saved:', ...notSaved] : []),
+      ...(outDir || results.length === notUploaded.length ? [] : [`get them with: dropscore outcomes get ${record.name} --all --out <dir>`]),
     ];
-    print(io, lines.join('\n'), { summary, results });
-    return failed.length + pending.length + notUploaded.length > 0 ? 1 : 0;
+    print(io, lines.join('\n'), { summary, target, results, ...(outDir ? { saved } : {}) });
+    return failed.length + pending.length + notUploaded.length + notSaved.length > 0 ? 1 : 0;
+  },
+
+  async predict(args, _connection, io) {
+    const raw = option(args, 'max-bytes');
+    const maxBytes = raw === undefined ? undefined : Number(raw);
+    if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0)) throw new UsageError(`--max-bytes must be a positive integer, got "${raw}"`);
+    const result = await predict(await modelFolderOf(args, need(args, 1, '<model>')), need(args, 2, '<record>'), maxBytes);
+    io.out.write(`${result.json}\n`);
+    return result.exitCode;
+  },
+
+  async 'outcomes list'(args, connection, io) {
+    const { ctx, s3 } = await connection();
+    const record = await findDeployment(ctx, need(args, 2, '<deployment>'));
+    const outcomes = await listOutcomes(s3, record);
+    const human = outcomes.length ? table(['PATH', 'STATE'], outcomes.map((o) => [o.path, o.state])) : `no outcomes in s3://${record.target.bucket}/${record.target.prefix}`;
+    return print(io, human, outcomes);
+  },
+
+  async 'outcomes get'(args, connection, io) {
+    const { ctx, s3 } = await connection();
+    const record = await findDeployment(ctx, need(args, 2, '<deployment>'));
+    const key = args.positionals[3];
+    const all = Boolean(args.values['all']);
+    const outDir = option(args, 'out');
+    if (all === Boolean(key)) throw new UsageError('name one outcome <key>, or --all');
+    if (all && !outDir) throw new UsageError('--all needs --out <dir>');
+    const paths = all ? (await listOutcomes(s3, record)).map((o) => o.path) : [key!];
+    const documents = await Promise.all(paths.map((path) => readOutcome(s3, record, path)));
+    if (!outDir) {
+      const document = documents[0]!;
+      io.out.write(`${document.body}\n`);
+      return document.state === 'error' ? 1 : 0;
+    }
+    const files = [];
+    for (const document of documents) files.push({ key: document.key, state: document.state, file: await saveOutcome(outDir, document) });
+    return print(io, `${files.length} outcome(s) from s3://${record.target.bucket}/${record.target.prefix} saved under ${outDir}${files.length ? `:\n${files.map((f) => `  ${relative(process.cwd(), f.file)}${f.state === 'error' ? ' (error)' : ''}`).join('\n')}` : ''}`, files);
   },
 
   async usage(_args, connection, io) {
@@ -176,6 +235,13 @@ export const COMMANDS: Record<string, Handler> = {
     return print(io, table(['USAGE', 'USED'], rows), report);
   },
 };
+
+/** The scorer's refusal, as the scoring endpoint words it: `CODE: message`, or its JSON error body under --json. */
+function scoringFailed(io: CommandIo, code: string, message: string): number {
+  if (io.json) io.out.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+  else io.err.write(`${code}: ${message}\n`);
+  return 1;
+}
 
 function describeRecord(r: DeploymentRecord): string {
   return keyValues([
@@ -191,6 +257,25 @@ function describeRecord(r: DeploymentRecord): string {
     ['created', r.createdAt],
     ['modified', r.modifiedAt],
   ]);
+}
+
+/** `predict` takes a model folder, or the name of a model under the models folder. */
+async function modelFolderOf(args: ParsedCommand, model: string): Promise<string> {
+  const isFolder = await stat(model).then((s) => s.isDirectory(), () => false);
+  if (isFolder) return model;
+  const named = join(modelsRootOf(args), model);
+  if (await stat(named).then((s) => s.isDirectory(), () => false)) return named;
+  const known = (await listModels(modelsRootOf(args))).map((m) => m.name).join(', ');
+  throw new ConfigError(`no model folder "${model}" and no model named "${model}" under ${modelsRootOf(args)}; models: ${known || '(none)'}`);
+}
+
+/** Reads a file the user named; a missing one is a one-line error that names it, not an errno dump. */
+async function readLocalFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new ConfigError(`${path}: ${describeFileError(error)}`);
+  }
 }
 
 function modelsRootOf(args: ParsedCommand): string {

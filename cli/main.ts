@@ -1,57 +1,14 @@
-/** The `dropscore` command line: parses arguments, opens a connection when a command needs one, reports errors. */
-import { parseArgs } from 'node:util';
+/**
+ * The `dropscore` command line: runs the command tree, opens a connection
+ * when a command needs one, and turns every error into one line (or one JSON
+ * document under --json) and an exit code: 0 ok, 1 failure, 2 usage.
+ */
+import { CommanderError, type Command } from 'commander';
 import { DropscoreError, describeNamedError } from '../functions/scorer/domain/errors.js';
 import { COMMANDS, UsageError, type CommandIo, type ParsedCommand } from './commands.js';
+import { completionScript } from './completion.js';
 import { openConnection, type Connection } from './connection.js';
-import { predict } from './predict-command.js';
-
-export const USAGE = `usage: dropscore <command> [options]
-
-models
-  models list                                   models under layers/models (name, framework, version, created)
-  models show <name>                            inputs and outputs with dtypes and shapes
-  models add <path> --framework F [--name N]    check that it loads, record its signature, place it under layers/models/<name>
-deployments
-  deployments list                              status, bindings and counters of every deployment
-  deployments show <name|id>                    one deployment: status, status_details, bindings, counters, last error
-  deploy <model> --source B --target B [--name N] [--description D]
-  deployments delete <name|id>
-scoring
-  score <deployment> <payload.json|->           online scoring: {"values": [[...], ...]} → {"fields": [...], "values": [...]}
-  batch <deployment> <dir|files...> [--timeout S]  upload records and follow them to their outcomes
-  predict <model-dir> <record.json> [--max-bytes N]  score one record file offline, exactly as the scorer would
-  usage                                         models, deployments and predictions against the limits
-
-options
-  --json                 machine-readable output
-  --endpoint URL         a running local stack or LocalStack (default $DROPSCORE_ENDPOINT, else
-                         http://127.0.0.1:$DROPSCORE_PORT, else http://127.0.0.1:4566); nothing there is an error
-  --embedded             run this command on a stack of its own, in this process, on --data-dir
-  --aws                  work on AWS (credentials from the usual chain); --profile P and --region R also select AWS
-  --data-dir DIR         embedded stack data (default .dropscore)
-  --manifest FILE        deployments manifest (default deployments.json)
-  --models DIR           models folder (default layers/models)
-`;
-
-const OPTIONS = {
-  json: { type: 'boolean' },
-  aws: { type: 'boolean' },
-  profile: { type: 'string' },
-  region: { type: 'string' },
-  endpoint: { type: 'string' },
-  embedded: { type: 'boolean' },
-  'data-dir': { type: 'string' },
-  manifest: { type: 'string' },
-  models: { type: 'string' },
-  framework: { type: 'string' },
-  name: { type: 'string' },
-  description: { type: 'string' },
-  source: { type: 'string' },
-  target: { type: 'string' },
-  timeout: { type: 'string' },
-  'max-bytes': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+import { buildProgram } from './program.js';
 
 interface TextSink {
   write(text: string): unknown;
@@ -59,29 +16,62 @@ interface TextSink {
 }
 
 export async function main(argv: string[], out: TextSink = process.stdout, err: TextSink = process.stderr): Promise<number> {
-  let parsed: ParsedCommand;
+  const json = argv.includes('--json');
+  let exitCode = 0;
+  let commandName = '';
+  const program = buildProgram(async (parsed) => {
+    commandName = commandKey(parsed);
+    exitCode = await runCommand(parsed, commandName, out, err);
+  });
+  const usageHint = () => `run 'dropscore ${commandName || '<command>'} --help' for usage`;
+  // Subcommands copy their parent's settings when made, so each gets them here, after the tree is built.
+  for (const command of allCommands(program)) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => out.write(text),
+      writeErr: (text) => err.write(text),
+      // Commander's own usage errors: one line and a pointer to the right help page, not the whole page.
+      outputError: (text) => reportError(json ? out : err, json, 'USAGE_ERROR', text.replace(/^error: /, '').trim(), `dropscore${commandName ? ` ${commandName}` : ''}`, usageHint()),
+    });
+    // The command being parsed names the help page a usage error points to.
+    command.hook('preSubcommand', (_parent, sub) => {
+      commandName = pathNames(sub);
+    });
+  }
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
   } catch (error) {
-    err.write(`dropscore: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    if (error instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return error.exitCode === 0 ? 0 : 2;
+      return 2;
+    }
+    throw error;
   }
-  const [first, second] = parsed.positionals;
-  if (first === 'help' || parsed.values['help']) {
-    out.write(USAGE);
-    return 0;
-  }
-  if (!first) {
-    err.write(USAGE);
-    return 2;
-  }
-  if (first === 'predict') return runPredict(parsed, out, err);
+}
 
-  const key = Object.hasOwn(COMMANDS, `${first} ${second}`) ? `${first} ${second}` : first;
-  const command = Object.hasOwn(COMMANDS, key) ? COMMANDS[key] : undefined;
-  if (!command || (key === first && ['models', 'deployments'].includes(first))) {
-    err.write(`dropscore: unknown command "${parsed.positionals.slice(0, 2).join(' ')}"\n\n${USAGE}`);
-    return 2;
+function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(allCommands)];
+}
+
+function pathNames(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function commandKey(parsed: ParsedCommand): string {
+  const [first, second] = parsed.positionals;
+  return Object.hasOwn(COMMANDS, `${first} ${second}`) ? `${first} ${second}` : first!;
+}
+
+async function runCommand(parsed: ParsedCommand, key: string, out: TextSink, err: TextSink): Promise<number> {
+  const json = Boolean(parsed.values['json']);
+  if (key === 'completion') {
+    const shell = parsed.positionals[1]!;
+    const script = completionScript(shell, buildProgram(async () => {}));
+    if (script === undefined) return reportError(json ? out : err, json, 'USAGE_ERROR', `unknown shell "${shell}": expected bash or zsh`, `dropscore ${key}`, `run 'dropscore ${key} --help' for usage`);
+    out.write(script);
+    return 0;
   }
   let connection: Connection | undefined;
   const connect = async () =>
@@ -91,42 +81,31 @@ export async function main(argv: string[], out: TextSink = process.stdout, err: 
       region: parsed.values['region'] as string | undefined,
       endpoint: parsed.values['endpoint'] as string | undefined,
       embedded: Boolean(parsed.values['embedded']),
-      dataDir: (parsed.values['data-dir'] as string | undefined) ?? '.dropscore',
-      manifestPath: (parsed.values['manifest'] as string | undefined) ?? 'deployments.json',
-      modelsRoot: (parsed.values['models'] as string | undefined) ?? 'layers/models',
+      dataDir: parsed.values['data-dir'] as string,
+      manifestPath: parsed.values['manifest'] as string,
+      modelsRoot: parsed.values['models'] as string,
     }));
-  const io: CommandIo = { out, err, json: Boolean(parsed.values['json']), stdin: readStdin };
+  const io: CommandIo = { out, err, json, stdin: readStdin };
+  const sink = json ? out : err;
   try {
-    return await command(parsed, connect, io);
+    return await COMMANDS[key]!(parsed, connect, io);
   } catch (error) {
-    if (error instanceof UsageError) {
-      err.write(`dropscore ${key}: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof DropscoreError) {
-      err.write(`dropscore ${key}: ${error.message}\n`);
-      return 1;
-    }
+    if (error instanceof UsageError) return reportError(sink, json, 'USAGE_ERROR', error.message, `dropscore ${key}`, `run 'dropscore ${key} --help' for usage`);
+    if (error instanceof DropscoreError) return reportError(sink, json, error.code, error.message, `dropscore ${key}`);
     // Anything else (a refused AWS call, an unreachable endpoint) still gets one line, not a stack trace.
-    err.write(`dropscore ${key}: ${describeNamedError(error)}\n`);
+    const code = reportError(sink, json, (error as { name?: string }).name ?? 'ERROR', describeNamedError(error), `dropscore ${key}`);
     if (process.env['DROPSCORE_DEBUG']) err.write(`${(error as Error).stack ?? ''}\n`);
-    return 1;
+    return code;
   } finally {
     await connection?.close();
   }
 }
 
-async function runPredict(parsed: ParsedCommand, out: TextSink, err: TextSink): Promise<number> {
-  const [, modelDir, recordPath, ...extra] = parsed.positionals;
-  const raw = parsed.values['max-bytes'];
-  const maxBytes = raw === undefined ? undefined : Number(raw);
-  if (!modelDir || !recordPath || extra.length > 0 || (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0))) {
-    err.write(`dropscore predict: expected <model-dir> <record.json> and an optional positive --max-bytes\n\n${USAGE}`);
-    return 2;
-  }
-  const result = await predict(modelDir, recordPath, maxBytes);
-  out.write(`${result.json}\n`);
-  return result.exitCode;
+/** Writes one error (a line, or a JSON document) and returns its exit code: 2 for usage errors, 1 otherwise. */
+function reportError(sink: TextSink, json: boolean, code: string, message: string, where: string, hint?: string): number {
+  if (json) sink.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+  else sink.write(`${where}: ${message}${hint ? `\n${hint}` : ''}\n`);
+  return code === 'USAGE_ERROR' ? 2 : 1;
 }
 
 async function readStdin(): Promise<Uint8Array> {

@@ -31,6 +31,8 @@ const FIELD_RULES: readonly FieldRule[] = [
   { pattern: /"model" must name a folder/, field: 'model', code: 'UNKNOWN_MODEL', status: 422 },
   { pattern: /\.source: "bucket" must be/, field: 'source', code: 'INVALID_BUCKET', status: 422 },
   { pattern: /\.target: "bucket" must be/, field: 'target', code: 'INVALID_BUCKET', status: 422 },
+  { pattern: /\.source: "prefix" must be/, field: 'sourcePrefix', code: 'INVALID_PREFIX', status: 422 },
+  { pattern: /\.target: "prefix" must be/, field: 'targetPrefix', code: 'INVALID_PREFIX', status: 422 },
   // The target is the field to change: the user picked the source first.
   { pattern: /source and target share bucket/, field: 'target', code: 'SAME_BUCKET', status: 422 },
   { pattern: /watch overlapping keys/, field: 'source', code: 'SOURCE_IN_USE', status: 409 },

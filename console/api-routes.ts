@@ -4,17 +4,19 @@
  * HTTP, never a second implementation of deployments or scoring.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { strToU8, zipSync } from 'fflate';
 import { ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, describeError } from '../functions/scorer/domain/errors.js';
-import { outcomeKey } from '../functions/scorer/domain/outcome-object.js';
+import { fileNameOf, outcomeKey } from '../functions/scorer/domain/outcome-object.js';
 import type { DeploymentRecord, DeploymentStore, Logger } from '../functions/scorer/domain/ports.js';
 import type { OnlineOutcome } from '../functions/scorer/domain/score-online.js';
 import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
 import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport, type AdminContext } from '../manage/deployment-admin.js';
 import { listModels } from '../manage/model-catalog.js';
+import { listOutcomes, readOutcome as readOutcomeFile } from '../manage/outcome-download.js';
 import { toApiError } from './api-errors.js';
 import type { CreateDeploymentBody, DeploymentView, ModelDetailView, OnlineResultView, UploadedRecordView, UsageView } from './api-types.js';
-import { HttpError, readBody, readJson, sendJson } from './http-io.js';
+import { HttpError, readBody, readJson, sendFile, sendJson } from './http-io.js';
 import type { ModelCache } from './model-cache.js';
 import type { OutcomeFeed } from './outcome-feed.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../functions/scorer/domain/record-bytes.js';
@@ -44,6 +46,8 @@ export interface Api {
 interface Answer {
   readonly status: number;
   readonly body: unknown;
+  /** A file to download instead of a JSON answer. */
+  readonly file?: { readonly name: string; readonly contentType: string; readonly bytes: Uint8Array };
 }
 
 interface Route {
@@ -138,6 +142,21 @@ export function createApi(deps: ApiDeps): Api {
       },
     },
     {
+      method: 'GET',
+      pattern: /^\/api\/deployments\/([^/]+)\/outcomes\/download$/,
+      async run([name], _request, url) {
+        const record = await findDeployment(ctx, name!);
+        const key = url.searchParams.get('key');
+        if (key !== null) {
+          const outcome = await readOutcomeFile(s3, record, key).catch(notFoundAs404);
+          return { status: 200, body: undefined, file: { name: fileNameOf(outcome.key), contentType: 'application/json', bytes: Buffer.from(outcome.body) } };
+        }
+        const all = await Promise.all((await listOutcomes(s3, record)).map((o) => readOutcomeFile(s3, record, o.path)));
+        const zip = zipSync(Object.fromEntries(all.map((o) => [o.path, strToU8(o.body)])));
+        return { status: 200, body: undefined, file: { name: `${record.name}-outcomes.zip`, contentType: 'application/zip', bytes: zip } };
+      },
+    },
+    {
       method: 'PUT',
       pattern: /^\/api\/deployments\/([^/]+)\/records\/([^/]+)$/,
       async run([name, file], request) {
@@ -184,7 +203,8 @@ export function createApi(deps: ApiDeps): Api {
         }
         const params = found.match!.slice(1).map(decodeParam);
         const answer = await found.route.run(params, request, url);
-        sendJson(response, answer.status, answer.body);
+        if (answer.file) sendFile(response, answer.file);
+        else sendJson(response, answer.status, answer.body);
       } catch (error) {
         const { status, body } = toApiError(error);
         if (status >= 500) log.error('console API request failed', { method: request.method, path: url.pathname, reason: describeError(error) });
@@ -218,7 +238,9 @@ function parseCreateBody(raw: unknown): CreateDeploymentBody {
   const target = required('target', 'choose a target bucket, or name a new one');
   const name = text('name');
   const description = text('description');
-  return { model, source, target, ...(name ? { name } : {}), ...(description ? { description } : {}) };
+  const sourcePrefix = text('sourcePrefix');
+  const targetPrefix = text('targetPrefix');
+  return { model, source, target, ...(sourcePrefix ? { sourcePrefix } : {}), ...(targetPrefix ? { targetPrefix } : {}), ...(name ? { name } : {}), ...(description ? { description } : {}) };
 }
 
 /** A record is uploaded under the deployment's source prefix by its file name: no paths. */
@@ -226,6 +248,11 @@ function checkFileName(file: string): void {
   if (file === '.' || file === '..' || /[/\\]/.test(file) || file.length > 512 || /[\u0000-\u001f]/.test(file)) {
     throw new HttpError(400, 'INVALID_FILE_NAME', `"${file}" is not a usable file name (no slashes, no control characters, at most 512 characters)`);
   }
+}
+
+function notFoundAs404(error: unknown): never {
+  if (error instanceof ConfigError) throw new HttpError(404, 'OUTCOME_NOT_FOUND', error.message);
+  throw error;
 }
 
 function decodeParam(value: string): string {

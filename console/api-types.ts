@@ -53,12 +53,14 @@ export interface ModelDetailView {
 }
 
 /** The fields of the Add Deployment form an error can belong to. */
-export type DeploymentField = 'model' | 'name' | 'description' | 'source' | 'target';
+export type DeploymentField = 'model' | 'name' | 'description' | 'source' | 'target' | 'sourcePrefix' | 'targetPrefix';
 
 export interface CreateDeploymentBody {
   readonly model: string;
   readonly source: string;
   readonly target: string;
+  readonly sourcePrefix?: string;
+  readonly targetPrefix?: string;
   readonly name?: string;
   readonly description?: string;
 }

@@ -48,6 +48,18 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
+/** A download: the browser saves it under `name` rather than showing it. */
+export function sendFile(response: ServerResponse, file: { readonly name: string; readonly contentType: string; readonly bytes: Uint8Array }): void {
+  response.writeHead(200, {
+    'content-type': file.contentType,
+    'content-length': file.bytes.byteLength,
+    'content-disposition': `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  response.end(file.bytes);
+}
+
 function tooLarge(maxBytes: number): HttpError {
   return new HttpError(413, 'BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
 }

@@ -4,6 +4,7 @@
  * carries), reporting progress as it goes. Works the same against the local
  * stack and AWS: it only speaks S3.
  */
+import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -25,8 +26,10 @@ export interface BatchFileResult {
   readonly file: string;
   readonly key: string;
   readonly outcomeKey: string;
-  /** `not-uploaded`: the upload itself failed (see `reason`); the others were uploaded. */
+  /** `not-uploaded`: the file could not be read or uploaded (see `reason`); the others were uploaded. */
   readonly state: 'result' | 'error' | 'pending' | 'not-uploaded';
+  /** The target held this content's outcome already (the scorer does not rescore it): not uploaded again. */
+  readonly alreadyScored?: boolean;
   /** The error record, for error outcomes. */
   readonly error?: unknown;
   /** Why the upload failed, or why the last look for the outcome did (still pending). */
@@ -51,26 +54,36 @@ interface Upload {
   state: BatchFileResult['state'];
   error?: unknown;
   reason?: string;
+  alreadyScored?: boolean;
 }
 
 export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]> {
   const { s3, deployment } = options;
-  const files = await expandPaths(options.paths);
+  const { files, unreadable } = await expandPaths(options.paths);
   const started = Date.now();
   const uploads: Upload[] = [];
-  const failedUploads: Upload[] = [];
+  const failedUploads: Upload[] = unreadable.map(({ file, reason }) => ({ file, key: deployment.source.prefix + basename(file), eTag: '', state: 'not-uploaded', reason }));
   await forEachLimited(files, options.concurrency ?? 8, async ({ file, relativeKey }) => {
     const key = deployment.source.prefix + relativeKey;
     try {
-      const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: await readFile(file), ContentType: 'application/json' }));
-      uploads.push({ file, key, eTag: stripQuotes(response.ETag), state: 'pending' });
+      const body = await readFile(file);
+      const upload: Upload = { file, key, eTag: createHash('md5').update(body).digest('hex'), state: 'pending' };
+      // Same content as the input of the outcome there already: the scorer would not score it again, so say so.
+      await readOutcome(s3, deployment, upload).catch(() => undefined); // a failed look just means: upload it
+      if (upload.state !== 'pending') {
+        upload.alreadyScored = true;
+        uploads.push(upload);
+        return;
+      }
+      const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      uploads.push({ ...upload, eTag: stripQuotes(response.ETag) });
     } catch (error) {
       // One unreadable file or refused upload does not stop the others; the summary names it.
-      failedUploads.push({ file, key, eTag: '', state: 'not-uploaded', reason: describeNamedError(error) });
+      failedUploads.push({ file, key, eTag: '', state: 'not-uploaded', reason: describeFileError(error) });
     }
   });
   // Uploads finish in any order; results keep the files' own order (the uploaded ones first).
-  const order = new Map(files.map(({ file }, index) => [file, index]));
+  const order = new Map([...files.map(({ file }) => file), ...unreadable.map(({ file }) => file)].map((file, index) => [file, index]));
   for (const list of [uploads, failedUploads]) list.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 
   const deadline = started + (options.timeoutMs ?? 120_000);
@@ -95,6 +108,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
     state: u.state,
     ...(u.error === undefined ? {} : { error: u.error }),
     ...(u.reason === undefined ? {} : { reason: u.reason }),
+    ...(u.alreadyScored ? { alreadyScored: true } : {}),
   }));
 }
 
@@ -128,16 +142,39 @@ async function readOutcome(s3: S3Client, deployment: DeploymentRecord, upload: U
   }
 }
 
-async function expandPaths(paths: readonly string[]): Promise<{ file: string; relativeKey: string }[]> {
+interface ExpandedPaths {
+  readonly files: { file: string; relativeKey: string }[];
+  /** Paths that are neither a file nor a folder: reported, while the others go on. */
+  readonly unreadable: { file: string; reason: string }[];
+}
+
+async function expandPaths(paths: readonly string[]): Promise<ExpandedPaths> {
   const out: { file: string; relativeKey: string }[] = [];
+  const unreadable: { file: string; reason: string }[] = [];
   for (const path of paths) {
-    if ((await stat(path)).isDirectory()) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(path)).isDirectory();
+    } catch (error) {
+      unreadable.push({ file: path, reason: describeFileError(error) });
+      continue;
+    }
+    if (isDirectory) {
       for (const file of await walk(path)) out.push({ file, relativeKey: relative(path, file).split('\\').join('/') });
     } else {
       out.push({ file: path, relativeKey: basename(path) });
     }
   }
-  return out;
+  return { files: out, unreadable };
+}
+
+/** A file system error as people say it ("no such file"), not as libuv does ("ENOENT: ..., stat '...'"). */
+export function describeFileError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === 'ENOENT') return 'no such file or folder';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'a folder, not a file';
+  return describeNamedError(error);
 }
 
 async function walk(dir: string): Promise<string[]> {

@@ -46,6 +46,9 @@ export interface DeployRequest {
   readonly model: string;
   readonly source: string;
   readonly target: string;
+  /** Key prefixes in the buckets (default: the whole bucket); "in/" and "out/" let one bucket serve both. */
+  readonly sourcePrefix?: string;
+  readonly targetPrefix?: string;
   readonly name?: string;
   readonly description?: string;
 }
@@ -69,13 +72,15 @@ export async function deploy(ctx: AdminContext, request: DeployRequest): Promise
     throw new UsageLimitError('DEPLOYMENT_LIMIT_REACHED', `the instance has ${existing.length} of its ${limits.deploymentCount} deployments (limit deployment_count)`);
   }
   // Against the table too, which may hold deployments the manifest does not (made from another manifest).
-  checkDeploymentGraph([...existing, { name, source: { bucket: request.source, prefix: '' }, target: { bucket: request.target, prefix: '' } }]);
+  const source = { bucket: request.source, ...(request.sourcePrefix ? { prefix: request.sourcePrefix } : {}) };
+  const target = { bucket: request.target, ...(request.targetPrefix ? { prefix: request.targetPrefix } : {}) };
+  checkDeploymentGraph([...existing, { name, source: { prefix: '', ...source }, target: { prefix: '', ...target } }]);
   const manifest = addManifestEntry(ctx.manifestPath, {
     name,
     description: request.description ?? `${model.framework} model ${model.name}`,
     model: model.name,
-    source: { bucket: request.source },
-    target: { bucket: request.target },
+    source,
+    target,
   });
   const spec = manifest.deployments.find((d) => d.name === name)!;
   if (ctx.target === 'aws') return { apply: cdkDeployCommand(ctx.manifestPath) };

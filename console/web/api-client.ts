@@ -51,3 +51,9 @@ export const api = {
   score: (name: string, payload: string) => call<OnlineResultView>('POST', `/api/deployments/${segment(name)}/score`, payload, 'application/json'),
   usage: () => call<UsageView>('GET', '/api/usage'),
 };
+
+/** Links the browser follows to save outcomes: one by its key, or all of a deployment's as a zip. */
+export const downloads = {
+  outcome: (name: string, key: string) => `/api/deployments/${segment(name)}/outcomes/download?key=${encodeURIComponent(key)}`,
+  allOutcomes: (name: string) => `/api/deployments/${segment(name)}/outcomes/download`,
+};

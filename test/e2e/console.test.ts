@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { strFromU8, unzipSync } from 'fflate';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type ConsoleHandle } from '../../console/console-server.js';
@@ -91,6 +92,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the web console in headless Chromiu
     await page.getByRole('button', { name: 'Add Deployment' }).click();
     await page.getByRole('heading', { level: 1, name: 'Add deployment' }).waitFor();
     expect(await page.getByLabel('Batch prediction').isChecked()).toBe(true);
+    await expectWithinViewport(page, page.getByRole('button', { name: 'Save' }));
     await page.getByLabel('Name', { exact: true }).fill('digits');
     await page.getByLabel('Description').fill('Digits dropped from the console');
     expect(await page.getByLabel('Source bucket', { exact: true }).inputValue()).toBe('__new__');
@@ -179,6 +181,52 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the web console in headless Chromiu
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
+  it('wraps long error messages and keys within a 1280 px viewport; online results scroll inside their box', async () => {
+    const longKey = join(root, 'long-key.json');
+    writeFileSync(longKey, JSON.stringify({ [`unexpected_${'x'.repeat(400)}`]: [1] }));
+    await page.locator('#record-files').setInputFiles([longKey]);
+    const error = page.locator('article.outcome-error', { hasText: 'long-key.json' });
+    await error.locator('.outcome-error-message').filter({ hasText: 'UNEXPECTED_INPUT' }).waitFor({ timeout: 30_000 });
+    const pageWidth = await error.evaluate((element) => (element as unknown as { ownerDocument: { documentElement: { scrollWidth: number } } }).ownerDocument.documentElement.scrollWidth);
+    expect(pageWidth).toBeLessThanOrEqual(1280);
+    for (const card of await page.locator('article.outcome').all()) expect((await card.boundingBox())!.x + (await card.boundingBox())!.width).toBeLessThanOrEqual(1280);
+    await error.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(RESULTS, 'console-wrapping.png') });
+
+    // A wide result: rows of 10 probabilities, several of them.
+    const rows = JSON.parse(readFileSync(SEVEN, 'utf8')).values[0];
+    await page.getByLabel('Payload ({"values": ...})').fill(JSON.stringify({ values: [rows, rows, rows] }));
+    await page.getByRole('button', { name: 'Score' }).click();
+    const output = page.locator('#online-output pre');
+    await output.filter({ hasText: '"fields"' }).waitFor();
+    const box = (await output.boundingBox())!;
+    const card = (await page.locator('#online').boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(card.x + card.width);
+    const scroll = await output.evaluate((element) => {
+      const e = element as unknown as { ownerDocument: { defaultView: { getComputedStyle(e: unknown): { overflowX: string; overflowY: string } } } };
+      const style = e.ownerDocument.defaultView.getComputedStyle(element);
+      return { overflowX: style.overflowX, overflowY: style.overflowY };
+    });
+    expect(scroll).toEqual({ overflowX: 'auto', overflowY: 'auto' });
+    await output.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(RESULTS, 'console-online-result.png') });
+  });
+
+  it('downloads one outcome, and all of them as a zip', async () => {
+    const card = page.locator('article.outcome-result', { hasText: 'seven-drawn.json' });
+    const [one] = await Promise.all([page.waitForEvent('download'), card.getByRole('link', { name: 'Download result of seven-drawn.json' }).click()]);
+    expect(one.suggestedFilename()).toBe('seven-drawn.json');
+    const stored = await readOutcome(stack, 'console-out', 'seven-drawn.json');
+    expect(JSON.parse(readFileSync((await one.path())!, 'utf8'))).toEqual(stored!.json);
+
+    const [all] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download all (zip)' }).click()]);
+    expect(all.suggestedFilename()).toBe('digits-outcomes.zip');
+    const files = unzipSync(readFileSync((await all.path())!));
+    expect(Object.keys(files).sort()).toEqual(['long-key.json', 'seven-drawn.json', 'wrong-shape.json']);
+    expect(JSON.parse(strFromU8(files['wrong-shape.json']!)).error.code).toBe('SHAPE_MISMATCH');
+    await page.screenshot({ path: join(RESULTS, 'console-downloads.png') });
+  });
+
   it('deletes the deployment after a confirmation', async () => {
     await page.getByRole('button', { name: 'Delete deployment…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete digits?' });
@@ -214,7 +262,44 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the web console in headless Chromiu
     await page.locator('#online-output .error').filter({ hasText: /^MODEL_LOAD_FAILED: / }).waitFor();
     expect(pageErrors).toEqual([]);
   });
+
+  it('marks buckets bound to other deployments, and binds one bucket twice with prefixes from the advanced section', async () => {
+    await page.goto(`${web.url}#/models/mnist-cnn-onnx/add-deployment`);
+    await page.getByRole('heading', { level: 1, name: 'Add deployment' }).waitFor();
+    await expectWithinViewport(page, page.getByRole('button', { name: 'Save' }));
+    // The online deployment "broken" reads broken-in and writes broken-out.
+    const sourceOption = page.locator('#source-bucket option[value="broken-out"]');
+    expect([await sourceOption.textContent(), await sourceOption.isDisabled()]).toEqual(['broken-out (unavailable: target of broken)', true]);
+    const targetOption = page.locator('#target-bucket option[value="broken-in"]');
+    expect([await targetOption.textContent(), await targetOption.isDisabled()]).toEqual(['broken-in (unavailable: source of broken)', true]);
+    expect(await page.locator('#source-bucket option[value="broken-in"]').isDisabled()).toBe(false);
+
+    await page.getByLabel('Name', { exact: true }).fill('shared');
+    await page.getByLabel('New source bucket name').fill('shared-bucket');
+    await page.getByLabel('New target bucket name').fill('shared-bucket');
+    expect(await page.getByLabel('Source prefix').isVisible()).toBe(false);
+    await page.getByText('Advanced: key prefixes').click();
+    await page.getByLabel('Source prefix').fill('in/');
+    await page.getByLabel('Target prefix').fill('out/');
+    await page.screenshot({ path: join(RESULTS, 'console-add-deployment-prefixes.png') });
+    await expectWithinViewport(page, page.getByRole('button', { name: 'Save' }));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/#\/deployments\/shared$/);
+    await page.locator('#deployment-status').filter({ hasText: 'DEPLOY_SUCCESS' }).waitFor({ timeout: 30_000 });
+    const facts = await page.locator('dl.facts').textContent();
+    expect(facts).toContain('s3://shared-bucket/in/');
+    expect(facts).toContain('s3://shared-bucket/out/');
+    expect(JSON.parse(readFileSync(manifestPath, 'utf8')).deployments.find((d: { name: string }) => d.name === 'shared')).toMatchObject({ source: { bucket: 'shared-bucket', prefix: 'in/' }, target: { bucket: 'shared-bucket', prefix: 'out/' } });
+  });
 });
+
+/** Visible without scrolling: the element lies within the viewport as the page first shows it. */
+async function expectWithinViewport(page: Page, locator: ReturnType<Page['locator']>): Promise<void> {
+  const box = (await locator.boundingBox())!;
+  const viewport = page.viewportSize()!;
+  expect(box.y).toBeGreaterThanOrEqual(0);
+  expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+}
 
 
 function statusOf(options: { port: number; path: string; method?: string; headers?: Record<string, string> }): Promise<number> {

@@ -4,7 +4,7 @@
  * delete. Plus the case where no stack runs: the CLI starts one itself.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -82,6 +82,10 @@ describe('the dropscore CLI against a running local stack', () => {
     const deployed = await cli('deploy', 'digits-onnx', '--source', 'cli-in', '--target', 'cli-out', '--name', 'digits');
     expect(deployed.code).toBe(0);
     expect(deployed.stdout).toMatch(/status:\s+DEPLOY_SUCCESS/);
+    const record = JSON.parse((await cli('deployments', 'show', 'digits', '--json')).stdout);
+    expect(deployed.stdout).toMatch(new RegExp(`^id:\\s+${record.id}$`, 'm'));
+    expect(deployed.stdout).toContain('scoring endpoint: none on the local stack: `dropscore score digits <payload.json>` scores online');
+    expect(deployed.stdout).toContain('next: drop JSON records into s3://cli-in/, or run\n  dropscore batch digits <dir|files...> --out <dir>');
     const taken = await cli('deploy', 'digits-onnx', '--source', 'x-in', '--target', 'x-out', '--name', 'digits');
     expect(taken.stderr).toContain('a deployment named "digits" exists already');
     const loop = await cli('deploy', 'digits-onnx', '--source', 'same', '--target', 'same', '--name', 'loop');
@@ -92,16 +96,49 @@ describe('the dropscore CLI against a running local stack', () => {
       expect([fed.code, fed.stderr]).toEqual([1, expect.stringContaining('the target of deployment "digits" (s3://cli-out/) overlaps the source of deployment "back" (s3://cli-out/)')]);
     }
     expect(JSON.parse(readFileSync(manifest, 'utf8')).deployments.map((d: { name: string }) => d.name)).toEqual(['digits']);
+    // One bucket, both roles, with disjoint prefixes.
+    const shared = await cli('deploy', 'digits-onnx', '--source', 'shared', '--target', 'shared', '--source-prefix', 'in/', '--target-prefix', 'out/', '--name', 'shared', '--json');
+    expect([shared.code, JSON.parse(shared.stdout).source, JSON.parse(shared.stdout).target]).toEqual([0, { bucket: 'shared', prefix: 'in/' }, { bucket: 'shared', prefix: 'out/' }]);
+    expect((await cli('deployments', 'delete', 'shared')).code).toBe(0);
   });
 
-  it('batch uploads records, follows them to their outcomes, and fails when one failed', async () => {
-    const batch = await cli('batch', 'digits', `${FIXTURES}/payloads/keras/img1.json`, join(REPO_ROOT, 'samples/mnist-onnx'));
+  it('batch uploads records, follows them to their outcomes, saves them with --out, and fails when one failed', async () => {
+    const missing = join(root, 'missing.json');
+    const out = join(root, 'batch-out');
+    const batch = await cli('batch', 'digits', `${FIXTURES}/payloads/keras/img1.json`, missing, join(REPO_ROOT, 'samples/mnist-onnx'), '--out', out);
     expect(batch.code).toBe(1);
     // The samples were written for the demo model, whose input is named input_1: this model's is not.
-    expect(batch.stdout).toContain('4 file(s): 2 scored, 2 failed, 0 without an outcome yet');
+    expect(batch.stdout).toContain(`5 file(s): 2 scored, 0 already scored, 2 failed, 0 without an outcome yet, 1 not uploaded; outcomes in s3://cli-out/ (4 saved under ${out})`);
+    // A missing file does not stop the others, and is named as people say it.
+    expect(batch.stdout).toContain(`not uploaded:\n  ${missing}: no such file or folder`);
+    expect(`${batch.stdout}${batch.stderr}`).not.toContain('ENOENT');
+    const samples = ['mnist1-digit.json', 'seven-drawn.json', 'wrong-shape.json'].filter((f) => existsSync(join(REPO_ROOT, 'samples/mnist-onnx', f)));
+    for (const file of ['img1.json', ...samples]) {
+      const saved = JSON.parse(readFileSync(join(out, file), 'utf8'));
+      expect(saved).toEqual(JSON.parse((await cli('outcomes', 'get', 'digits', file)).stdout));
+    }
+    expect(JSON.parse(readFileSync(join(out, 'wrong-shape.json'), 'utf8')).error.code).toBe('SHAPE_MISMATCH');
     expect(batch.stdout).toContain('mnist1-digit.json: UNEXPECTED_INPUT: unexpected key(s) "input_1"; the model expects "conv2d_5_input" float32 [N,28,28,1] (or "values")');
     expect(batch.stdout).toContain('wrong-shape.json: SHAPE_MISMATCH: input "values": expected shape [N,28,28,1], received [1,3]');
     expect(batch.stderr).toMatch(/4\/4 done, 2 failed, 0 pending, [\d.]+ files\/s/);
+  });
+
+  it('lists and gets outcomes: one printed, or all saved under --out by their key', async () => {
+    const listed = JSON.parse((await cli('outcomes', 'list', 'digits', '--json')).stdout);
+    expect(listed.map((o: { path: string; state: string }) => `${o.path} ${o.state}`)).toContain('wrong-shape.json error');
+    const one = await cli('outcomes', 'get', 'digits', 'img1.json');
+    expect([one.code, Object.keys(JSON.parse(one.stdout))]).toEqual([0, ['img1.json']]);
+    const failed = await cli('outcomes', 'get', 'digits', 'wrong-shape.json');
+    expect([failed.code, JSON.parse(failed.stdout).error.code]).toEqual([1, 'SHAPE_MISMATCH']);
+    const out = join(root, 'all-out');
+    const all = await cli('outcomes', 'get', 'digits', '--all', '--out', out);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain(`${listed.length} outcome(s) from s3://cli-out/ saved under ${out}`);
+    for (const { path } of listed) expect(existsSync(join(out, path))).toBe(true);
+    const unknown = await cli('outcomes', 'get', 'digits', 'nope.json');
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([1, 'dropscore outcomes get: no outcome s3://cli-out/nope.json (list them with `dropscore outcomes list`)']);
+    expect((await cli('outcomes', 'get', 'digits')).code).toBe(2);
+    expect((await cli('outcomes', 'get', 'digits', '--all')).stderr).toContain('--all needs --out <dir>');
   });
 
   it('shows the deployment with status, bindings, counters and last error; an unknown name lists the known ones', async () => {
@@ -125,24 +162,34 @@ describe('the dropscore CLI against a running local stack', () => {
     expect(body.fields).toEqual(['dense_6/Softmax:0']);
     expect(body.values).toHaveLength(1);
     expect(body.values[0][0]).toHaveLength(10);
+    // Named inputs, as batch records have them.
+    writeFileSync(payload, JSON.stringify({ conv2d_5_input: [Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.5]))] }));
+    const named = await cli('score', 'digits', payload);
+    expect([named.code, JSON.parse(named.stdout)]).toEqual([0, body]);
+    const missing = await cli('score', 'digits', join(root, 'nope.json'));
+    expect([missing.code, missing.stderr.trim()]).toEqual([1, `dropscore score: ${join(root, 'nope.json')}: no such file or folder`]);
     writeFileSync(payload, '{"values": [[1, 2, 3]]}');
     const wrong = await cli('score', 'digits', payload);
     expect([wrong.code, wrong.stderr.trim()]).toEqual([1, 'SHAPE_MISMATCH: input "values": expected shape [N,28,28,1], received [1,3]']);
+    const wrongJson = await cli('score', 'digits', payload, '--json');
+    expect([wrongJson.code, wrongJson.stderr, JSON.parse(wrongJson.stdout)]).toEqual([1, '', { error: { code: 'SHAPE_MISMATCH', message: 'input "values": expected shape [N,28,28,1], received [1,3]' } }]);
   });
 
-  it('answers an unexpected failure with one line and exit code 1, not a stack trace', async () => {
+  it('names a missing folder in the summary, as people say it, with exit code 1', async () => {
     const missing = await cli('batch', 'digits', join(root, 'no-such-folder'));
-    expect([missing.code, missing.stderr.trim()]).toEqual([1, `dropscore batch: ENOENT: no such file or directory, stat '${join(root, 'no-such-folder')}'`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain(`not uploaded:\n  ${join(root, 'no-such-folder')}: no such file or folder`);
+    expect(`${missing.stdout}${missing.stderr}`).not.toContain('ENOENT');
   });
 
   it('counts online rows against the prediction limit, all or nothing; error records made no prediction', async () => {
-    // The batch above made 2 predictions (its 2 error records none) and the online row the 3rd.
+    // The batch above made 2 predictions (its 2 error records none) and the two online rows the 3rd and 4th.
     const payload = join(root, 'rows.json');
     const rows = (n: number) => JSON.stringify({ values: Array.from({ length: n }, () => Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.5]))) });
     writeFileSync(payload, rows(3));
     const refused = await cli('score', 'digits', payload);
-    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'PREDICTION_LIMIT_REACHED: the instance has used 3 of its 5 predictions (limit prediction_count); raise the limit in deployments.json to score more']);
-    writeFileSync(payload, rows(2));
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'PREDICTION_LIMIT_REACHED: the instance has used 4 of its 5 predictions (limit prediction_count); raise the limit in deployments.json to score more']);
+    writeFileSync(payload, rows(1));
     expect((await cli('score', 'digits', payload)).code).toBe(0);
   });
 
@@ -152,6 +199,8 @@ describe('the dropscore CLI against a running local stack', () => {
     expect(usage.stdout).toMatch(/predictions\s+5 of 5\s+LIMIT REACHED/);
     const over = await cli('batch', 'digits', `${FIXTURES}/payloads/keras/img1.json`, '--timeout', '30');
     expect(over.code).toBe(0); // same content as before: already scored, not a new prediction
+    expect(over.stdout).toContain('1 file(s): 0 scored, 1 already scored, 0 failed');
+    expect(over.stdout).toContain(`already scored (same content as before, not uploaded again):\n  ${FIXTURES}/payloads/keras/img1.json`);
     const fresh = join(root, 'fresh.json');
     writeFileSync(fresh, JSON.stringify({ values: [Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.25]))] }));
     const limited = await cli('batch', 'digits', fresh);

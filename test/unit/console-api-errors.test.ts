@@ -97,6 +97,11 @@ describe('console API errors from the management code', () => {
     expect((await refusal({ target: 'x' })).body.error).toMatchObject({ code: 'INVALID_BUCKET', field: 'target' });
   });
 
+  it('puts invalid prefixes on their prefix field', async () => {
+    expect((await refusal({ sourcePrefix: '/in' })).body.error).toMatchObject({ code: 'INVALID_PREFIX', field: 'sourcePrefix', message: expect.stringContaining('"prefix" must be a string not starting with "/"') });
+    expect((await refusal({ targetPrefix: '/out' })).body.error).toMatchObject({ code: 'INVALID_PREFIX', field: 'targetPrefix' });
+  });
+
   it('puts a source another deployment watches on the source field', async () => {
     const answer = await refusal({ source: 'taken-in' });
     expect(answer).toEqual({ status: 409, body: { error: { code: 'SOURCE_IN_USE', field: 'source', message: 'deployments "taken" and "fresh" watch overlapping keys in bucket "taken-in"' } } });

@@ -21,9 +21,9 @@ export async function addDeploymentPage([modelName]: readonly string[], main: HT
     h('p', { class: 'breadcrumbs' }, h('a', { href: link.models() }, 'Models'), ' / ', h('a', { href: link.model(modelName!) }, modelName!), ' / Add deployment'),
     h('h1', { tabindex: -1 }, 'Add deployment'),
   );
-  let models, buckets;
+  let models, buckets, deployments;
   try {
-    [models, buckets] = await Promise.all([api.models(), api.buckets()]);
+    [models, buckets, deployments] = await Promise.all([api.models(), api.buckets(), api.deployments()]);
   } catch (error) {
     main.append(errorNotice(error));
     return;
@@ -41,9 +41,15 @@ export async function addDeploymentPage([modelName]: readonly string[], main: HT
   );
   const name = h('input', { type: 'text', id: 'name', name: 'name', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'name-hint' });
   const description = h('textarea', { id: 'description', name: 'description', rows: 2, 'aria-describedby': 'description-hint' });
-  const source = bucketPicker('source', 'Source bucket', 'Records dropped here are scored.', buckets);
-  const target = bucketPicker('target', 'Target bucket', 'Each record’s result (or error record) is written here, under the same key.', buckets);
-  const bucketFields = h('div', { id: 'bucket-fields' }, source.element, target.element);
+  // A deployment's target cannot be another's source, nor its source another's target: the server refuses such loops and chains.
+  const boundAs = (role: 'source' | 'target') => new Map(deployments.map((d) => [d[role].bucket, `${role} of ${d.name}`]));
+  const source = bucketPicker('source', 'Source bucket', 'Records dropped here are scored.', buckets, boundAs('target'));
+  const target = bucketPicker('target', 'Target bucket', 'Each record’s result (or error record) is written here, under the same key.', buckets, boundAs('source'));
+  const prefixInput = (field: 'sourcePrefix' | 'targetPrefix') =>
+    h('input', { type: 'text', id: field, name: field, autocomplete: 'off', spellcheck: 'false', placeholder: field === 'sourcePrefix' ? 'in/' : 'out/', 'aria-describedby': `${field}-hint` });
+  const sourcePrefix = prefixInput('sourcePrefix');
+  const targetPrefix = prefixInput('targetPrefix');
+  const bucketFields = h('div', { id: 'bucket-fields', class: 'bucket-fields' }, source.element, target.element);
   const onlineNote = h('p', { class: 'hint', hidden: true }, 'Online deployments are scored from the deployment page with {"values": ...} payloads. dropscore still binds a source and a target bucket (named after the deployment, -in and -out), so records can be dropped too.');
   const save = h('button', { type: 'submit' }, 'Save');
   const progress = h('p', { role: 'status', class: 'hint' });
@@ -52,8 +58,20 @@ export async function addDeploymentPage([modelName]: readonly string[], main: HT
     model: h('p', { id: 'model-error', class: 'field-error', hidden: true }),
     name: h('p', { id: 'name-error', class: 'field-error', hidden: true }),
     description: h('p', { id: 'description-error', class: 'field-error', hidden: true }),
+    sourcePrefix: h('p', { id: 'sourcePrefix-error', class: 'field-error', hidden: true }),
+    targetPrefix: h('p', { id: 'targetPrefix-error', class: 'field-error', hidden: true }),
   };
-  const controls = { model, name, description };
+  const controls = { model, name, description, sourcePrefix, targetPrefix };
+  const advanced = h(
+    'details',
+    { class: 'advanced', id: 'advanced' },
+    h('summary', {}, 'Advanced: key prefixes'),
+    h('p', { class: 'hint' }, 'Watch and write only under these prefixes (default: the whole bucket). With disjoint prefixes, such as in/ and out/, one bucket can be both source and target.'),
+    h('div', { class: 'bucket-fields' },
+      h('div', { class: 'field' }, h('label', { for: 'sourcePrefix' }, 'Source prefix'), h('p', { class: 'hint', id: 'sourcePrefix-hint' }, 'Records under it are scored.'), sourcePrefix, fieldErrors.sourcePrefix),
+      h('div', { class: 'field' }, h('label', { for: 'targetPrefix' }, 'Target prefix'), h('p', { class: 'hint', id: 'targetPrefix-hint' }, 'Outcomes are written under it.'), targetPrefix, fieldErrors.targetPrefix),
+    ),
+  );
 
   const isOnline = () => typeOnline.checked;
   const suggestBuckets = () => {
@@ -64,6 +82,7 @@ export async function addDeploymentPage([modelName]: readonly string[], main: HT
   for (const radio of [typeBatch, typeOnline]) {
     radio.addEventListener('change', () => {
       bucketFields.hidden = isOnline();
+      advanced.hidden = isOnline();
       onlineNote.hidden = !isOnline();
     });
   }
@@ -89,7 +108,8 @@ export async function addDeploymentPage([modelName]: readonly string[], main: HT
     const listed: HTMLElement[] = [];
     for (const error of errors) {
       const field = error.field;
-      const inline = field !== undefined && !(isOnline() && (field === 'source' || field === 'target'));
+      const inline = field !== undefined && !(isOnline() && field !== 'model' && field !== 'name' && field !== 'description');
+      if (inline && (field === 'sourcePrefix' || field === 'targetPrefix')) advanced.open = true;
       if (field && inline) {
         if (field === 'source' || field === 'target') {
           const picker = field === 'source' ? source : target;
@@ -126,7 +146,8 @@ export async function addDeploymentPage([modelName]: readonly string[], main: HT
     if (!online && !sourceBucket) problems.push({ field: 'source', message: 'Choose a source bucket, or name a new one.' });
     if (!online && !targetBucket) problems.push({ field: 'target', message: 'Choose a target bucket, or name a new one.' });
     const text = description.value.trim();
-    return { body: { model: model.value, name: deploymentName, source: sourceBucket, target: targetBucket, ...(text ? { description: text } : {}) }, problems };
+    const prefixes = online ? {} : { ...(sourcePrefix.value.trim() ? { sourcePrefix: sourcePrefix.value.trim() } : {}), ...(targetPrefix.value.trim() ? { targetPrefix: targetPrefix.value.trim() } : {}) };
+    return { body: { model: model.value, name: deploymentName, source: sourceBucket, target: targetBucket, ...prefixes, ...(text ? { description: text } : {}) }, problems };
   }
 
   const form = h(
@@ -145,8 +166,9 @@ export async function addDeploymentPage([modelName]: readonly string[], main: HT
     h('div', { class: 'field' }, h('label', { for: 'name' }, 'Name'), h('p', { class: 'hint', id: 'name-hint' }, 'Lowercase letters, digits and hyphens, e.g. digits-batch.'), name, fieldErrors.name),
     h('div', { class: 'field' }, h('label', { for: 'description' }, 'Description'), h('p', { class: 'hint', id: 'description-hint' }, 'Optional: what it is for.'), description, fieldErrors.description),
     bucketFields,
+    advanced,
     onlineNote,
-    h('div', { class: 'actions' }, save, h('button', { type: 'button', class: 'secondary', onclick: () => go(link.model(modelName!)) }, 'Cancel'), progress),
+    h('div', { class: 'actions form-actions' }, save, h('button', { type: 'button', class: 'secondary', onclick: () => go(link.model(modelName!)) }, 'Cancel'), progress),
   );
 
   form.addEventListener('submit', (event) => {

@@ -4,7 +4,7 @@
  * its target bucket, online scoring, and delete. Updated live by polling.
  */
 import type { DeploymentView, OutcomeView } from '../../api-types.js';
-import { api, ApiError } from '../api-client.js';
+import { api, ApiError, downloads } from '../api-client.js';
 import { announce } from '../announcer.js';
 import { formatTime, h, s3Url } from '../dom.js';
 import { startPolling } from '../live-poll.js';
@@ -110,6 +110,7 @@ export async function deploymentPage([name, section]: readonly string[], main: H
   // Latest outcomes, keyed so a card already shown is kept (its picture, its open details, focus in it).
   const outcomeList = h('ol', { class: 'outcomes', id: 'outcomes', 'aria-label': 'Latest outcomes, newest first' });
   const emptyOutcomes = h('p', { class: 'empty' }, 'No outcomes yet: drop a record.');
+  const downloadAll = h('a', { class: 'button secondary download-all', href: downloads.allOutcomes(name!), download: `${name}-outcomes.zip`, hidden: true }, 'Download all (zip)');
   const cards = new Map<string, HTMLElement>();
   let cardIds = 0;
   let firstOutcomes = true;
@@ -119,7 +120,7 @@ export async function deploymentPage([name, section]: readonly string[], main: H
       const id = `${outcome.key}|${outcome.lastModified}|${outcome.lineage['dropscore-input-etag'] ?? ''}`;
       let item = cards.get(id);
       if (!item) {
-        item = h('li', {}, outcomeCard(outcome, `outcome-${++cardIds}`));
+        item = h('li', {}, outcomeCard(outcome, `outcome-${++cardIds}`, downloads.outcome(name!, outcome.key)));
         cards.set(id, item);
         fresh.push(outcome);
       }
@@ -130,6 +131,7 @@ export async function deploymentPage([name, section]: readonly string[], main: H
     const current = [...outcomeList.children];
     if (current.length !== items.length || items.some(([, item], i) => current[i] !== item)) outcomeList.replaceChildren(...items.map(([, item]) => item));
     emptyOutcomes.hidden = items.length > 0;
+    downloadAll.hidden = items.length === 0;
     // Outcomes of the user's own uploads are announced by followUploads; others (another client's drops) briefly.
     const others = fresh.filter((o) => !uploads.some((u) => u.key === o.inputKey && u.eTag === o.lineage['dropscore-input-etag']));
     if (!firstOutcomes && others.length) announce(others.length === 1 ? `new outcome: ${describeOutcome(others[0]!)}` : `${others.length} new outcomes`);
@@ -188,7 +190,7 @@ export async function deploymentPage([name, section]: readonly string[], main: H
       h('section', { class: 'card', 'aria-labelledby': 'drop-heading' }, h('h2', { id: 'drop-heading' }, 'Drop records'), dropZone((files) => void uploadFiles(files)), uploadList),
       online.element,
     ),
-    h('section', { class: 'card', 'aria-labelledby': 'outcomes-heading' }, h('h2', { id: 'outcomes-heading' }, 'Latest outcomes'), emptyOutcomes, outcomeList),
+    h('section', { class: 'card', 'aria-labelledby': 'outcomes-heading' }, h('div', { class: 'section-head' }, h('h2', { id: 'outcomes-heading' }, 'Latest outcomes'), downloadAll), emptyOutcomes, outcomeList),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'delete-heading-section' },

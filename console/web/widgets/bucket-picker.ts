@@ -13,14 +13,15 @@ export interface BucketPicker {
   suggest(name: string): void;
 }
 
-export function bucketPicker(field: 'source' | 'target', label: string, hint: string, buckets: readonly string[]): BucketPicker {
+/** `bound`: buckets another deployment uses in the other role, with why (shown, and not selectable). */
+export function bucketPicker(field: 'source' | 'target', label: string, hint: string, buckets: readonly string[], bound: ReadonlyMap<string, string> = new Map()): BucketPicker {
   const id = `${field}-bucket`;
   const hintId = `${field}-hint`;
   const errorId = `${field}-error`;
   const select = h(
     'select',
     { id, name: field, 'aria-describedby': hintId },
-    buckets.map((bucket) => h('option', { value: bucket }, bucket)),
+    buckets.map((bucket) => h('option', { value: bucket, disabled: bound.has(bucket), 'data-bound': bound.get(bucket) }, bound.has(bucket) ? `${bucket} (unavailable: ${bound.get(bucket)})` : bucket)),
     h('option', { value: NEW, selected: true }, 'New bucket…'),
   );
   const input = h('input', { type: 'text', id: `${id}-new`, name: `${field}-new`, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': hintId });

@@ -55,11 +55,11 @@ export function onlineForm(deployment: string): OnlineForm {
     payload,
     setInputs(inputs) {
       if (inputs.length !== 1) {
-        hint.textContent = `This model has ${inputs.length} inputs: online rows feed single-input models only; drop records instead.`;
+        hint.textContent = `This model has ${inputs.length} inputs: name each, {${inputs.map((i) => `"${i.name}": [...]`).join(', ')}}, batch first.`;
         return;
       }
       const spec = inputs[0]!;
-      hint.textContent = `One row per sample, batch first: the model input is ${spec.name} ${spec.dtype} ${formatShape(spec.shape)}.`;
+      hint.textContent = `One row per sample, batch first: the model input is ${spec.name} ${spec.dtype} ${formatShape(spec.shape)} ({"values": ...} or {"${spec.name}": ...}).`;
       example = spec.shape;
       fill.hidden = false;
     },

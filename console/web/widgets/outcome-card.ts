@@ -22,7 +22,7 @@ export function describeOutcome(outcome: OutcomeView): string {
   return `${outcome.inputKey}: scored${classes?.length ? `, predicted class ${classes.join(', ')}` : ''}`;
 }
 
-export function outcomeCard(outcome: OutcomeView, headingId: string): HTMLElement {
+export function outcomeCard(outcome: OutcomeView, headingId: string, downloadUrl: string): HTMLElement {
   const error = errorOf(outcome);
   const lineage = outcome.lineage;
   const latency = lineage['dropscore-latency-ms'];
@@ -34,6 +34,7 @@ export function outcomeCard(outcome: OutcomeView, headingId: string): HTMLElemen
       { class: 'outcome-head' },
       h('h3', { id: headingId }, h('span', { class: 'outcome-kind' }, error ? 'Error' : 'Result'), ' ', h('span', { class: 'mono' }, outcome.key)),
       h('span', { class: 'meta' }, formatTime(outcome.lastModified), latency ? ` · ${latency} ms` : ''),
+      h('a', { class: 'download', href: downloadUrl, download: fileNameOf(outcome.key), 'aria-label': `Download ${error ? 'error record' : 'result'} of ${outcome.inputKey}` }, 'Download'),
     ),
     error ? h('p', { class: 'outcome-error-message' }, h('span', { class: 'mono' }, error.code), `: ${error.message}`) : null,
     h('div', { class: 'outcome-body' }, digitsOf(outcome), outcome.body === undefined ? h('p', { class: 'meta' }, `${outcome.size} bytes: too large to show here`) : h('pre', { tabindex: 0, 'aria-label': `${error ? 'Error record' : 'Result'} of ${outcome.inputKey}` }, prettyJson(outcome.body))),
@@ -44,6 +45,10 @@ export function outcomeCard(outcome: OutcomeView, headingId: string): HTMLElemen
       h('dl', { class: 'facts' }, Object.entries(lineage).flatMap(([name, value]) => [h('dt', { class: 'mono' }, name), h('dd', { class: 'mono' }, value)])),
     ),
   );
+}
+
+function fileNameOf(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
 }
 
 function digitsOf(outcome: OutcomeView): HTMLElement | null {
