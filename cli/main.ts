@@ -41,10 +41,8 @@ export async function main(argv: string[], out: TextSink = process.stdout, err: 
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return error.exitCode === 0 ? 0 : 2;
-      return 2;
-    }
+    // Help and --version end with 0; every other way commander stops is a wrong command line.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     throw error;
   }
 }
