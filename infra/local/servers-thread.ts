@@ -20,6 +20,7 @@ import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
 import { sha256Hex, verifySigV4, type KeyPair } from './auth/sigv4-verifier.js';
+import { comesFromWebPage, isAddressedToLoopback } from './auth/web-page-guard.js';
 import { openEventJournal, type JournaledEvent } from './event-journal.js';
 import { openBucketStore } from './s3/bucket-store.js';
 import { createNotifier, type S3Notification } from './s3/s3-notification.js';
@@ -29,7 +30,6 @@ import { createS3Server } from './s3/s3-server.js';
 const HOST = '127.0.0.1';
 // DynamoDB's own ceiling for a request body.
 const MAX_DYNAMODB_BODY_BYTES = 16 * 1024 * 1024;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 export type ServerThreadOptions =
   | { readonly serve: 's3'; readonly dataDir: string; readonly keys: KeyPair; readonly region: string }
@@ -107,8 +107,7 @@ async function serveDynamoDbAndEdge(options: Extract<ServerThreadOptions, { serv
 /** DynamoDB requests are verified here and passed to dynalite; anything else goes to the S3 server, which verifies its own. */
 async function routeAtEdge(req: IncomingMessage, res: ServerResponse, keys: KeyPair, handleDynamoDb: (req: IncomingMessage, res: ServerResponse) => void, s3Port: number): Promise<void> {
   if (!isDynamoDbRequest(req)) return forward(req, res, { host: HOST, port: s3Port }, req);
-  const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-  if (!LOOPBACK_HOSTS.has(host) || req.headers.origin !== undefined || req.method !== 'POST') {
+  if (!isAddressedToLoopback(req) || comesFromWebPage(req) || req.method !== 'POST') {
     return dynamoDbError(res, 400, 'AccessDeniedException', 'the embedded DynamoDB answers only signed POSTs to 127.0.0.1 or localhost, never web pages');
   }
   const body = await readBody(req, MAX_DYNAMODB_BODY_BYTES);

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { verifySigV4, sha256Hex, type KeyPair } from '../auth/sigv4-verifier.js';
+import { comesFromWebPage, hostOf, isAddressedToLoopback } from '../auth/web-page-guard.js';
 import type { BucketStore, NewObjectMeta } from './bucket-store.js';
 import { BodyMismatchError } from './object-file.js';
 import { formEncodeKey } from './s3-notification.js';
@@ -29,7 +30,6 @@ const MAX_USER_METADATA_BYTES = 2048;
 // XML request bodies (batch delete of 1,000 keys, the part list of a big upload).
 const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
 const MAX_LIST_KEYS = 1000;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 interface Request {
   readonly req: IncomingMessage;
@@ -329,9 +329,8 @@ function objectMetaOf(req: IncomingMessage): NewObjectMeta {
 
 /** A web page's request carries an Origin; forms post multipart bodies; neither has any business here. */
 function refuseWebPages(req: IncomingMessage): void {
-  const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-  if (!LOOPBACK_HOSTS.has(host)) throw new S3Error(403, 'AccessDenied', `the embedded S3 answers only requests addressed to 127.0.0.1 or localhost, not "${host}"`);
-  if (req.headers.origin !== undefined || req.method === 'OPTIONS') {
+  if (!isAddressedToLoopback(req)) throw new S3Error(403, 'AccessDenied', `the embedded S3 answers only requests addressed to 127.0.0.1 or localhost, not "${hostOf(req)}"`);
+  if (comesFromWebPage(req)) {
     throw new S3Error(403, 'AccessDenied', 'requests from web pages (CORS) are refused by the embedded S3');
   }
   if (req.method === 'POST' && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
