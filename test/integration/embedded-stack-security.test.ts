@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, UploadPartCommand, HeadObjectCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
 import { LOCAL_CREDENTIALS } from '../../infra/local/auth/local-credentials.js';
@@ -165,6 +165,23 @@ describe('keys: any key S3 holds is stored byte-exact, and none escapes the data
     // Every file the stack wrote is inside its data folder.
     const outside = walk(root).filter((file) => relative(dataDir, file).startsWith('..'));
     expect(outside).toEqual([]);
+  });
+
+  it('refuses what S3 refuses, with S3\'s codes: bad bucket names, too much metadata, unsatisfiable ranges, parts too small, streaming-signed bodies', async () => {
+    expect(await sdkError(stack.s3.send(new CreateBucketCommand({ Bucket: 'Bad_Bucket' })))).toBe('InvalidBucketName');
+    expect(await sdkError(stack.s3.send(new PutObjectCommand({ Bucket: 'sec-in', Key: 'meta.json', Body: '{}', Metadata: { big: 'x'.repeat(2100) } })))).toBe('MetadataTooLarge');
+    expect(await sdkError(stack.s3.send(new GetObjectCommand({ Bucket: 'sec-out', Key: 'real.json', Range: 'bytes=999999-' })))).toBe('InvalidRange');
+    const upload = await stack.s3.send(new CreateMultipartUploadCommand({ Bucket: 'sec-in', Key: 'parts.bin' }));
+    const parts = [];
+    for (const partNumber of [1, 2]) {
+      const part = await stack.s3.send(new UploadPartCommand({ Bucket: 'sec-in', Key: 'parts.bin', UploadId: upload.UploadId, PartNumber: partNumber, Body: 'small' }));
+      parts.push({ PartNumber: partNumber, ETag: part.ETag });
+    }
+    expect(await sdkError(stack.s3.send(new CompleteMultipartUploadCommand({ Bucket: 'sec-in', Key: 'parts.bin', UploadId: upload.UploadId, MultipartUpload: { Parts: parts } })))).toBe('EntityTooSmall');
+    const streaming = await signedRequest(stack.endpoint, LOCAL_CREDENTIALS, { method: 'PUT', path: '/sec-in/chunked.json', headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' }, body: '{}' });
+    expect([streaming.status, errorCode(streaming.body)]).toEqual([501, 'NotImplemented']);
+    expect(await exists(stack, 'sec-in', 'meta.json')).toBe(false);
+    expect(await exists(stack, 'sec-in', 'parts.bin')).toBe(false);
   });
 
   it('refuses a key over 1,024 bytes with KeyTooLongError', async () => {
