@@ -3,6 +3,7 @@
  * concerns and each with its reason. Anything else fails `cdk synth`.
  */
 import { Validations } from 'aws-cdk-lib';
+import { BULK_PARTS_DIR } from '../../functions/scorer/bulk/bulk-keys.js';
 import type { DropscoreStack } from './dropscore-stack.js';
 
 export function applyNagSuppressions(stack: DropscoreStack): void {
@@ -26,6 +27,10 @@ export function applyNagSuppressions(stack: DropscoreStack): void {
         reason: 'Object keys are whatever users drop: the scorer may read any key under its source prefix and write any key under its target prefix, and nothing else.',
       });
     }
+    Validations.of(deployment.scorer).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${spec.target.bucket}/${spec.target.prefix}${BULK_PARTS_DIR}*]`,
+      reason: 'A bulk file\'s part objects are named by its key and eTag: the scorer may delete keys in its target\'s reserved parts folder only.',
+    });
     Validations.of(deployment.scorer).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; CDK adds exactly these two on "*".',
