@@ -2,7 +2,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DeploymentBinding, Logger, ScoringMetrics } from './domain/ports.js';
-import { createScorer, type Scorer } from './domain/scorer.js';
+import { createScorer, type BulkOptions, type Scorer } from './domain/scorer.js';
 import type { ModelLoader } from './engines/engine-registry.js';
 import { loadModel } from './engines/framework-engines.js';
 import { createDynamoDbDeploymentStore } from './store/dynamodb-deployment-store.js';
@@ -20,17 +20,18 @@ export interface StoreWiring {
 }
 
 /** A scorer that loads a model of any framework (the local stack, tests). */
-export function createStoredScorer(wiring: StoreWiring, binding: DeploymentBinding, modelDir: string, maxRecordBytes?: number): Scorer {
-  return createStoredScorerWith(loadModel, wiring, binding, modelDir, maxRecordBytes);
+export function createStoredScorer(wiring: StoreWiring, binding: DeploymentBinding, modelDir: string, maxRecordBytes?: number, bulk?: BulkOptions): Scorer {
+  return createStoredScorerWith(loadModel, wiring, binding, modelDir, maxRecordBytes, bulk);
 }
 
 /** A scorer limited to the engines `load` knows: what a one-framework Lambda bundle uses. */
-export function createStoredScorerWith(load: ModelLoader, wiring: StoreWiring, binding: DeploymentBinding, modelDir: string, maxRecordBytes?: number): Scorer {
+export function createStoredScorerWith(load: ModelLoader, wiring: StoreWiring, binding: DeploymentBinding, modelDir: string, maxRecordBytes?: number, bulk?: BulkOptions): Scorer {
   return createScorer({
     binding,
     modelDir,
     maxRecordBytes,
     load,
+    bulk,
     objects: createS3ObjectStore(wiring.s3),
     deployments: createDynamoDbDeploymentStore(wiring.db, wiring.deploymentsTable),
     ledger: createDynamoDbInputLedger(wiring.db, wiring.ledgerTable),

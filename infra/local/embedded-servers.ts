@@ -9,14 +9,11 @@
  * and DynamoDB then take no time from the scorers' thread, as in the cloud,
  * and a bulk drop keeps every core busy.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { KeyPair } from './auth/sigv4-verifier.js';
 import type { JournaledEvent } from './event-journal.js';
 import type { S3Notification } from './s3/s3-notification.js';
 import type { HostMessage, ServerThreadOptions, ThreadMessage } from './servers-thread.js';
+import { startTypeScriptThread } from './typescript-thread.js';
 
 export const LOCAL_HOST = '127.0.0.1';
 
@@ -113,14 +110,4 @@ async function startServerThread(options: ServerThreadOptions, onS3Event?: (even
       await exited;
     },
   };
-}
-
-/**
- * The project runs TypeScript through tsx, whose loader a worker thread does
- * not inherit: the thread registers it before importing its entry.
- */
-function startTypeScriptThread(entry: URL, workerData: ServerThreadOptions): Worker {
-  const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
 }

@@ -30,6 +30,7 @@ import type { KeyPair } from './auth/sigv4-verifier.js';
 import { startEmbeddedServers } from './embedded-servers.js';
 import { createEventDispatcher, type Delivery, type Subscriber } from './event-dispatcher.js';
 import { DEFAULT_TABLES, ensureBucket, ensureTables } from './provision.js';
+import { createPartWorkerPool, type PartWorkerPool } from './part-worker-pool.js';
 import { createNotifier } from './s3/s3-notification.js';
 
 // Like an SQS batching window: short enough to be invisible for one file, long enough to gather a bulk drop.
@@ -55,6 +56,9 @@ export interface LocalStackOptions {
   readonly limits?: UsageLimits;
   /** Reconcile scorers with the deployments table this often (the CLI deploys from another process). */
   readonly watchIntervalMs?: number;
+  /** Bulk files: input bytes per part (default 8 MiB), and worker threads scoring the parts of multi-part files. */
+  readonly bulkPartBytes?: number;
+  readonly bulkWorkers?: number;
 }
 
 export interface LocalStack {
@@ -113,7 +117,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
   const wiring = { s3, db, ...tables, log: options.log };
 
-  const subscribers = new Map<string, Subscriber & { readonly scorer: Scorer; warm: boolean }>();
+  const subscribers = new Map<string, Subscriber & { readonly scorer: Scorer; readonly parts: PartWorkerPool; warm: boolean }>();
+  const bulkWorkers = options.bulkWorkers ?? Math.min(2, availableParallelism());
   const dispatcher = createEventDispatcher({
     subscribers: () => [...subscribers.values()],
     concurrency: options.concurrency ?? availableParallelism(),
@@ -133,10 +138,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   /** Runs a scorer for the deployment (replacing one already running) and waits for its model to load. */
   async function startScorer(binding: DeploymentBinding): Promise<void> {
-    const scorer: Scorer = createStoredScorer(wiring, binding, join(options.modelsRoot, binding.model), options.maxRecordBytes);
+    const modelDir = join(options.modelsRoot, binding.model);
+    // Parts of large bulk files run on worker threads, each with the model loaded once (started on first use).
+    const parts = createPartWorkerPool({ binding, modelDir, s3: { ...connection, endpoint: servers.s3Endpoint }, dynamoDb: { ...connection, endpoint: servers.dynamoDbEndpoint }, deploymentsTable: tables.deploymentsTable, maxRecordBytes: options.maxRecordBytes }, bulkWorkers);
+    const scorer: Scorer = createStoredScorer(wiring, binding, modelDir, options.maxRecordBytes, { partBytes: options.bulkPartBytes, runParts: parts.runParts });
     const handler = createHandler(() => scorer);
     // The local stack delivers S3 notifications only, which the handler answers with an EventReport.
-    const subscriber = { binding, scorer, warm: false, handle: (event: unknown) => handler(event, {} as never) as Promise<EventReport> };
+    const subscriber = { binding, scorer, parts, warm: false, handle: (event: unknown) => handler(event, {} as never) as Promise<EventReport> };
+    void subscribers.get(binding.id)?.parts.close();
     subscribers.set(binding.id, subscriber);
     await scorer.warmUp();
     subscriber.warm = true;
@@ -150,7 +159,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   async function reconcile(): Promise<void> {
     const records = await deployments.list();
     const live = new Map(records.filter((r) => r.status !== 'DELETED').map((r) => [r.id, r]));
-    for (const id of subscribers.keys()) if (!live.has(id)) subscribers.delete(id);
+    for (const [id, subscriber] of subscribers) {
+      if (live.has(id)) continue;
+      subscribers.delete(id);
+      void subscriber.parts.close();
+    }
     for (const record of live.values()) {
       const running = subscribers.get(record.id);
       // INITIALIZING after a finished warm-up means someone redeployed it.
@@ -222,6 +235,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // A reconcile in flight still reads the table: closing dynalite under it throws LEVEL_ITERATOR_NOT_OPEN.
       await reconciling;
       await dispatcher.idle();
+      await Promise.all([...subscribers.values()].map((s) => s.parts.close()));
       s3.destroy();
       db.destroy();
       await servers.close();

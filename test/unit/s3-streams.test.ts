@@ -32,7 +32,7 @@ describe('S3 object streams', () => {
   it('writes a small body in one PutObject', async () => {
     s3Mock.on(PutObjectCommand).resolves({});
     await writeInParts(s3, { Bucket: 'b', Key: 'k', ContentType: 'application/x-ndjson', Metadata: { a: '1' } }, chunksOf('ab', Buffer.from('cd')), 10);
-    expect(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'b', Key: 'k', ContentType: 'application/x-ndjson', Metadata: { a: '1' }, Body: Buffer.from('abcd') });
+    expect(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'b', Key: 'k', ContentType: 'application/x-ndjson', Metadata: { a: '1' }, Body: Buffer.from('abcd'), ContentLength: 4 });
     expect(s3Mock.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
   });
 

@@ -240,9 +240,10 @@ export function createScorer(deps: ScorerDeps) {
       if (ref.eTag && finished.get(ref.key) === ref.eTag) return 'duplicate';
       const loaded = await ensureModel();
       const modelRef: ModelRef = loaded instanceof ModelLoadError ? { name: binding.model } : { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
-      const bulk = deps.bulk ?? {};
-      const deps_ = { binding, objects, ledger, deployments, usage, log, metrics, now, loaded, modelRef, scope: ledgerScope(loaded), maxRecordBytes: maxBytes, ...bulk };
-      const result = await scoreBulkFile(deps_, ref, bulkFormatOf(ref.key)!);
+      const { partBytes, microBatch, runParts } = deps.bulk ?? {};
+      const bulkDeps = { binding, objects, ledger, deployments, usage, log, metrics, now, loaded, modelRef, scope: ledgerScope(loaded), maxRecordBytes: maxBytes, partBytes, microBatch };
+      // Without a model, every line's error is written here: nothing for parallel workers to do.
+      const result = await scoreBulkFile({ ...bulkDeps, runParts: loaded instanceof ModelLoadError ? undefined : runParts }, ref, bulkFormatOf(ref.key)!);
       if (result.kind === 'duplicate' || result.kind === 'missing') return result.kind;
       if (result.kind === 'scored') {
         metrics.scoringLatency(now() - started);

@@ -44,7 +44,9 @@ export async function writeInParts(s3: S3Client, header: ObjectHeader, body: Asy
       if (bufferedBytes >= partBytes) await uploadPart(take());
     }
     if (uploadId === undefined) {
-      await s3.send(new PutObjectCommand({ ...header, Body: take() }));
+      const bytes = take();
+      // Said explicitly: the SDK cannot tell an empty body's length (and warns).
+      await s3.send(new PutObjectCommand({ ...header, Body: bytes, ContentLength: bytes.length }));
       return;
     }
     if (bufferedBytes > 0) await uploadPart(take());
