@@ -284,3 +284,25 @@ describe('the scorer routes bulk files', () => {
     expect(usage.predictions()).toBe(4);
   });
 });
+
+describe('the item-batch handler contract', () => {
+  it('scores a batch of part items given as JSON (as a fan-out passes them) and returns their results', async () => {
+    const { createScorer } = await import('../../functions/scorer/domain/scorer.js');
+    const { handleInvocation } = await import('../../functions/scorer/domain/invocation.js');
+    const scorer = createScorer({ binding, modelDir: 'unused', load: async () => onnx, objects: s3.store, deployments, ledger, usage, log: quietLog });
+    const text = [imageRecord(1), 'nope', '', imageRecord(2), imageRecord(3)].join('\n');
+    const eTag = s3.put('in', 'drop/f.jsonl', text);
+    const plan = await planBulkFile(s3.store, { bucket: 'in', key: 'drop/f.jsonl', eTag }, 'jsonl', 2000);
+    const items = JSON.parse(JSON.stringify(bulkPartItems(plan))).slice(1);
+    const reply = (await handleInvocation(scorer, { dropscore: 'bulk-parts', items })) as { results: unknown[] };
+    expect(reply.results).toEqual(plan.parts.slice(1).map((p) => expect.objectContaining({ index: p.index, records: p.records })));
+    for (const p of plan.parts.slice(1)) expect(s3.get('out', partKey(binding, 'drop/f.jsonl', eTag, p.index))).toBeDefined();
+    expect(s3.get('out', partKey(binding, 'drop/f.jsonl', eTag, 0))).toBeUndefined();
+    // Nothing is counted before assembly but the predictions made.
+    expect(deployments.counters.size).toBe(0);
+
+    const foreign = [{ ...items[0], input: { ...items[0].input, bucket: 'elsewhere' } }];
+    await expect(handleInvocation(scorer, { dropscore: 'bulk-parts', items: foreign })).rejects.toThrow(/not a bulk file deployment mnist scores/);
+    await expect(handleInvocation(scorer, { dropscore: 'bulk-parts' })).rejects.toThrow(/needs an "items" array/);
+  });
+});

@@ -35,10 +35,33 @@ export type BulkFileResult =
   | { readonly kind: 'scored'; readonly eTag: string; readonly counts: BulkCounts; readonly otherVersionClaimed: boolean }
   | { readonly kind: 'duplicate' | 'missing' | 'overwritten' };
 
+/** A planned file, its parts listed for the workers; or why there is nothing to score. */
+export type BulkStart = { readonly kind: 'planned'; readonly plan: BulkPlan } | { readonly kind: 'duplicate' | 'missing' | 'overwritten' };
+
 export async function scoreBulkFile(deps: BulkFileDeps, ref: { readonly bucket: string; readonly key: string }, format: BulkFormat): Promise<BulkFileResult> {
-  const { binding, objects, ledger } = deps;
   const now = deps.now ?? (() => performance.now());
   const started = now();
+  const start = await startBulkFile(deps, ref, format);
+  if (start.kind !== 'planned') return start;
+  const items = bulkPartItems(start.plan);
+  const runParts = items.length > 1 && deps.runParts ? deps.runParts : inProcessPartRunner(deps);
+  let results: BulkPartResult[];
+  try {
+    results = await runParts(items);
+  } catch (error) {
+    if (!(error instanceof ObjectChangedError)) throw error;
+    await removeIntermediates(deps, start.plan).catch((e: unknown) => deps.log.warn('bulk file parts not deleted', { key: ref.key, reason: describeError(e) }));
+    return { kind: 'overwritten' };
+  }
+  return finishBulkFile(deps, start.plan, results, now() - started);
+}
+
+/**
+ * The first step: claims the key's current version (counting nothing yet), answers a
+ * redelivery of a finished version as a duplicate, plans the file and writes its parts list.
+ */
+export async function startBulkFile(deps: BulkFileDeps, ref: { readonly bucket: string; readonly key: string }, format: BulkFormat): Promise<BulkStart> {
+  const { binding, objects, ledger } = deps;
   const current = await objects.head(ref.bucket, ref.key);
   if (!current) return { kind: 'missing' };
   const version = { bucket: ref.bucket, key: ref.key, eTag: current.eTag, ...(current.versionId ? { versionId: current.versionId } : {}) };
@@ -48,22 +71,20 @@ export async function scoreBulkFile(deps: BulkFileDeps, ref: { readonly bucket: 
     const outcome = await objects.head(binding.target.bucket, outcomeKey(binding, ref.key));
     if (outcome?.metadata['dropscore-input-etag'] === version.eTag) return { kind: 'duplicate' };
   }
-  let plan: BulkPlan | undefined;
+  let plan: BulkPlan;
   try {
     plan = await planBulkFile(objects, version, format, deps.partBytes ?? DEFAULT_PART_BYTES);
-    const items = bulkPartItems(plan);
-    // The parts list: what a fan-out reads its items from, and what progress reports count.
-    await objects.write(binding.target.bucket, partListKey(binding, ref.key, version.eTag), JSON.stringify(items), {});
-    const runParts = items.length > 1 && deps.runParts ? deps.runParts : inProcessPartRunner(deps);
-    const results = await runParts(items);
-    const { counts, completion } = await assembleBulkOutcome(deps, plan, results, now() - started);
-    return { kind: 'scored', eTag: version.eTag, counts, otherVersionClaimed: completion.otherVersionClaimed };
   } catch (error) {
-    if (!(error instanceof ObjectChangedError)) throw error;
-    if (plan) {
-      const planned = plan;
-      await removeIntermediates(deps, planned).catch((e: unknown) => deps.log.warn('bulk file parts not deleted', { key: ref.key, reason: describeError(e) }));
-    }
-    return { kind: 'overwritten' };
+    if (error instanceof ObjectChangedError) return { kind: 'overwritten' };
+    throw error;
   }
+  // The parts list: what a fan-out reads its items from, and what progress reports count.
+  await objects.write(binding.target.bucket, partListKey(binding, ref.key, version.eTag), JSON.stringify(bulkPartItems(plan)), {});
+  return { kind: 'planned', plan };
+}
+
+/** The last step, once every part is scored: the outcome, counted once. */
+export async function finishBulkFile(deps: BulkFileDeps, plan: BulkPlan, results: readonly BulkPartResult[], latencyMs = 0): Promise<BulkFileResult> {
+  const { counts, completion } = await assembleBulkOutcome(deps, plan, results, latencyMs);
+  return { kind: 'scored', eTag: plan.input.eTag, counts, otherVersionClaimed: completion.otherVersionClaimed };
 }

@@ -1,18 +1,25 @@
 /**
- * The four ways the scorer is invoked, told apart by the event's shape:
+ * The five ways the scorer is invoked, told apart by the event's shape:
  * - an S3 notification (direct delivery, async invoke: a thrown error makes
  *   Lambda retry, then dead-letter the event);
  * - an SQS batch of S3 notifications (queued delivery: failed messages are
  *   reported one by one, so only they return to the queue);
  * - a warm-up request sent at deploy time, which loads the model so the
  *   deployment's status leaves INITIALIZING without waiting for a record;
+ * - a batch of bulk-file parts from a fan-out (`bulk-parts`): each part
+ *   scored and its part object written, the results returned;
  * - an HTTPS request to the function URL (IAM auth): online scoring of rows.
  */
+import type { BulkPartItem } from '../bulk/bulk-plan.js';
+import type { BulkPartResult } from '../bulk/score-part.js';
 import { describeError } from './errors.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import type { EventReport, Scorer } from './scorer.js';
 
 export const WARM_UP_EVENT = Object.freeze({ dropscore: 'warm-up' });
+
+/** A fan-out's item batch of bulk-file parts: `{"dropscore": "bulk-parts", "items": [<BulkPartItem>, ...]}`. */
+export const BULK_PARTS_EVENT = 'bulk-parts';
 
 export interface BatchItemFailures {
   batchItemFailures: { itemIdentifier: string }[];
@@ -24,12 +31,17 @@ export interface HttpResponse {
   body: string;
 }
 
-export type InvocationResult = EventReport | BatchItemFailures | { warmedUp: true } | HttpResponse;
+export type InvocationResult = EventReport | BatchItemFailures | { warmedUp: true } | HttpResponse | { results: BulkPartResult[] };
 
 export async function handleInvocation(scorer: Scorer, event: unknown): Promise<InvocationResult> {
   if ((event as { dropscore?: unknown })?.dropscore === WARM_UP_EVENT.dropscore) {
     await scorer.warmUp();
     return { warmedUp: true };
+  }
+  const bulk = event as { dropscore?: unknown; items?: unknown };
+  if (bulk?.dropscore === BULK_PARTS_EVENT) {
+    if (!Array.isArray(bulk.items)) throw new Error(`a ${BULK_PARTS_EVENT} event needs an "items" array of bulk-file parts`);
+    return { results: await scorer.scoreBulkParts(bulk.items as BulkPartItem[]) };
   }
   const http = event as { requestContext?: { http?: { method?: string } }; body?: string; isBase64Encoded?: boolean };
   if (http?.requestContext?.http) return handleHttp(scorer, http);

@@ -18,7 +18,9 @@ import { ModelLoadError, describeError, predictionLimitReached } from './errors.
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
 import { bulkFormatOf } from '../bulk/bulk-keys.js';
-import { scoreBulkFile, type PartRunner } from '../bulk/score-bulk-file.js';
+import type { BulkPartItem } from '../bulk/bulk-plan.js';
+import { inProcessPartRunner, scoreBulkFile, type PartRunner } from '../bulk/score-bulk-file.js';
+import type { BulkPartResult } from '../bulk/score-part.js';
 import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { scoreOnline, type OnlineOutcome } from './score-online.js';
@@ -331,6 +333,17 @@ export function createScorer(deps: ScorerDeps) {
       if (loaded instanceof ModelLoadError) return { kind: 'error', error: loaded };
       if (payload.length > maxBytes) return { kind: 'error', error: recordTooLarge(payload.length, maxBytes) };
       return scoreOnline(payload, loaded, usage);
+    },
+
+    /**
+     * A fan-out's batch of bulk-file parts (the item-batch contract): scored with this scorer's
+     * model by the same function the local workers run; their part objects written, results returned.
+     */
+    async scoreBulkParts(items: readonly BulkPartItem[]): Promise<BulkPartResult[]> {
+      const foreign = items.find((item) => !isWatched(binding, item.input.bucket, item.input.key) || bulkFormatOf(item.input.key) !== item.format);
+      if (foreign) throw new Error(`part of s3://${foreign.input.bucket}/${foreign.input.key} (${foreign.format}) is not a bulk file deployment ${binding.name} scores`);
+      const loaded = await ensureModel();
+      return inProcessPartRunner({ binding, objects, usage, loaded, maxRecordBytes: maxBytes, microBatch: deps.bulk?.microBatch })(items);
     },
 
     /** Scores objects and says, per object, how it ended (or why it must be retried). */
