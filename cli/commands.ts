@@ -179,8 +179,10 @@ export const COMMANDS: Record<string, Handler> = {
       const e = r.error as { code?: string; message?: string } | undefined;
       return `  ${r.key}: ${e?.code ?? 'ERROR'}: ${e?.message ?? ''} (s3://${record.target.bucket}/${r.outcomeKey})`;
     });
+    const bulk = results.filter((r) => r.records).map((r) => `  ${r.key}: ${r.records!.records} record(s), ${r.records!.scored} scored, ${r.records!.failed} failed`);
     const lines = [
       summary,
+      ...(bulk.length ? ['bulk files (one outcome each, a line per record):', ...bulk] : []),
       ...(already.length ? ['already scored (same content as before, not uploaded again):', ...already.map((r) => `  ${r.file}`)] : []),
       ...(errors.length ? ['errors:', ...errors] : []),
       ...(pending.length ? ['pending:', ...pending.map((r) => `  ${r.key}${r.reason ? ` (${r.reason})` : ''}`)] : []),

@@ -7,7 +7,8 @@ import type { BatchProgress } from '../manage/batch-run.js';
 export function progressLine(p: BatchProgress, width = 24): string {
   const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
   const eta = p.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(p.etaSeconds)}s`;
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total} done, ${p.failed} failed, ${p.pending} pending, ${p.ratePerSecond.toFixed(1)} files/s${eta}`;
+  const bulk = (p.bulk ?? []).map((f) => `; ${f.key.slice(f.key.lastIndexOf('/') + 1)} ${f.done}/${f.total} records`).join('');
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total} done, ${p.failed} failed, ${p.pending} pending, ${p.ratePerSecond.toFixed(1)} files/s${eta}${bulk}`;
 }
 
 export function createProgressReporter(stream: { write(text: string): unknown; isTTY?: boolean }): (p: BatchProgress) => void {

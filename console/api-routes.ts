@@ -7,15 +7,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { strToU8, zipSync } from 'fflate';
 import { ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, describeError } from '../functions/scorer/domain/errors.js';
+import { bulkFormatOf } from '../functions/scorer/bulk/bulk-keys.js';
 import { fileNameOf, outcomeKey } from '../functions/scorer/domain/outcome-object.js';
 import type { DeploymentRecord, DeploymentStore, Logger } from '../functions/scorer/domain/ports.js';
 import type { OnlineOutcome } from '../functions/scorer/domain/score-online.js';
 import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
 import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport, type AdminContext } from '../manage/deployment-admin.js';
 import { listModels } from '../manage/model-catalog.js';
+import { createBulkProgress } from '../manage/bulk-progress.js';
 import { listOutcomes, readOutcome as readOutcomeFile } from '../manage/outcome-download.js';
 import { toApiError } from './api-errors.js';
-import type { CreateDeploymentBody, DeploymentView, ModelDetailView, OnlineResultView, UploadedRecordView, UsageView } from './api-types.js';
+import type { BulkProgressView, CreateDeploymentBody, DeploymentView, ModelDetailView, OnlineResultView, UploadedRecordView, UsageView } from './api-types.js';
 import { HttpError, readBody, readJson, sendFile, sendJson } from './http-io.js';
 import type { ModelCache } from './model-cache.js';
 import type { OutcomeFeed } from './outcome-feed.js';
@@ -60,6 +62,7 @@ const ok = (body: unknown, status = 200): Answer => ({ status, body });
 
 export function createApi(deps: ApiDeps): Api {
   const { ctx, s3, models, scoreOnline, outcomes, log } = deps;
+  const bulkProgress = createBulkProgress(s3);
   const pending = new Set<Promise<unknown>>();
 
   /**
@@ -143,13 +146,23 @@ export function createApi(deps: ApiDeps): Api {
     },
     {
       method: 'GET',
+      pattern: /^\/api\/deployments\/([^/]+)\/bulk-progress$/,
+      async run([name]) {
+        const progress: BulkProgressView[] = await bulkProgress(await findDeployment(ctx, name!));
+        return ok(progress);
+      },
+    },
+    {
+      method: 'GET',
       pattern: /^\/api\/deployments\/([^/]+)\/outcomes\/download$/,
       async run([name], _request, url) {
         const record = await findDeployment(ctx, name!);
         const key = url.searchParams.get('key');
         if (key !== null) {
           const outcome = await readOutcomeFile(s3, record, key).catch(notFoundAs404);
-          return { status: 200, body: undefined, file: { name: fileNameOf(outcome.key), contentType: 'application/json', bytes: Buffer.from(outcome.body) } };
+          // A bulk file's outcome is JSON Lines, whatever its input's name says.
+          const contentType = bulkFormatOf(outcome.key) ? 'application/x-ndjson' : 'application/json';
+          return { status: 200, body: undefined, file: { name: fileNameOf(outcome.key), contentType, bytes: Buffer.from(outcome.body) } };
         }
         const all = await Promise.all((await listOutcomes(s3, record)).map((o) => readOutcomeFile(s3, record, o.path)));
         const zip = zipSync(Object.fromEntries(all.map((o) => [o.path, strToU8(o.body)])));
@@ -164,7 +177,9 @@ export function createApi(deps: ApiDeps): Api {
         const record = await findDeployment(ctx, name!);
         const body = await readBody(request, MAX_UPLOAD_BYTES);
         const key = record.source.prefix + file;
-        const put = await s3.send(new PutObjectCommand({ Bucket: record.source.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+        const format = bulkFormatOf(key);
+        const contentType = format === 'jsonl' ? 'application/x-ndjson' : format === 'csv' ? 'text/csv' : 'application/json';
+        const put = await s3.send(new PutObjectCommand({ Bucket: record.source.bucket, Key: key, Body: body, ContentType: contentType }));
         const uploaded: UploadedRecordView = { bucket: record.source.bucket, key, eTag: stripQuotes(put.ETag), outcomeKey: outcomeKey(record, key) };
         return ok(uploaded, 201);
       },

@@ -103,6 +103,14 @@ export interface OutcomeView {
   readonly preview?: DigitPreview;
 }
 
+/** A bulk file being scored: records in its finished parts, of its records. */
+export interface BulkProgressView {
+  readonly inputKey: string;
+  readonly eTag: string;
+  readonly done: number;
+  readonly total: number;
+}
+
 export interface UsageView {
   readonly models: { readonly used: number; readonly limit?: number };
   readonly deployments: { readonly used: number; readonly limit?: number };

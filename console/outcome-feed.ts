@@ -5,6 +5,7 @@
  * page asks every second, so documents already read are kept by eTag.
  */
 import { GetObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { isReservedKey } from '../functions/scorer/bulk/bulk-keys.js';
 import { listObjects } from '../functions/scorer/store/s3-listing.js';
 import type { DeploymentBinding } from '../functions/scorer/domain/ports.js';
 import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
@@ -26,8 +27,9 @@ export interface OutcomeFeed {
 export function createOutcomeFeed(s3: S3Client): OutcomeFeed {
   const cache = new Map<string, OutcomeView>();
 
-  function list(binding: DeploymentBinding): Promise<_Object[]> {
-    return listObjects(s3, binding.target.bucket, binding.target.prefix, MAX_LISTED);
+  async function list(binding: DeploymentBinding): Promise<_Object[]> {
+    // A bulk file's parts in progress are not outcomes (their progress has its own route).
+    return (await listObjects(s3, binding.target.bucket, binding.target.prefix, MAX_LISTED)).filter((o) => !isReservedKey(o.Key!));
   }
 
   async function read(binding: DeploymentBinding, object: _Object): Promise<OutcomeView> {

@@ -1,17 +1,20 @@
 /**
  * `dropscore batch`: uploads record files to a deployment's source bucket and
  * follows each to its outcome object (matched by the input eTag the outcome
- * carries), reporting progress as it goes. Works the same against the local
+ * carries), reporting progress as it goes (records done of a bulk file's total
+ * while it is scored). Works the same against the local
  * stack and AWS: it only speaks S3.
  */
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { bulkFormatOf } from '../functions/scorer/bulk/bulk-keys.js';
 import { outcomeKey } from '../functions/scorer/domain/outcome-object.js';
 import { describeNamedError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
+import { createBulkProgress } from './bulk-progress.js';
 
 export interface BatchProgress {
   readonly total: number;
@@ -20,6 +23,8 @@ export interface BatchProgress {
   readonly pending: number;
   readonly ratePerSecond: number;
   readonly etaSeconds?: number;
+  /** Bulk files being scored: records done of their total, per file. */
+  readonly bulk?: readonly { readonly key: string; readonly done: number; readonly total: number }[];
 }
 
 export interface BatchFileResult {
@@ -34,6 +39,14 @@ export interface BatchFileResult {
   readonly error?: unknown;
   /** Why the upload failed, or why the last look for the outcome did (still pending). */
   readonly reason?: string;
+  /** A bulk file's line counts, from its outcome. */
+  readonly records?: BulkRecordCounts;
+}
+
+export interface BulkRecordCounts {
+  readonly records: number;
+  readonly scored: number;
+  readonly failed: number;
 }
 
 export interface BatchOptions {
@@ -55,6 +68,8 @@ interface Upload {
   error?: unknown;
   reason?: string;
   alreadyScored?: boolean;
+  records?: BulkRecordCounts;
+  progress?: { done: number; total: number };
 }
 
 export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]> {
@@ -75,7 +90,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
         uploads.push(upload);
         return;
       }
-      const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: body, ContentType: contentTypeOf(key) }));
       uploads.push({ ...upload, eTag: stripQuotes(response.ETag) });
     } catch (error) {
       // One unreadable file or refused upload does not stop the others; the summary names it.
@@ -87,16 +102,23 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
   for (const list of [uploads, failedUploads]) list.sort((a, b) => order.get(a.file)! - order.get(b.file)!);
 
   const deadline = started + (options.timeoutMs ?? 120_000);
+  const bulkProgress = createBulkProgress(s3);
   const report = () => {
     const done = uploads.filter((u) => u.state !== 'pending').length;
     const failed = uploads.filter((u) => u.state === 'error').length;
     const seconds = (Date.now() - started) / 1000;
     const rate = seconds > 0 ? done / seconds : 0;
     const pending = uploads.length - done;
-    options.onProgress?.({ total: uploads.length, done, failed, pending, ratePerSecond: rate, ...(rate > 0 ? { etaSeconds: pending / rate } : {}) });
+    const bulk = uploads.filter((u) => u.state === 'pending' && u.progress).map((u) => ({ key: u.key, ...u.progress! }));
+    options.onProgress?.({ total: uploads.length, done, failed, pending, ratePerSecond: rate, ...(rate > 0 ? { etaSeconds: pending / rate } : {}), ...(bulk.length ? { bulk } : {}) });
   };
   for (;;) {
-    await forEachLimited(uploads.filter((u) => u.state === 'pending'), options.concurrency ?? 8, (upload) => checkOutcome(s3, deployment, upload));
+    await forEachLimited(uploads.filter((u) => u.state === 'pending'), options.concurrency ?? 8, async (upload) => {
+      await checkOutcome(s3, deployment, upload);
+      if (upload.state !== 'pending' || !bulkFormatOf(upload.key) || !options.onProgress) return;
+      const [progress] = await bulkProgress(deployment, { key: upload.key, eTag: upload.eTag }).catch(() => []);
+      if (progress) upload.progress = { done: progress.done, total: progress.total };
+    });
     report();
     if (!uploads.some((u) => u.state === 'pending') || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));
@@ -109,7 +131,13 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
     ...(u.error === undefined ? {} : { error: u.error }),
     ...(u.reason === undefined ? {} : { reason: u.reason }),
     ...(u.alreadyScored ? { alreadyScored: true } : {}),
+    ...(u.records ? { records: u.records } : {}),
   }));
+}
+
+function contentTypeOf(key: string): string {
+  const format = bulkFormatOf(key);
+  return format === 'jsonl' ? 'application/x-ndjson' : format === 'csv' ? 'text/csv' : 'application/json';
 }
 
 /** Looks for the upload's outcome once; a failed look leaves it pending (with the reason) for the next round. */
@@ -139,6 +167,9 @@ async function readOutcome(s3: S3Client, deployment: DeploymentRecord, upload: U
     upload.state = 'error';
   } else {
     upload.state = 'result';
+    if (metadata['dropscore-records'] !== undefined) {
+      upload.records = { records: Number(metadata['dropscore-records']), scored: Number(metadata['dropscore-scored']), failed: Number(metadata['dropscore-failed']) };
+    }
   }
 }
 

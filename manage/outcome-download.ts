@@ -9,6 +9,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentBinding } from '../functions/scorer/domain/ports.js';
+import { isReservedKey } from '../functions/scorer/bulk/bulk-keys.js';
 import { listObjects } from '../functions/scorer/store/s3-listing.js';
 
 export interface OutcomeEntry {
@@ -26,7 +27,8 @@ const MAX_LISTED = 100_000;
 
 export async function listOutcomes(s3: S3Client, binding: DeploymentBinding): Promise<OutcomeEntry[]> {
   const objects = await listObjects(s3, binding.target.bucket, binding.target.prefix, MAX_LISTED);
-  const keys = objects.map((o) => o.Key!).filter((key) => !key.endsWith('/')).sort();
+  // A bulk file's parts in progress are not outcomes.
+  const keys = objects.map((o) => o.Key!).filter((key) => !key.endsWith('/') && !isReservedKey(key)).sort();
   return Promise.all(keys.map(async (key) => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: binding.target.bucket, Key: key }));
     return { path: key.slice(binding.target.prefix.length), key, state: head.Metadata?.['dropscore-outcome'] === 'error' ? 'error' as const : 'result' as const };

@@ -1,5 +1,5 @@
 /** The console API from the browser: typed calls, errors as ApiError with the field they belong to. */
-import { CONSOLE_REQUEST_HEADER, type ApiErrorBody, type CreateDeploymentBody, type DeploymentField, type DeploymentView, type ModelDetailView, type ModelSummaryView, type OnlineResultView, type OutcomeView, type UploadedRecordView, type UsageView } from '../api-types.js';
+import { CONSOLE_REQUEST_HEADER, type ApiErrorBody, type CreateDeploymentBody, type DeploymentField, type DeploymentView, type ModelDetailView, type ModelSummaryView, type OnlineResultView, type OutcomeView, type BulkProgressView, type UploadedRecordView, type UsageView } from '../api-types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -47,6 +47,7 @@ export const api = {
   createDeployment: (body: CreateDeploymentBody) => call<DeploymentView>('POST', '/api/deployments', JSON.stringify(body), 'application/json'),
   deleteDeployment: (name: string) => call<DeploymentView>('DELETE', `/api/deployments/${segment(name)}`),
   outcomes: (name: string, limit = 20) => call<OutcomeView[]>('GET', `/api/deployments/${segment(name)}/outcomes?limit=${limit}`),
+  bulkProgress: (name: string) => call<BulkProgressView[]>('GET', `/api/deployments/${segment(name)}/bulk-progress`),
   upload: (name: string, file: File) => call<UploadedRecordView>('PUT', `/api/deployments/${segment(name)}/records/${segment(file.name)}`, file, 'application/json'),
   score: (name: string, payload: string) => call<OnlineResultView>('POST', `/api/deployments/${segment(name)}/score`, payload, 'application/json'),
   usage: () => call<UsageView>('GET', '/api/usage'),

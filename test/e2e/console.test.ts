@@ -10,7 +10,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { strFromU8, unzipSync } from 'fflate';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -225,6 +225,31 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the web console in headless Chromiu
     expect(Object.keys(files).sort()).toEqual(['long-key.json', 'seven-drawn.json', 'wrong-shape.json']);
     expect(JSON.parse(strFromU8(files['wrong-shape.json']!)).error.code).toBe('SHAPE_MISMATCH');
     await page.screenshot({ path: join(RESULTS, 'console-downloads.png') });
+  });
+
+  it('shows a bulk file\'s records done while it is scored, then its outcome (one line per record) to download', async () => {
+    // A bulk file in progress, as the target shows it: its parts list, and the first of its two parts finished.
+    const folder = '.dropscore-parts/rows.jsonl/e1/';
+    const items = [{ part: { index: 0, records: 3 } }, { part: { index: 1, records: 2 } }];
+    await stack.s3.send(new PutObjectCommand({ Bucket: 'console-out', Key: `${folder}parts.json`, Body: JSON.stringify(items) }));
+    await stack.s3.send(new PutObjectCommand({ Bucket: 'console-out', Key: `${folder}000000.jsonl`, Body: '{}\n{}\n{}\n' }));
+    const progress = page.locator('#bulk-progress li', { hasText: 'rows.jsonl' });
+    await progress.filter({ hasText: '3/5 records' }).waitFor();
+    expect(await progress.locator('progress').getAttribute('value')).toBe('3');
+    await stack.s3.send(new DeleteObjectsCommand({ Bucket: 'console-out', Delete: { Objects: [{ Key: `${folder}parts.json` }, { Key: `${folder}000000.jsonl` }] } }));
+    await page.locator('#bulk-progress').waitFor({ state: 'hidden' });
+    expect(await page.locator('article.outcome', { hasText: '.dropscore-parts' }).count()).toBe(0);
+
+    const bulk = join(root, 'digits.jsonl');
+    const seven = JSON.stringify(JSON.parse(readFileSync(SEVEN, 'utf8')));
+    writeFileSync(bulk, `${seven}\nnot json\n${seven}\n`);
+    await page.locator('#record-files').setInputFiles([bulk]);
+    await page.locator('#uploads li', { hasText: 'digits.jsonl' }).filter({ hasText: 'scored: 2 of 3 records, 1 failed' }).waitFor({ timeout: 30_000 });
+    const card = page.locator('article.outcome-result', { hasText: 'digits.jsonl' });
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByRole('link', { name: 'Download result of digits.jsonl' }).click()]);
+    expect(download.suggestedFilename()).toBe('digits.jsonl');
+    const lines = readFileSync((await download.path())!, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => (l.error ? l.error.code : Object.keys(l)[0]))).toEqual(['digits.jsonl#1', 'INVALID_JSON', 'digits.jsonl#3']);
   });
 
   it('deletes the deployment after a confirmation', async () => {

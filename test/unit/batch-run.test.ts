@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DeploymentRecord } from '../../functions/scorer/domain/ports.js';
-import { runBatch } from '../../manage/batch-run.js';
+import { runBatch, type BatchProgress } from '../../manage/batch-run.js';
 
 const s3Mock = mockClient(S3Client);
 const dir = mkdtempSync(join(tmpdir(), 'dropscore-batch-'));
@@ -51,5 +51,25 @@ describe('runBatch', () => {
     s3Mock.on(HeadObjectCommand).rejects(accessDenied());
     const stuck = await runBatch({ s3: new S3Client({ region: 'us-east-1' }), deployment, paths: [join(dir, 'a.json')], pollMs: 1, timeoutMs: 20 });
     expect(stuck).toMatchObject([{ key: 'a.json', state: 'pending', reason: 'the last look for its outcome failed: AccessDenied: Access Denied' }]);
+  });
+
+  it('shows a bulk file\'s records done of its total while it is scored, and its line counts at the end', async () => {
+    // Its own folder: the first test uploads all of `dir`.
+    mkdirSync(join(dir, 'bulk'));
+    writeFileSync(join(dir, 'bulk', 'big.jsonl'), '{"values": [[1]]}\n{"values": [[2]]}\n');
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
+    const notFound = Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    s3Mock.on(HeadObjectCommand).rejectsOnce(notFound).rejectsOnce(notFound)
+      .resolves({ Metadata: { 'dropscore-input-etag': 'e', 'dropscore-outcome': 'result', 'dropscore-records': '5', 'dropscore-scored': '4', 'dropscore-failed': '1' } });
+    // Two parts of 3 and 2 records; the first finished.
+    s3Mock.on(ListObjectsV2Command, { Prefix: '.dropscore-parts/big.jsonl/e/' }).resolves({ Contents: [{ Key: '.dropscore-parts/big.jsonl/e/000000.jsonl' }, { Key: '.dropscore-parts/big.jsonl/e/parts.json' }] });
+    const items = [{ part: { index: 0, records: 3 } }, { part: { index: 1, records: 2 } }];
+    s3Mock.on(GetObjectCommand, { Key: '.dropscore-parts/big.jsonl/e/parts.json' }).resolves({ Body: { transformToString: async () => JSON.stringify(items) } as never });
+    const seen: BatchProgress[] = [];
+    const results = await runBatch({ s3: new S3Client({ region: 'us-east-1' }), deployment, paths: [join(dir, 'bulk', 'big.jsonl')], pollMs: 1, onProgress: (p) => seen.push(p) });
+    expect(seen[0]!.bulk).toEqual([{ key: 'big.jsonl', done: 3, total: 5 }]);
+    expect(seen.at(-1)!.bulk).toBeUndefined();
+    expect(results).toMatchObject([{ key: 'big.jsonl', state: 'result', records: { records: 5, scored: 4, failed: 1 } }]);
+    expect(s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.ContentType).toBe('application/x-ndjson');
   });
 });

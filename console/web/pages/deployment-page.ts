@@ -3,7 +3,7 @@
  * into its source bucket followed to their outcomes, the latest outcomes of
  * its target bucket, online scoring, and delete. Updated live by polling.
  */
-import type { DeploymentView, OutcomeView } from '../../api-types.js';
+import type { BulkProgressView, DeploymentView, OutcomeView } from '../../api-types.js';
 import { api, ApiError, downloads } from '../api-client.js';
 import { announce } from '../announcer.js';
 import { formatTime, h, s3Url } from '../dom.js';
@@ -101,10 +101,24 @@ export async function deploymentPage([name, section]: readonly string[], main: H
       if (!outcome) continue;
       const error = errorOf(outcome);
       const classes = outcome.preview?.classes;
+      const records = outcome.lineage['dropscore-records'];
       if (error) setUploadState(upload, 'error', `error ${error.code}`);
+      else if (records !== undefined) setUploadState(upload, 'result', `scored: ${outcome.lineage['dropscore-scored']} of ${records} records, ${outcome.lineage['dropscore-failed']} failed`);
       else setUploadState(upload, 'result', `scored${classes?.length ? `: class ${classes.join(', ')}` : ''}`);
       announce(describeOutcome(outcome));
     }
+  }
+
+  // Bulk files being scored, each with its records done of its total; their outcomes then join the list below.
+  const bulkList = h('ul', { class: 'bulk-progress', id: 'bulk-progress', 'aria-label': 'Bulk files being scored', hidden: true });
+  function renderBulkProgress(files: readonly BulkProgressView[]): void {
+    bulkList.hidden = files.length === 0;
+    bulkList.replaceChildren(
+      ...files.map((f) => {
+        const name = f.inputKey.slice(f.inputKey.lastIndexOf('/') + 1);
+        return h('li', {}, h('span', { class: 'mono' }, name), ' ', h('progress', { value: f.done, max: Math.max(f.total, 1), 'aria-label': `${name}: records scored` }), ` ${f.done}/${f.total} records`);
+      }),
+    );
   }
 
   // Latest outcomes, keyed so a card already shown is kept (its picture, its open details, focus in it).
@@ -190,7 +204,7 @@ export async function deploymentPage([name, section]: readonly string[], main: H
       h('section', { class: 'card', 'aria-labelledby': 'drop-heading' }, h('h2', { id: 'drop-heading' }, 'Drop records'), dropZone((files) => void uploadFiles(files)), uploadList),
       online.element,
     ),
-    h('section', { class: 'card', 'aria-labelledby': 'outcomes-heading' }, h('div', { class: 'section-head' }, h('h2', { id: 'outcomes-heading' }, 'Latest outcomes'), downloadAll), emptyOutcomes, outcomeList),
+    h('section', { class: 'card', 'aria-labelledby': 'outcomes-heading' }, h('div', { class: 'section-head' }, h('h2', { id: 'outcomes-heading' }, 'Latest outcomes'), downloadAll), bulkList, emptyOutcomes, outcomeList),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'delete-heading-section' },
@@ -207,8 +221,9 @@ export async function deploymentPage([name, section]: readonly string[], main: H
   async function poll(): Promise<void> {
     if (gone) return;
     try {
-      const [next, outcomes] = await Promise.all([api.deployment(record.name), api.outcomes(record.name, Math.max(OUTCOMES_SHOWN, uploads.filter((u) => u.state === 'pending').length))]);
+      const [next, outcomes, bulk] = await Promise.all([api.deployment(record.name), api.outcomes(record.name, Math.max(OUTCOMES_SHOWN, uploads.filter((u) => u.state === 'pending').length)), api.bulkProgress(record.name)]);
       renderRecord(next);
+      renderBulkProgress(bulk);
       renderOutcomes(outcomes);
       followUploads(outcomes);
     } catch (error) {

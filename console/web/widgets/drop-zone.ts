@@ -2,7 +2,7 @@
 import { h } from '../dom.js';
 
 export function dropZone(onFiles: (files: File[]) => void): HTMLElement {
-  const input = h('input', { type: 'file', id: 'record-files', name: 'records', multiple: true, accept: '.json,application/json' });
+  const input = h('input', { type: 'file', id: 'record-files', name: 'records', multiple: true, accept: '.json,application/json,.jsonl,.ndjson,.csv' });
   input.addEventListener('change', () => {
     const files = [...(input.files ?? [])];
     input.value = '';
@@ -11,7 +11,7 @@ export function dropZone(onFiles: (files: File[]) => void): HTMLElement {
   const zone = h(
     'div',
     { class: 'drop-zone' },
-    h('p', {}, 'Drop JSON records here, one scoring record per file, or choose them:'),
+    h('p', {}, 'Drop JSON records here, one scoring record per file (or bulk files: .jsonl, .csv, one record per line), or choose them:'),
     h('label', { for: 'record-files' }, 'Choose JSON records'),
     input,
   );
