@@ -9,7 +9,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ObjectChangedError } from '../../functions/scorer/domain/errors.js';
 import { scoreRecord } from '../../functions/scorer/domain/score-record.js';
+import { createS3ObjectStore } from '../../functions/scorer/store/s3-object-store.js';
 import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import type { LoadedModel } from '../../functions/scorer/engines/engine-registry.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
@@ -172,6 +174,17 @@ describe('bulk files on the embedded stack', () => {
     expect(lines).toHaveLength(200);
     expect(await keysUnder('bulk-shared', '')).toEqual(['in/shared.jsonl', 'out/shared.jsonl']);
     expect(await counters('shared')).toEqual({ received: 200, scored: 200, failed: 0 });
+  });
+
+  it('reads a pinned version by ranges from the embedded S3, which refuses (412) once the key holds another', async () => {
+    const objects = createS3ObjectStore(stack.s3);
+    const eTag = await drop(stack, 'bulk-out', 'pinned.txt', 'line one\nline two\n');
+    const read = await objects.stream('bulk-out', 'pinned.txt', { version: { eTag }, range: { start: 9, end: 18 } });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of read!.body) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString()).toBe('line two\n');
+    await drop(stack, 'bulk-out', 'pinned.txt', 'changed\n');
+    await expect(objects.stream('bulk-out', 'pinned.txt', { version: { eTag }, range: { start: 0, end: 4 } })).rejects.toBeInstanceOf(ObjectChangedError);
   });
 
   it('follows the deployment\'s convention: Keras records give Keras rows', async () => {
