@@ -35,7 +35,7 @@ const ROUNDS = Number(process.argv[2] ?? 5);
 const root = mkdtempSync(join(tmpdir(), 'dropscore-cold-'));
 const outdir = join(root, 'cdk.out');
 const manifest = readDeploymentsManifest('deployments.json');
-const { app } = createDropscoreApp({ manifest, projectRoot: resolve('.'), directNotifications: false, appProps: { outdir } });
+const { app } = createDropscoreApp({ manifest, projectRoot: resolve('.'), localstack: false, appProps: { outdir } });
 const template = app.synth().getStackByName('Dropscore').template as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 const assetDir = (code: { S3Key: string }) => join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
 

@@ -32,7 +32,7 @@ const manifest = readDeploymentsManifest(`${REPO_ROOT}deployments.json`);
 let template: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 
 beforeAll(() => {
-  const { app } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, directNotifications: false, appProps: { outdir } });
+  const { app } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, localstack: false, appProps: { outdir } });
   const assembly = app.synth();
   template = assembly.getStackByName('Dropscore').template;
 }, 120_000);
