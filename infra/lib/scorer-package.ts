@@ -11,7 +11,7 @@ export interface ScorerPackage {
   /** Relative to the project root. */
   readonly entry: string;
   readonly architecture: Architecture;
-  /** Needs the onnxruntime-node layer. */
+  /** Needs onnxruntime-node (its layer; for LocalStack, its files beside the bundle). */
   readonly onnxRuntime: boolean;
   /** Ships TensorFlow.js's wasm backend binaries beside the bundle. */
   readonly tfjsWasm: boolean;

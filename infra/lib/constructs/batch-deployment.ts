@@ -103,7 +103,7 @@ export class BatchDeployment extends Construct {
       // esbuild resolves every import before dropping unused engines: onnxruntime must resolve
       // to the runtime's copy (layer, or node_modules beside the bundle) where it is used, and stay out of the bundle everywhere.
       ...(pkg.onnxRuntime
-        ? { aliases: { 'onnxruntime-node': `${props.projectRoot}/functions/scorer/lambda/onnxruntime-from-layer.ts` } }
+        ? { aliases: { 'onnxruntime-node': `${props.projectRoot}/functions/scorer/lambda/onnxruntime-required.ts` } }
         : { externalModules: ['onnxruntime-node'] }),
       // TensorFlow.js's wasm backend loads its .wasm files from beside the bundle.
       afterBundling: (inputDir, outputDir) => [
