@@ -1,9 +1,9 @@
 /**
  * One batch deployment in AWS: its buckets, the scorer function with its
- * model layer (or, for LocalStack, its model inside), the delivery path from the source bucket to the scorer (direct
- * S3 → Lambda, or queued S3 → SQS → Lambda), a dead-letter queue so no event
- * is lost, alarms, least-privilege permissions, and its record in the
- * deployments table.
+ * model layer (for LocalStack, the model inside the function), the delivery
+ * path from the source bucket to the scorer (direct S3 → Lambda, or queued
+ * S3 → SQS → Lambda), a dead-letter queue so no event is lost, alarms,
+ * least-privilege permissions, and its record in the deployments table.
  */
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
