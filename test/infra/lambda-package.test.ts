@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasCurrentKerasGraphSync } from '../../functions/scorer/engines/keras/keras-graph-files.js';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
@@ -57,6 +58,10 @@ function scorerPackage(deployment: string) {
   return { fn: fn!, bundle: assetDir(fn!.Properties['Code']), layers, modelDir: fn!.Properties['Environment'].Variables.MODEL_DIR as string };
 }
 
+function frameworkOfModel(model: string): string {
+  return (JSON.parse(readFileSync(join(MODELS_ROOT, model, 'model-meta.json'), 'utf8')) as { framework: string }).framework;
+}
+
 function frameworkOf(deployment: string): string {
   const { modelDir } = scorerPackage(deployment);
   return (JSON.parse(readFileSync(join(MODELS_ROOT, modelDir.replace(/^\/opt\/models\//, ''), 'model-meta.json'), 'utf8')) as { framework: string }).framework;
@@ -91,6 +96,17 @@ describe('the Lambda package', () => {
     const native = ONNX_RUNTIME_FRAMEWORKS.includes(frameworkOf(name));
     expect(fn.Properties['Architectures']).toEqual([native ? 'x86_64' : 'arm64']);
     expect(layers.some((dir) => readdirSync(dir).includes('nodejs'))).toBe(native);
+  });
+
+  const kerasDeployments = manifest.deployments.filter((d) => frameworkOfModel(d.model) === 'keras').map((d) => d.name);
+  it.each(kerasDeployments)('of %s runs its model\'s graph rewrite: no h5wasm, no TensorFlow.js layers in the bundle', (name) => {
+    const { bundle, modelDir } = scorerPackage(name);
+    expect(hasCurrentKerasGraphSync(join(MODELS_ROOT, modelDir.replace(/^\/opt\/models\//, '')))).toBe(true);
+    const code = readFileSync(join(bundle, 'index.mjs'), 'utf8');
+    // h5wasm's HDF5 calls and TensorFlow.js layers' model class, present in a bundle of the Keras engine.
+    expect(code).not.toContain('H5Fopen');
+    expect(code).not.toContain('LayersModel');
+    expect(code).toContain('_FusedConv2D');
   });
 
   it('ships only linux-x64 native binaries', () => {

@@ -5,6 +5,7 @@
  * is lost, alarms, least-privilege permissions, and its record in the
  * deployments table.
  */
+import { join } from 'node:path';
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -81,7 +82,7 @@ export class BatchDeployment extends Construct {
         : createSecureBucket(this, 'Target', { bucketName: spec.target.bucket, accessLogs: props.accessLogs, versioned: true });
 
     const model = new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
-    const pkg = scorerPackageFor(props.framework);
+    const pkg = scorerPackageFor(props.framework, join(props.modelsRoot, spec.model));
     this.scorer = new NodeFunction(this, 'Scorer', {
       projectRoot: props.projectRoot,
       entry: pkg.entry,
