@@ -43,7 +43,8 @@ const ACTIVATION_OPS: Readonly<Record<string, string | null>> = {
 /** What TensorFlow.js layers fuses into conv2d / matMul (its mapActivationToFusedKernel). */
 const FUSED_ACTIVATIONS: Readonly<Record<string, string>> = { relu: 'Relu', elu: 'Elu' };
 
-const NODE_FORMATS = ['Conv2D', 'Conv1D', 'MaxPooling2D', 'AveragePooling2D', 'Flatten', 'BatchNormalization'];
+/** Layers whose meaning depends on the tensor layout: only channels_last is rewritten. */
+const LAYOUT_SENSITIVE = ['Conv2D', 'Conv1D', 'MaxPooling2D', 'AveragePooling2D', 'Flatten', 'BatchNormalization'];
 
 /** `label` names the model file in messages. Throws KerasConversionError naming every layer it cannot rewrite. */
 export function convertKerasModel(model: tfl.LayersModel, label: string): KerasGraph {
@@ -106,7 +107,7 @@ function rewriteLayer(layer: Layer, name: string, inputs: readonly string[], inp
     e.refuse(layer, 'a nested model');
     return name;
   }
-  if (NODE_FORMATS.includes(className) && config['dataFormat'] !== undefined && config['dataFormat'] !== 'channelsLast') {
+  if (LAYOUT_SENSITIVE.includes(className) && config['dataFormat'] !== undefined && config['dataFormat'] !== 'channelsLast') {
     e.refuse(layer, `data_format ${String(config['dataFormat'])}`);
     return name;
   }
