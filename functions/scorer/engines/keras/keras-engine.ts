@@ -1,7 +1,10 @@
 /**
  * Keras models as users saved them (`.h5`/`.hdf5` from Keras 1–3, Keras 3
  * `.keras`, TF.js layers `model.json`), rebuilt with TensorFlow.js layers and
- * run on its wasm backend: no Python, no conversion step.
+ * run on its wasm backend: no Python, no conversion step. A model packaged
+ * with its graph rewrite (keras-graph-packaging.ts) is scored from that
+ * instead; this engine serves the others, and builds the model the rewrite
+ * is made from.
  */
 import { basename } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
