@@ -98,7 +98,7 @@ writeFileSync(probe, `
 const write = process.stdout.write.bind(process.stdout);
 const log = (line) => write(line + '\\n');
 let modelLoadedMs;
-process.stdout.write = (chunk, ...rest) => { if (String(chunk).includes('"model loaded"')) modelLoadedMs ??= performance.now(); return true; };
+process.stdout.write = (chunk) => { if (String(chunk).includes('"model loaded"')) modelLoadedMs ??= performance.now(); return true; };
 const { handler } = await import(process.env.BUNDLE_URL);
 const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: process.env.SOURCE_BUCKET }, object: { key: process.env.RECORD_KEY } } }] };
 const result = await handler(event, {});
