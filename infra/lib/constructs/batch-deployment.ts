@@ -5,6 +5,7 @@
  * S3 → SQS → Lambda), a dead-letter queue so no event is lost, alarms,
  * least-privilege permissions, and its record in the deployments table.
  */
+import { join } from 'node:path';
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -88,7 +89,7 @@ export class BatchDeployment extends Construct {
         ? this.source
         : createSecureBucket(this, 'Target', { bucketName: spec.target.bucket, accessLogs: props.accessLogs, versioned: true });
 
-    const pkg = scorerPackageFor(props.framework);
+    const pkg = scorerPackageFor(props.framework, join(props.modelsRoot, spec.model));
     const model = props.localstack ? undefined : new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
     // What the LocalStack scorer carries beside its bundle: its model, and onnxruntime in node_modules where Node looks first.
     const carried = props.localstack ? [...modelFiles(props.modelsRoot, spec.model), ...(pkg.onnxRuntime ? runtimeFiles(props.nodeModules, 'node_modules') : [])] : [];
