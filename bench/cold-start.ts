@@ -9,20 +9,24 @@
  * S3 client, load a model, GET the record, predict, PUT the outcome, bundled
  * the same way. onnxruntime scorers (ONNX, Caffe) are compared with the ONNX
  * floor (the MNIST ONNX model); TensorFlow.js scorers (Keras, TensorFlow) with
- * the TensorFlow.js wasm floor (an MNIST CNN graph model). Each round runs
+ * the TensorFlow.js wasm floor (an MNIST CNN graph model). A Keras
+ * deployment whose model has a graph rewrite is measured twice: as shipped
+ * (the graph-only scorer) and with the Keras engine, as it shipped before and
+ * still ships for models the rewrite cannot express. Each round runs
  * both in fresh processes, alternating which goes first; the table gives the
  * median and the range over rounds.
  *
  *   npx tsx bench/cold-start.ts [rounds=5]
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
+import { KERAS_GRAPH_DIR } from '../functions/scorer/engines/keras/keras-graph-files.js';
 import { createDropscoreApp } from '../infra/lib/dropscore-app.js';
 import { ESM_BANNER } from '../infra/lib/constructs/node-function.js';
 import { TFJS_WASM_FILES } from '../infra/lib/scorer-package.js';
@@ -35,7 +39,7 @@ const ROUNDS = Number(process.argv[2] ?? 5);
 const root = mkdtempSync(join(tmpdir(), 'dropscore-cold-'));
 const outdir = join(root, 'cdk.out');
 const manifest = readDeploymentsManifest('deployments.json');
-const { app } = createDropscoreApp({ manifest, projectRoot: resolve('.'), directNotifications: false, appProps: { outdir } });
+const { app } = createDropscoreApp({ manifest, projectRoot: resolve('.'), localstack: false, appProps: { outdir } });
 const template = app.synth().getStackByName('Dropscore').template as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 const assetDir = (code: { S3Key: string }) => join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
 
@@ -69,11 +73,32 @@ async function buildFloor(floor: Floor): Promise<string> {
   return join(dir, 'index.mjs');
 }
 
+/**
+ * A Keras deployment whose model has a graph rewrite ships the graph-only scorer. For comparison,
+ * the same deployment as it shipped before (and still ships for models the rewrite cannot express):
+ * the keras entry bundled the same way, its layers without keras-graph/, so the Keras engine loads.
+ */
+async function stageKerasEngine(staged: { task: string; opt: string; env: Record<string, string> }, name: string) {
+  const task = join(root, `task-${name}-keras-engine`);
+  await build({
+    entryPoints: ['functions/scorer/lambda/keras-scorer.ts'], outfile: join(task, 'index.mjs'), bundle: true, platform: 'node', format: 'esm',
+    target: 'node22', minify: true, banner: { js: ESM_BANNER }, external: ['onnxruntime-node'], logLevel: 'error',
+  });
+  for (const file of TFJS_WASM_FILES) cpSync(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`, join(task, file));
+  const opt = join(root, `opt-${name}-keras-engine`);
+  cpSync(staged.opt, opt, { recursive: true });
+  const modelDir = join(opt, staged.env['MODEL_DIR']!.slice(staged.opt.length));
+  rmSync(join(modelDir, KERAS_GRAPH_DIR), { recursive: true, force: true });
+  return { task, opt, env: { ...staged.env, MODEL_DIR: modelDir } };
+}
+
 const probe = join(root, 'probe.mjs');
 writeFileSync(probe, `
-const log = console.log;
+// Powertools' logger writes to process.stdout through its own Console: watch the stream, keep it quiet.
+const write = process.stdout.write.bind(process.stdout);
+const log = (line) => write(line + '\\n');
 let modelLoadedMs;
-console.log = (line) => { if (String(line).includes('"model loaded"')) modelLoadedMs = performance.now(); };
+process.stdout.write = (chunk) => { if (String(chunk).includes('"model loaded"')) modelLoadedMs ??= performance.now(); return true; };
 const { handler } = await import(process.env.BUNDLE_URL);
 const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: process.env.SOURCE_BUCKET }, object: { key: process.env.RECORD_KEY } } }] };
 const result = await handler(event, {});
@@ -112,17 +137,26 @@ try {
   await ensureBucket(stack.s3, FLOOR_BUCKET);
   const put = (bucket: string, key: string, file: string) => stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(file) }));
   const rows: string[] = [];
-  for (const spec of manifest.deployments) {
+  const variants = manifest.deployments.flatMap((spec) => {
+    const shipped = { spec, label: `${spec.name} (${framework(spec.model)})`, stage: async () => stagePackage(spec.name) };
+    if (!existsSync(join('layers/models', spec.model, KERAS_GRAPH_DIR))) return [shipped];
+    return [
+      { ...shipped, label: `${spec.name} (keras, graph rewrite: shipped)` },
+      { spec, label: `${spec.name} (keras engine, before)`, stage: async () => stageKerasEngine(stagePackage(spec.name), spec.name) },
+    ];
+  });
+  for (const { spec, label, stage } of variants) {
     const floor: Floor = ['onnx', 'caffe'].includes(framework(spec.model)) ? 'onnx' : 'tfjs';
-    const staged = stagePackage(spec.name);
+    const staged = await stage();
     await ensureBucket(stack.s3, spec.source.bucket);
     await ensureBucket(stack.s3, spec.target.bucket);
     await stack.deployments.upsert({ ...spec, framework: 'cold-start-bench' });
     const sample = readdirSync(`samples/${spec.name}`).sort().find((f) => !f.includes('wrong'))!;
+    const prefix = `cold-${rows.length}`;
     const floorRuns: Measured[] = [];
     const scorerRuns: Measured[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const key = `cold-${round}-${sample}`; // a new key each round: the ledger would call a repeat a duplicate
+      const key = `${prefix}-${round}-${sample}`; // a new key each round: the ledger would call a repeat a duplicate
       await put(spec.source.bucket, key, `samples/${spec.name}/${sample}`);
       await put(FLOOR_BUCKET, key, floors[floor].sample);
       const runFloor = async () => floorRuns.push(await run(floors[floor].script, { ...common, NODE_PATH: join(staged.opt, 'nodejs/node_modules'), FLOOR_MODEL: floors[floor].model, SOURCE_BUCKET: FLOOR_BUCKET, TARGET_BUCKET: FLOOR_BUCKET, RECORD_KEY: `${key}` }));
@@ -135,11 +169,11 @@ try {
     const ratios = scorerRuns.map((s, i) => s.firstOutcomeMs / floorRuns[i]!.firstOutcomeMs);
     const f = floorRuns.map((r) => r.firstOutcomeMs);
     const s = scorerRuns.map((r) => r.firstOutcomeMs);
-    rows.push(`| ${spec.name} (${framework(spec.model)}) | ${floor} | ${median(f).toFixed(0)} (${range(f)}) | ${median(s).toFixed(0)} (${range(s)}) | ${median(ratios).toFixed(2)}x (${range(ratios, 2)}) | ${median(scorerRuns.map((r) => r.modelLoadedMs)).toFixed(0)} | ${median(floorRuns.map((r) => r.peakRssMb))} / ${median(scorerRuns.map((r) => r.peakRssMb))} |`);
-    console.error(`${spec.name}: done`);
+    rows.push(`| ${label} | ${floor} | ${median(f).toFixed(0)} (${range(f)}) | ${median(s).toFixed(0)} (${range(s)}) | ${median(ratios).toFixed(2)}x (${range(ratios, 2)}) | ${median(floorRuns.map((r) => r.modelLoadedMs)).toFixed(0)} / ${median(scorerRuns.map((r) => r.modelLoadedMs)).toFixed(0)} | ${median(floorRuns.map((r) => r.peakRssMb))} / ${median(scorerRuns.map((r) => r.peakRssMb))} |`);
+    console.error(`${label}: done`);
   }
   console.log(`${ROUNDS} rounds, floor and scorer alternating; medians (min–max):\n`);
-  console.log('| deployment (framework) | floor | floor: process start → outcome written (ms) | scorer bundle: process start → outcome written (ms) | scorer / floor | scorer: process start → model loaded at init (ms) | peak RSS floor / scorer (MiB) |');
+  console.log('| deployment (framework) | floor | floor: process start → outcome written (ms) | scorer bundle: process start → outcome written (ms) | scorer / floor | process start → model loaded, floor / scorer at init (ms) | peak RSS floor / scorer (MiB) |');
   console.log('|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 } finally {

@@ -71,13 +71,13 @@ export const COMMANDS: Record<string, Handler> = {
 
   async 'models add'(args, _connection, io) {
     const path = need(args, 2, '<path>');
-    const { summary, signature } = await addModel(modelsRootOf(args), path, {
+    const { summary, signature, notes } = await addModel(modelsRootOf(args), path, {
       framework: option(args, 'framework', true)!,
       name: option(args, 'name'),
       modelCountLimit: readManifest(manifestOf(args)).limits.modelCount,
     });
     const io2 = signature.inputs.map((s) => `${s.name} ${s.dtype} ${formatShape(s.shape)}`).join(', ');
-    return print(io, `added model ${summary.name} (${summary.framework}) under ${join(modelsRootOf(args), summary.name)}; inputs: ${io2}`, { ...summary, signature });
+    return print(io, `added model ${summary.name} (${summary.framework}) under ${join(modelsRootOf(args), summary.name)}; inputs: ${io2}${notes.map((n) => `\n${n}`).join('')}`, { ...summary, signature, notes });
   },
 
   async 'deployments list'(_args, connection, io) {

@@ -65,7 +65,7 @@ const ARTIFACT_PATTERNS: Record<Framework, RegExp> = {
   tensorflow: /^saved_model\.pb$/,
 };
 
-export async function addModel(modelsRoot: string, source: string, options: AddModelOptions): Promise<{ summary: ModelSummary; signature: Signature }> {
+export async function addModel(modelsRoot: string, source: string, options: AddModelOptions): Promise<{ summary: ModelSummary; signature: Signature; notes: readonly string[] }> {
   const framework = options.framework as Framework;
   if (!FRAMEWORKS.includes(framework)) throw new ConfigError(`--framework must be one of ${FRAMEWORKS.join(', ')}, got "${options.framework}"`);
   if (!existsSync(source)) throw new ConfigError(`${source} does not exist`);
@@ -98,12 +98,21 @@ export async function addModel(modelsRoot: string, source: string, options: AddM
     const loaded = await loadModel(dir);
     const signature = loaded.model.signature;
     writeFileSync(join(dir, MODEL_META_FILE), `${JSON.stringify({ ...meta, inputs: signature.inputs, outputs: signature.outputs }, null, 2)}\n`);
-    return { summary: await summarise(modelsRoot, name), signature };
+    return { summary: await summarise(modelsRoot, name), signature, notes: framework === 'keras' ? [await packageKeras(dir)] : [] };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     if (error instanceof ModelLoadError) throw new ModelLoadError(`not added: ${error.message}`, { cause: error });
     throw error;
   }
+}
+
+/** Keras models are packaged with their graph rewrite when it can express them (a lighter, faster-starting scorer). */
+async function packageKeras(dir: string): Promise<string> {
+  const { packageKerasGraph } = await import('../functions/scorer/engines/keras/keras-graph-packaging.js');
+  const outcome = await packageKerasGraph(dir);
+  return outcome.rewritten
+    ? 'rewritten as a TensorFlow graph (keras-graph/): deployments of it run without h5wasm and TensorFlow.js layers'
+    : `scored by the Keras engine (no graph rewrite): ${outcome.reason}`;
 }
 
 function toModelName(stem: string): string {

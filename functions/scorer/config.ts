@@ -2,6 +2,7 @@
  * The scorer Lambda's settings, read from its environment once at cold start,
  * validated and frozen. Nothing else in the scorer reads `process.env`.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from './domain/errors.js';
 import type { DeploymentBinding } from './domain/ports.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './domain/record-bytes.js';
@@ -35,10 +36,24 @@ export function readScorerConfig(env: NodeJS.ProcessEnv): ScorerConfig {
       source: Object.freeze({ bucket: required('SOURCE_BUCKET'), prefix: env['SOURCE_PREFIX'] ?? '', suffix: env['SOURCE_SUFFIX'] ?? '' }),
       target: Object.freeze({ bucket: required('TARGET_BUCKET'), prefix: env['TARGET_PREFIX'] ?? '' }),
     }),
-    modelDir: env['MODEL_DIR'] ?? `/opt/models/${model}`,
+    modelDir: modelDirOf(env, model),
     deploymentsTable: required('DEPLOYMENTS_TABLE'),
     ledgerTable: required('LEDGER_TABLE'),
     maxRecordBytes,
     connection: Object.freeze({ region: env['AWS_REGION'] ?? 'us-east-1', endpoint: env['AWS_ENDPOINT_URL'] || undefined }),
   });
+}
+
+/**
+ * Where the model is: MODEL_DIR as the construct set it, either absolute (a
+ * model layer, /opt/models/<name>) or relative to the function's own code
+ * (LAMBDA_TASK_ROOT, which Lambda sets: the LocalStack package carries the
+ * model inside the function).
+ */
+function modelDirOf(env: NodeJS.ProcessEnv, model: string): string {
+  const modelDir = env['MODEL_DIR'] || `/opt/models/${model}`;
+  if (isAbsolute(modelDir)) return modelDir;
+  const taskRoot = env['LAMBDA_TASK_ROOT'];
+  if (!taskRoot) throw new ConfigError(`MODEL_DIR ${JSON.stringify(modelDir)} is relative to the function's code, but LAMBDA_TASK_ROOT is not set`);
+  return resolve(taskRoot, modelDir);
 }

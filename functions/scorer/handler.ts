@@ -4,20 +4,13 @@
  * loads the deployment's model there, so the first event only scores and a
  * deploy-time warm-up or provisioned concurrency pre-loads the model.
  */
-import middy from '@middy/core';
 import { readScorerConfig } from './config.js';
 import { describeError } from './domain/errors.js';
-import { handleInvocation } from './domain/invocation.js';
-import type { Scorer } from './domain/scorer.js';
 import { createModelLoader, type EngineTable } from './engines/engine-registry.js';
+import { createHandler } from './event-handler.js';
 import { createLambdaObservability } from './observability.js';
 import { createDynamoDbClient, createS3Client } from './store/aws-clients.js';
 import { createStoredScorerWith } from './wiring.js';
-
-/** Shared with the local stack, so it runs exactly the handler Lambda runs. */
-export function createHandler(getScorer: () => Scorer) {
-  return middy(async (event: unknown) => handleInvocation(getScorer(), event));
-}
 
 /** The Lambda handler, with the model loaded: awaited at the top level of an entry module (Lambda's init). */
 export async function initLambdaHandler(engines: EngineTable) {

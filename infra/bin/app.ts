@@ -2,7 +2,7 @@
  * The CDK app: `cdk synth` / `cdk deploy`. The only place that reads CDK
  * context or the environment for infrastructure.
  *   -c manifest=deployments.json   which deployments to provision
- *   -c localstack=true             write bucket notifications directly (LocalStack Community)
+ *   -c localstack=true             for LocalStack Community: no layers, notifications on the buckets (README "LocalStack")
  *   -c stage=dev                   a separate copy: stack Dropscore-dev, tables dropscore-dev-*
  *   -c alarmEmail=ops@example.com  subscribe this address to the alarms (overrides the manifest's)
  */
@@ -19,7 +19,7 @@ const alarmEmail = context.tryGetContext('alarmEmail') as string | undefined;
 createDropscoreApp({
   manifest: readDeploymentsManifest(manifestPath),
   projectRoot: resolve('.'),
-  directNotifications: String(context.tryGetContext('localstack') ?? 'false') === 'true',
+  localstack: String(context.tryGetContext('localstack') ?? 'false') === 'true',
   ...(stage ? { stage: String(stage) } : {}),
   ...(alarmEmail ? { alarmEmail: checkAlarmEmail(String(alarmEmail), '-c alarmEmail') } : {}),
   env: { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] },

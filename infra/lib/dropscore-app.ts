@@ -12,7 +12,8 @@ import { stackNameFor } from './stage.js';
 export interface DropscoreAppProps {
   readonly manifest: DeploymentsManifest;
   readonly projectRoot: string;
-  readonly directNotifications: boolean;
+  /** See DropscoreStackProps.localstack. */
+  readonly localstack: boolean;
   readonly env?: Environment;
   /** See stage.ts. */
   readonly stage?: string;
@@ -28,7 +29,7 @@ export function createDropscoreApp(props: DropscoreAppProps): { app: App; stack:
     manifest: props.manifest,
     projectRoot: props.projectRoot,
     frameworks: readModelFrameworks(join(props.projectRoot, 'layers/models'), props.manifest),
-    directNotifications: props.directNotifications,
+    localstack: props.localstack,
     env: props.env,
     stage: props.stage,
     alarmEmail: props.alarmEmail ?? props.manifest.alarmEmail,

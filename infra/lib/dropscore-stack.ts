@@ -1,7 +1,7 @@
 /**
  * The AWS side of dropscore, driven by the deployments manifest: the
- * deployments table and input ledger, the native runtime layer, an access-log
- * bucket, and one BatchDeployment per manifest entry.
+ * deployments table and input ledger, the native runtime layer (none for
+ * LocalStack), an access-log bucket, and one BatchDeployment per manifest entry.
  */
 import { join } from 'node:path';
 import { CfnOutput, CustomResource, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
@@ -25,8 +25,8 @@ export interface DropscoreStackProps extends StackProps {
   readonly projectRoot: string;
   /** framework of each model folder, read by the app (`layers/models/<name>/model-meta.json`). */
   readonly frameworks: Readonly<Record<string, string>>;
-  /** See BatchDeploymentProps.directNotifications. */
-  readonly directNotifications?: boolean;
+  /** Built for LocalStack Community (see BatchDeploymentProps.localstack): no layers at all. */
+  readonly localstack?: boolean;
   readonly logRetention?: RetentionDays;
   /** See stage.ts: prefixes the table names (the app names the stack). */
   readonly stage?: string;
@@ -44,7 +44,8 @@ export class DropscoreStack extends Stack {
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     this.tables = new DeploymentTables(this, 'Tables', { names: tableNamesFor(props.stage) });
     this.alarmTopic = this.createAlarmTopic(props.alarmEmail);
-    const runtime = new RuntimeLayer(this, 'Runtime', { nodeModules: join(props.projectRoot, 'node_modules') });
+    const nodeModules = join(props.projectRoot, 'node_modules');
+    const runtime = props.localstack ? undefined : new RuntimeLayer(this, 'Runtime', { nodeModules });
     const records = new DeploymentRecords(this, 'Records', { projectRoot: props.projectRoot, deploymentsTable: this.tables.deployments, logRetention });
     const accessLogs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -62,12 +63,13 @@ export class DropscoreStack extends Stack {
         framework: props.frameworks[spec.model] ?? 'unknown',
         projectRoot: props.projectRoot,
         modelsRoot: join(props.projectRoot, 'layers/models'),
-        runtimeLayer: runtime.layer,
+        nodeModules,
+        runtimeLayer: runtime?.layer,
         deploymentsTable: this.tables.deployments,
         ledgerTable: this.tables.ledger,
         accessLogs,
         recordProvider: records.provider.fn,
-        directNotifications: props.directNotifications ?? false,
+        localstack: props.localstack ?? false,
         logRetention,
         alarmTopic: this.alarmTopic,
       });

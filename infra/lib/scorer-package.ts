@@ -6,12 +6,13 @@
  * engines are pure WebAssembly and run on arm64 with no runtime layer.
  */
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { hasCurrentKerasGraphSync } from '../../functions/scorer/engines/keras/keras-graph-files.js';
 
 export interface ScorerPackage {
   /** Relative to the project root. */
   readonly entry: string;
   readonly architecture: Architecture;
-  /** Needs the onnxruntime-node layer. */
+  /** Needs onnxruntime-node (its layer; for LocalStack, its files beside the bundle). */
   readonly onnxRuntime: boolean;
   /** Ships TensorFlow.js's wasm backend binaries beside the bundle. */
   readonly tfjsWasm: boolean;
@@ -28,10 +29,16 @@ const PACKAGES: Readonly<Record<string, Omit<ScorerPackage, 'entry'>>> = {
   tfjs: TFJS_WASM,
 };
 
-export function scorerPackageFor(framework: string): ScorerPackage {
+/**
+ * `modelDir`: the model folder on this machine. A Keras model packaged with a
+ * current graph rewrite (keras-graph/) gets the graph-only scorer, which
+ * leaves h5wasm and TensorFlow.js layers out of the bundle.
+ */
+export function scorerPackageFor(framework: string, modelDir?: string): ScorerPackage {
   const pkg = PACKAGES[framework];
   if (!pkg) throw new Error(`no scorer is built for framework "${framework}" (known: ${Object.keys(PACKAGES).join(', ')})`);
-  return { entry: `functions/scorer/lambda/${framework}-scorer.ts`, ...pkg };
+  const entry = framework === 'keras' && modelDir !== undefined && hasCurrentKerasGraphSync(modelDir) ? 'keras-graph' : framework;
+  return { entry: `functions/scorer/lambda/${entry}-scorer.ts`, ...pkg };
 }
 
 // Node has no wasm threads in TensorFlow.js: it runs the SIMD binary, or the plain one without SIMD.

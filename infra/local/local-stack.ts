@@ -13,7 +13,7 @@ import { ConfigError, describeError } from '../../functions/scorer/domain/errors
 import type { DeploymentBinding, DeploymentRecord, DeploymentStore, Logger, UsageLimits, UsageMeter } from '../../functions/scorer/domain/ports.js';
 import type { EventReport, Scorer } from '../../functions/scorer/domain/scorer.js';
 import type { OnlineOutcome } from '../../functions/scorer/domain/score-online.js';
-import { createHandler } from '../../functions/scorer/handler.js';
+import { createHandler } from '../../functions/scorer/event-handler.js';
 import { readModelArtifact } from '../../functions/scorer/models/model-artifact.js';
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../../functions/scorer/store/aws-clients.js';
 import { recountCounters } from '../../functions/scorer/domain/recount-counters.js';

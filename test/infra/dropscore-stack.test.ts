@@ -25,11 +25,11 @@ const manifest = parseDeploymentsManifest(
 );
 
 // cdk.json's context (its feature flags), as `cdk synth` runs.
-function synth(directNotifications = false, options: { manifest?: DeploymentsManifest; stage?: string; alarmEmail?: string } = {}) {
+function synth(localstack = false, options: { manifest?: DeploymentsManifest; stage?: string; alarmEmail?: string } = {}) {
   const { app, stack } = createDropscoreApp({
     manifest: options.manifest ?? manifest,
     projectRoot: REPO_ROOT,
-    directNotifications,
+    localstack,
     env: { account: '123456789012', region: 'eu-west-1' },
     appProps: { context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } },
     ...(options.stage ? { stage: options.stage } : {}),
@@ -214,6 +214,28 @@ describe('alarms', () => {
     });
     local.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'acme-bulk', NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ Event: 's3:ObjectCreated:*' })] } });
     local.hasResourceProperties('AWS::Lambda::Permission', { Principal: 's3.amazonaws.com', SourceAccount: '123456789012' });
+  });
+
+  it('LocalStack mode ships no layers and no X-Ray: each scorer finds its model inside its own code', () => {
+    const local = synth(true);
+    local.template.resourceCountIs('AWS::Lambda::LayerVersion', 0);
+    const functions = Object.values(local.template.findResources('AWS::Lambda::Function'));
+    for (const fn of functions) expect(fn.Properties).not.toHaveProperty('Layers');
+    const scorers = functions.filter((fn) => String(fn.Properties.Description).startsWith('dropscore scorer'));
+    expect(scorers.map((fn) => fn.Properties.Environment.Variables.MODEL_DIR).sort()).toEqual(['models/mnist-cnn-onnx', 'models/mnist-keras']);
+    for (const fn of scorers) {
+      expect(fn.Properties).not.toHaveProperty('TracingConfig');
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('false');
+      // The rest is as on AWS: runtime, architecture, reserved concurrency.
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', ReservedConcurrentExecutions: 10 });
+    }
+    expect(JSON.stringify(local.template.findResources('AWS::IAM::Policy'))).not.toContain('xray:');
+    // On AWS (the default), the same scorers keep their layers, /opt model and active tracing, and trace.
+    const scorersOnAws = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^dropscore scorer') } }));
+    for (const fn of scorersOnAws) {
+      expect(fn.Properties.Environment.Variables.MODEL_DIR).toMatch(/^\/opt\/models\//);
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty('POWERTOOLS_TRACE_ENABLED');
+    }
   });
 });
 

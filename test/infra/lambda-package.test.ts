@@ -13,8 +13,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasCurrentKerasGraphSync, KERAS_GRAPH_DIR } from '../../functions/scorer/engines/keras/keras-graph-files.js';
+import { ESM_BANNER } from '../../infra/lib/constructs/node-function.js';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
+import { scorerPackageFor, TFJS_WASM_FILES } from '../../infra/lib/scorer-package.js';
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
 import { LOCAL_CREDENTIALS } from '../../infra/local/auth/local-credentials.js';
@@ -32,7 +36,7 @@ const manifest = readDeploymentsManifest(`${REPO_ROOT}deployments.json`);
 let template: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 
 beforeAll(() => {
-  const { app } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, directNotifications: false, appProps: { outdir } });
+  const { app } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, localstack: false, appProps: { outdir } });
   const assembly = app.synth();
   template = assembly.getStackByName('Dropscore').template;
 }, 120_000);
@@ -57,10 +61,16 @@ function scorerPackage(deployment: string) {
   return { fn: fn!, bundle: assetDir(fn!.Properties['Code']), layers, modelDir: fn!.Properties['Environment'].Variables.MODEL_DIR as string };
 }
 
+function frameworkOfModel(model: string): string {
+  return (JSON.parse(readFileSync(join(MODELS_ROOT, model, 'model-meta.json'), 'utf8')) as { framework: string }).framework;
+}
+
 function frameworkOf(deployment: string): string {
   const { modelDir } = scorerPackage(deployment);
   return (JSON.parse(readFileSync(join(MODELS_ROOT, modelDir.replace(/^\/opt\/models\//, ''), 'model-meta.json'), 'utf8')) as { framework: string }).framework;
 }
+
+const kerasDeployments = manifest.deployments.filter((d) => frameworkOfModel(d.model) === 'keras').map((d) => d.name);
 
 describe('the Lambda package', () => {
   it.each(manifest.deployments.map((d) => d.name))('of %s fits its framework\'s ceiling unzipped (bundle + layers)', (name) => {
@@ -93,6 +103,16 @@ describe('the Lambda package', () => {
     expect(layers.some((dir) => readdirSync(dir).includes('nodejs'))).toBe(native);
   });
 
+  it.each(kerasDeployments)('of %s runs its model\'s graph rewrite: no h5wasm, no TensorFlow.js layers in the bundle', (name) => {
+    const { bundle, modelDir } = scorerPackage(name);
+    expect(hasCurrentKerasGraphSync(join(MODELS_ROOT, modelDir.replace(/^\/opt\/models\//, '')))).toBe(true);
+    const code = readFileSync(join(bundle, 'index.mjs'), 'utf8');
+    // h5wasm's HDF5 calls and TensorFlow.js layers' model class, present in a bundle of the Keras engine.
+    expect(code).not.toContain('H5Fopen');
+    expect(code).not.toContain('LayersModel');
+    expect(code).toContain('_FusedConv2D');
+  });
+
   it('ships only linux-x64 native binaries', () => {
     const onnx = manifest.deployments.find((d) => ONNX_RUNTIME_FRAMEWORKS.includes(frameworkOf(d.name)))!;
     const runtime = scorerPackage(onnx.name).layers.find((dir) => readdirSync(dir).includes('nodejs'))!;
@@ -120,13 +140,36 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     cpSync(bundle, task, { recursive: true });
     const opt = join(root, `opt-${spec.name}`);
     for (const layer of layers) cpSync(layer, opt, { recursive: true });
+    await scoresFromLayers(spec, task, opt, modelDir);
+  });
+
+  // What a Keras model the graph rewrite cannot express ships: the Keras engine's entry, bundled as
+  // NodeFunction bundles it, with the model layer as it is without keras-graph/.
+  it.each(manifest.deployments.filter((d) => kerasDeployments.includes(d.name)).map((d) => [d.name, d] as const))('%s without its graph rewrite scores with the Keras engine\'s bundle', async (_name, spec) => {
+    const { layers, modelDir } = scorerPackage(spec.name);
+    const task = join(root, `task-${spec.name}-keras-engine`);
+    await build({
+      entryPoints: [join(REPO_ROOT, scorerPackageFor('keras').entry)], outfile: join(task, 'index.mjs'), bundle: true, platform: 'node', format: 'esm',
+      target: 'node22', minify: true, banner: { js: ESM_BANNER }, external: ['onnxruntime-node'], logLevel: 'error',
+    });
+    for (const file of TFJS_WASM_FILES) cpSync(join(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', file), join(task, file));
+    expect(readFileSync(join(task, 'index.mjs'), 'utf8')).toContain('H5Fopen');
+    const opt = join(root, `opt-${spec.name}-keras-engine`);
+    for (const layer of layers) cpSync(layer, opt, { recursive: true });
+    rmSync(join(opt, modelDir.replace(/^\/opt\//, ''), KERAS_GRAPH_DIR), { recursive: true });
+    // A fresh deployment record and buckets: the counters below start from zero.
+    const fresh = { ...spec, id: `${spec.id}-keras-engine`, source: { ...spec.source, bucket: `${spec.source.bucket}-ke` }, target: { ...spec.target, bucket: `${spec.target.bucket}-ke` } };
+    await scoresFromLayers(fresh, task, opt, modelDir);
+  });
+
+  async function scoresFromLayers(spec: (typeof manifest.deployments)[number], task: string, opt: string, modelDir: string) {
     await ensureBucket(stack.s3, spec.source.bucket);
     await ensureBucket(stack.s3, spec.target.bucket);
     await stack.deployments.upsert({ ...spec, framework: 'from-cdk-test' });
     const record = readdirSync(`${REPO_ROOT}samples/${spec.name}`).sort().find((f) => !f.includes('wrong'))!;
     await stack.s3.send(new PutObjectCommand({ Bucket: spec.source.bucket, Key: record, Body: readFileSync(`${REPO_ROOT}samples/${spec.name}/${record}`, 'utf8') }));
 
-    const driver = join(root, `invoke-${spec.name}.mjs`);
+    const driver = join(root, `invoke-${spec.id}.mjs`);
     writeFileSync(driver, `
       import { createRequire } from 'node:module';
       const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});
@@ -145,6 +188,9 @@ describe('the bundled scorer, run as Lambda runs it', () => {
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...Object.fromEntries(Object.entries(template.Resources).filter(([, r]) => r.Properties['Environment']?.Variables?.DEPLOYMENT_NAME === spec.name).flatMap(([, r]) => Object.entries(r.Properties['Environment'].Variables as Record<string, unknown>)).filter(([, v]) => typeof v === 'string')),
+      DEPLOYMENT_ID: spec.id,
+      SOURCE_BUCKET: spec.source.bucket,
+      TARGET_BUCKET: spec.target.bucket,
       MODEL_DIR: join(opt, modelDir.replace(/^\/opt\//, '')),
       DEPLOYMENTS_TABLE: DEFAULT_TABLES.deploymentsTable,
       LEDGER_TABLE: DEFAULT_TABLES.ledgerTable,
@@ -164,5 +210,5 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     expect(outcome!.metadata['dropscore-outcome']).toBe('result');
     expect(JSON.stringify(outcome!.json)).toContain(record);
     expect((await stack.deployments.get(spec.id))!).toMatchObject({ status: 'DEPLOY_SUCCESS', counters: { received: 1, scored: 1, failed: 0 } });
-  });
+  }
 });

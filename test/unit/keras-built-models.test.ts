@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scoreRecord } from '../../functions/scorer/domain/score-record.js';
 import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
+import { packageKerasGraph } from '../../functions/scorer/engines/keras/keras-graph-packaging.js';
 import { seededWeights, writeKerasH5, writeModelMeta } from '../support/keras-files.js';
 import { tempRoot } from '../support/model-dir.js';
 import { TOLERANCE, maxRelativeError } from '../support/tensor-proto.js';
@@ -67,7 +68,14 @@ describe('a Keras 2 functional model with two outputs', () => {
       weights: { shared: stored('shared', [4, 3]), class_head: stored('class_head', [3, 2]), value_head: stored('value_head', [3, 1]) },
     });
     const rows = [[0.5, -1, 2, 0.25], [1, 1, -0.5, 0]];
-    const body = await scoreJson(dir, { values: rows });
+    await checkTwoHeads(await scoreJson(dir, { values: rows }), rows);
+    // Packaged with its graph rewrite (a functional model with two outputs), it scores the same on the graph executor.
+    expect(await packageKerasGraph(dir)).toMatchObject({ rewritten: true });
+    expect((await loadModel(dir)).model.notes?.[0]).toContain('graph rewrite');
+    await checkTwoHeads(await scoreJson(dir, { values: rows }), rows);
+  });
+
+  function checkTwoHeads(body: Awaited<ReturnType<typeof scoreJson>>, rows: number[][]) {
     expect(Object.keys(body)).toEqual(['class_head', 'value_head']);
     for (const [i, row] of rows.entries()) {
       const hidden = dense(row, ...w.shared).map(Math.tanh);
@@ -79,7 +87,7 @@ describe('a Keras 2 functional model with two outputs', () => {
       expect(classRow[1]).toBe(argmax(probabilities));
       expect(maxRelativeError(valueRow[0] as number[], value)).toBeLessThanOrEqual(TOLERANCE);
     }
-  });
+  }
 });
 
 describe('Keras 1 Convolution2D', () => {

@@ -10,7 +10,7 @@ import ort from 'onnxruntime-node';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DeploymentBinding, Logger } from '../../functions/scorer/domain/ports.js';
 import type { EventReport } from '../../functions/scorer/domain/scorer.js';
-import { createHandler } from '../../functions/scorer/handler.js';
+import { createHandler } from '../../functions/scorer/event-handler.js';
 import { createStoredScorer } from '../../functions/scorer/wiring.js';
 import { FIXTURES, MODELS_ROOT } from '../support/paths.js';
 import { TOLERANCE, maxRelativeError } from '../support/tensor-proto.js';

@@ -10,7 +10,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeploymentBinding, ScoringMetrics } from '../../functions/scorer/domain/ports.js';
-import { createHandler } from '../../functions/scorer/handler.js';
+import { createHandler } from '../../functions/scorer/event-handler.js';
 import { createLambdaObservability } from '../../functions/scorer/observability.js';
 import { createStoredScorer } from '../../functions/scorer/wiring.js';
 import { FIXTURES, MODELS_ROOT } from '../support/paths.js';

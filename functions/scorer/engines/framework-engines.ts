@@ -8,13 +8,22 @@ import { namedTensorsFormat } from '../formats/named-tensors-format.js';
 import { tensorflowFormat } from '../formats/tensorflow-format.js';
 import type { EngineTable, ModelLoader, SupportLoader } from './engine-registry.js';
 import { createModelLoader } from './engine-registry.js';
+import { readKerasGraphSource } from './keras/keras-graph-files.js';
 
 export const onnxSupport: SupportLoader = async () => ({ engine: (await import('./onnx-engine.js')).onnxEngine, format: namedTensorsFormat });
 
 // Caffe nets are translated to ONNX at load; records use the named-tensor convention.
 export const caffeSupport: SupportLoader = async () => ({ engine: (await import('./caffe/caffe-engine.js')).caffeEngine, format: namedTensorsFormat });
 
-export const kerasSupport: SupportLoader = async () => ({ engine: (await import('./keras/keras-engine.js')).kerasEngine, format: kerasFormat });
+// A Keras model packaged with its graph rewrite (keras/keras-graph-files.ts) runs on the graph executor:
+// its bundle leaves out h5wasm and TensorFlow.js layers. Without a current rewrite, the Keras engine.
+export const kerasGraphSupport: SupportLoader = async () => ({ engine: (await import('./keras/keras-graph-engine.js')).kerasGraphEngine, format: kerasFormat });
+
+export const kerasSupport: SupportLoader = async (artifact) => {
+  const rewrite = await readKerasGraphSource(artifact.dir);
+  if (rewrite?.artifact === artifact.meta.artifact && rewrite.sha256 === artifact.sha256) return kerasGraphSupport(artifact);
+  return { engine: (await import('./keras/keras-engine.js')).kerasEngine, format: kerasFormat };
+};
 
 // SavedModels run on TensorFlow.js's graph executor, frozen and inlined at load.
 export const tensorflowSupport: SupportLoader = async () => ({ engine: (await import('./tensorflow/tensorflow-engine.js')).tensorflowEngine, format: tensorflowFormat });

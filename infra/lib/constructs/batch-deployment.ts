@@ -1,10 +1,11 @@
 /**
  * One batch deployment in AWS: its buckets, the scorer function with its
- * model layer, the delivery path from the source bucket to the scorer (direct
- * S3 → Lambda, or queued S3 → SQS → Lambda), a dead-letter queue so no event
- * is lost, alarms, least-privilege permissions, and its record in the
- * deployments table.
+ * model layer (for LocalStack, the model inside the function), the delivery
+ * path from the source bucket to the scorer (direct S3 → Lambda, or queued
+ * S3 → SQS → Lambda), a dead-letter queue so no event is lost, alarms,
+ * least-privilege permissions, and its record in the deployments table.
  */
+import { join } from 'node:path';
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -22,8 +23,10 @@ import { BULK_PARTS_DIR } from '../../../functions/scorer/bulk/bulk-keys.js';
 import type { DeploymentSpec } from '../../manifest/deployments-manifest.js';
 import { scorerPackageFor, TFJS_WASM_FILES } from '../scorer-package.js';
 import { DeploymentAlarms } from './deployment-alarms.js';
-import { ModelLayer } from './model-layer.js';
+import { copyCommands } from './local-asset.js';
+import { ModelLayer, modelFiles, modelPathOf } from './model-layer.js';
 import { NodeFunction } from './node-function.js';
+import { runtimeFiles } from './runtime-layer.js';
 import { createSecureBucket } from './secure-bucket.js';
 
 export interface BatchDeploymentProps {
@@ -31,17 +34,23 @@ export interface BatchDeploymentProps {
   readonly framework: string;
   readonly projectRoot: string;
   readonly modelsRoot: string;
-  readonly runtimeLayer: ILayerVersion;
+  /** The project's node_modules (onnxruntime-node, for the LocalStack package). */
+  readonly nodeModules: string;
+  /** onnxruntime-node for ONNX and Caffe scorers; none with `localstack`. */
+  readonly runtimeLayer?: ILayerVersion;
   readonly deploymentsTable: ITable;
   readonly ledgerTable: ITable;
   readonly accessLogs: IBucket;
   /** Creates the deployment's record through the deployments-record custom resource. */
   readonly recordProvider: IFunction;
   /**
-   * LocalStack Community cannot run CDK's bucket-notification custom resource:
-   * write the notification configuration on the bucket itself instead.
+   * Built for LocalStack Community (README "LocalStack"), which mounts no
+   * layers, runs no X-Ray and cannot run CDK's bucket-notification custom
+   * resource: the scorer carries its model (and onnxruntime-node) in its own
+   * code, traces nothing, and the notification configuration is written on
+   * the bucket itself.
    */
-  readonly directNotifications: boolean;
+  readonly localstack: boolean;
   readonly logRetention: RetentionDays;
   /** Where the deployment's alarms (and their OKs) are sent. */
   readonly alarmTopic: ITopic;
@@ -81,8 +90,10 @@ export class BatchDeployment extends Construct {
         ? this.source
         : createSecureBucket(this, 'Target', { bucketName: spec.target.bucket, accessLogs: props.accessLogs, versioned: true });
 
-    const model = new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
-    const pkg = scorerPackageFor(props.framework);
+    const pkg = scorerPackageFor(props.framework, join(props.modelsRoot, spec.model));
+    const model = props.localstack ? undefined : new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
+    // What the LocalStack scorer carries beside its bundle: its model, and onnxruntime in node_modules where Node looks first.
+    const carried = props.localstack ? [...modelFiles(props.modelsRoot, spec.model), ...(pkg.onnxRuntime ? runtimeFiles(props.nodeModules, 'node_modules') : [])] : [];
     this.scorer = new NodeFunction(this, 'Scorer', {
       projectRoot: props.projectRoot,
       entry: pkg.entry,
@@ -90,23 +101,28 @@ export class BatchDeployment extends Construct {
       description: `dropscore scorer for deployment ${spec.name} (model ${spec.model})`,
       memoryMb: spec.cloud.memoryMb,
       timeout: Duration.seconds(spec.cloud.timeoutSeconds),
-      layers: pkg.onnxRuntime ? [props.runtimeLayer, model.layer] : [model.layer],
+      layers: model && (pkg.onnxRuntime ? [runtimeLayerOf(props), model.layer] : [model.layer]),
       // esbuild resolves every import before dropping unused engines: onnxruntime must resolve
-      // to the layer's copy where it is used, and stay out of the bundle everywhere.
+      // to the runtime's copy (layer, or node_modules beside the bundle) where it is used, and stay out of the bundle everywhere.
       ...(pkg.onnxRuntime
-        ? { aliases: { 'onnxruntime-node': `${props.projectRoot}/functions/scorer/lambda/onnxruntime-from-layer.ts` } }
+        ? { aliases: { 'onnxruntime-node': `${props.projectRoot}/functions/scorer/lambda/onnxruntime-required.ts` } }
         : { externalModules: ['onnxruntime-node'] }),
       // TensorFlow.js's wasm backend loads its .wasm files from beside the bundle.
-      afterBundling: (inputDir, outputDir) =>
-        pkg.tfjsWasm ? TFJS_WASM_FILES.map((file) => `cp ${inputDir}/node_modules/@tensorflow/tfjs-backend-wasm/dist/${file} ${outputDir}/`) : [],
+      afterBundling: (inputDir, outputDir) => [
+        ...(pkg.tfjsWasm ? TFJS_WASM_FILES.map((file) => `cp ${inputDir}/node_modules/@tensorflow/tfjs-backend-wasm/dist/${file} ${outputDir}/`) : []),
+        ...copyCommands(carried, outputDir),
+      ],
       logRetention: props.logRetention,
       reservedConcurrency: spec.cloud.reservedConcurrency,
-      tracing: Tracing.ACTIVE,
+      // X-Ray is not in LocalStack Community: no tracing config, and Powertools' tracer off.
+      tracing: props.localstack ? undefined : Tracing.ACTIVE,
       environment: {
+        ...(props.localstack ? { POWERTOOLS_TRACE_ENABLED: 'false' } : {}),
         DEPLOYMENT_ID: spec.id,
         DEPLOYMENT_NAME: spec.name,
         MODEL_NAME: spec.model,
-        MODEL_DIR: model.modelDir,
+        // Absolute in the layer; relative to the function's code (LAMBDA_TASK_ROOT) when it carries the model.
+        MODEL_DIR: model?.modelDir ?? modelPathOf(spec.model),
         SOURCE_BUCKET: spec.source.bucket,
         SOURCE_PREFIX: spec.source.prefix,
         SOURCE_SUFFIX: spec.source.suffix ?? '',
@@ -184,7 +200,7 @@ export class BatchDeployment extends Construct {
   private deliverDirect(props: BatchDeploymentProps): void {
     const fn = this.scorer.fn;
     fn.configureAsyncInvoke({ retryAttempts: ASYNC_RETRIES, maxEventAge: MAX_EVENT_AGE, onFailure: new SqsDestination(this.deadLetterQueue) });
-    if (props.directNotifications) {
+    if (props.localstack) {
       const permission = new CfnPermission(this, 'S3Invoke', {
         action: 'lambda:InvokeFunction',
         functionName: fn.functionArn,
@@ -216,7 +232,7 @@ export class BatchDeployment extends Construct {
         maxConcurrency: props.spec.cloud.maxConcurrency,
       }),
     );
-    if (props.directNotifications) {
+    if (props.localstack) {
       const policy = new QueuePolicy(this, 'S3SendsToQueue', { queues: [queue] });
       policy.document.addStatements(s3SendsTo(queue, props.spec.source.bucket));
       const bucket = this.ownedSource(props);
@@ -234,6 +250,11 @@ export class BatchDeployment extends Construct {
     }
     return (this.source as Bucket).node.defaultChild as CfnBucket;
   }
+}
+
+function runtimeLayerOf(props: BatchDeploymentProps): ILayerVersion {
+  if (!props.runtimeLayer) throw new Error(`deployment "${props.spec.name}": a ${props.framework} scorer needs the onnxruntime layer`);
+  return props.runtimeLayer;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * Lambda layer code staged on this machine (never in Docker): a function
- * copies what the layer needs into CDK's output folder at synth time.
+ * Lambda code staged on this machine (never in Docker): a layer's files are
+ * copied into CDK's output folder at synth time; files a function carries
+ * beside its bundle are copied by shell commands after esbuild's.
  */
 import { cpSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,4 +33,16 @@ export function stagedLayerCode(sourceDir: string, files: () => readonly StagedF
       },
     },
   });
+}
+
+/** Shell commands copying files into a bundle's output folder (a NodejsFunction's afterBundling hook), as stagedLayerCode copies them. */
+export function copyCommands(files: readonly StagedFile[], outputDir: string): string[] {
+  return files.map((file) => {
+    const target = join(outputDir, file.to);
+    return `mkdir -p ${shellQuoted(dirname(target))} && cp -R ${shellQuoted(file.from)} ${shellQuoted(target)}`;
+  });
+}
+
+function shellQuoted(path: string): string {
+  return `'${path.replaceAll("'", `'\\''`)}'`;
 }

@@ -2,7 +2,9 @@
  * The native engine for Lambda: onnxruntime-node with only its linux-x64
  * binaries (the npm package carries every platform: 288 MB; linux-x64 alone
  * is a fraction of that), at /opt/nodejs/node_modules where Lambda's Node
- * resolves it. Everything else the scorer needs is in its bundle.
+ * resolves it (NODE_PATH). Everything else the scorer needs is in its bundle.
+ * The LocalStack package puts the same files in node_modules beside the
+ * bundle instead (`runtimeFiles(..., 'node_modules')`), where Node looks first.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,9 +34,10 @@ export class RuntimeLayer extends Construct {
   }
 }
 
-export function runtimeFiles(nodeModules: string): StagedFile[] {
+/** onnxruntime-node's linux-x64 files, under `into` (a layer's nodejs/node_modules, or a function's node_modules). */
+export function runtimeFiles(nodeModules: string, into = 'nodejs/node_modules'): StagedFile[] {
   const files: StagedFile[] = [];
-  const add = (relative: string) => files.push({ from: join(nodeModules, relative), to: `nodejs/node_modules/${relative}` });
+  const add = (relative: string) => files.push({ from: join(nodeModules, relative), to: `${into}/${relative}` });
   for (const pkg of ['onnxruntime-node', 'onnxruntime-common']) {
     add(`${pkg}/package.json`);
     add(`${pkg}/dist`);

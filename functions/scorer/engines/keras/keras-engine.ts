@@ -1,7 +1,10 @@
 /**
  * Keras models as users saved them (`.h5`/`.hdf5` from Keras 1–3, Keras 3
  * `.keras`, TF.js layers `model.json`), rebuilt with TensorFlow.js layers and
- * run on its wasm backend: no Python, no conversion step.
+ * run on its wasm backend: no Python, no conversion step. A model packaged
+ * with its graph rewrite (keras-graph-packaging.ts) is scored from that
+ * instead; this engine serves the others, and builds the model the rewrite
+ * is made from.
  */
 import { basename } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -20,19 +23,21 @@ import './zero-padding-1d.js';
 
 export const kerasEngine: Engine = {
   async load(artifact: ModelArtifact): Promise<Model> {
-    await useTfjs();
-    const path = artifact.artifactPath;
-    // Messages name the file by its base name: they reach error records, logs and the CLI, never a server path.
-    const label = basename(path);
-    const lower = path.toLowerCase();
-    let model: tfl.LayersModel;
-    if (lower.endsWith('.json')) model = await buildFromTfjsFolder(path, label);
-    else if (lower.endsWith('.keras')) model = await buildFromSource(await readKerasZip(path, label));
-    else if (lower.endsWith('.h5') || lower.endsWith('.hdf5')) model = await buildFromSource(await readKerasH5(path, label));
-    else throw new ModelLoadError(`${label}: a Keras model must be a .h5, .hdf5, .keras or TF.js model.json file`);
-    return wrapLayersModel(model, label);
+    return wrapLayersModel(await buildLayersModel(artifact.artifactPath), basename(artifact.artifactPath));
   },
 };
+
+/** The model file rebuilt as a TensorFlow.js layers model with its weights (also what keras-graph-packaging.ts rewrites). */
+export async function buildLayersModel(path: string): Promise<tfl.LayersModel> {
+  await useTfjs();
+  // Messages name the file by its base name: they reach error records, logs and the CLI, never a server path.
+  const label = basename(path);
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.json')) return buildFromTfjsFolder(path, label);
+  if (lower.endsWith('.keras')) return buildFromSource(await readKerasZip(path, label));
+  if (lower.endsWith('.h5') || lower.endsWith('.hdf5')) return buildFromSource(await readKerasH5(path, label));
+  throw new ModelLoadError(`${label}: a Keras model must be a .h5, .hdf5, .keras or TF.js model.json file`);
+}
 
 async function buildFromSource(source: KerasModelSource): Promise<tfl.LayersModel> {
   const config = normaliseModelConfig(source.modelConfig, source.kerasVersion, source.file);
