@@ -73,6 +73,7 @@ beforeEach(() => {
   s3Mock.on(HeadObjectCommand).resolves({ ETag: '"etag-1"' });
   s3Mock.on(PutObjectCommand).resolves({});
   dbMock.on(UpdateItemCommand).resolves({});
+  dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: 'dep-1' } } }).resolves({ Item: { id: { S: 'dep-1' }, status: { S: 'INITIALIZING' } } });
 });
 
 describe('scorer handler', () => {
@@ -108,6 +109,20 @@ describe('scorer handler', () => {
     await handlerFor()(s3Event('drop/a.json'));
     const claim = ledgerUpdates().find((u) => u.TableName === 'ledger')!;
     expect(claim.Key!['deployment_id']!.S).toMatch(/^dep-1#[0-9a-f]{16}#out\/scored\/$/);
+  });
+
+  it('keeps its ledger per generation: a deployment deleted and created again claims its inputs anew', async () => {
+    dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: 'dep-1' } } }).resolves({ Item: { id: { S: 'dep-1' }, status: { S: 'INITIALIZING' }, generation: { N: '2' } } });
+    await handlerFor()(s3Event('drop/a.json'));
+    const claim = ledgerUpdates().find((u) => u.TableName === 'ledger')!;
+    expect(claim.Key!['deployment_id']!.S).toMatch(/^dep-1#gen-2#[0-9a-f]{16}#out\/scored\/$/);
+  });
+
+  it('does not score for a DELETED record (about to be created again): the event fails, to be retried', async () => {
+    dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: 'dep-1' } } }).resolves({ Item: { id: { S: 'dep-1' }, status: { S: 'DELETED' } } });
+    await expect(handlerFor()(s3Event('drop/a.json'))).rejects.toThrow(/deployment mnist is DELETED/);
+    expect(putsTo('out')).toEqual([]);
+    expect(ledgerUpdates().filter((u) => u.TableName === 'ledger')).toEqual([]);
   });
 
   it('loads the model once for many records', async () => {

@@ -162,7 +162,7 @@ export class BatchDeployment extends Construct {
     // Its own record, plus the instance's usage item (the prediction limit is shared).
     const ownRecord = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id, USAGE_ITEM_ID] } };
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.deploymentsTable.tableArn], conditions: ownRecord }));
-    // Ledger partitions are `<deployment id>#<model>#<target>` (see the scorer's ledgerScope).
+    // Ledger partitions are `<deployment id>#...` (functions/scorer/domain/ledger-scope.ts).
     const ownInputs = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${spec.id}#*`] } };
     // GetItem: a claim refused as already made reads where that input stands.
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownInputs }));
