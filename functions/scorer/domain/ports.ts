@@ -37,6 +37,15 @@ export interface DeploymentBinding {
   readonly target: BucketBinding;
 }
 
+export interface AwsResources {
+  readonly scorerFunction: string;
+  /** Direct delivery: failed async invocations (Lambda's on-failure records); queued: messages received too often. */
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
+  /** Queued delivery only: the queue S3 sends to and the scorer reads. */
+  readonly deliveryQueueArn?: string;
+}
+
 export interface Counters {
   readonly received: number;
   readonly scored: number;
@@ -48,6 +57,8 @@ export interface DeploymentRecord extends DeploymentBinding {
   readonly framework: string;
   /** AWS: the scorer's function URL for online scoring (IAM auth). */
   readonly scoringUrl?: string;
+  /** AWS: the scorer and its queues, for `dropscore backfill` and `redrive` (written at deploy time). */
+  readonly awsResources?: AwsResources;
   readonly status: DeploymentStatus;
   readonly statusDetails?: string;
   readonly createdAt: string;

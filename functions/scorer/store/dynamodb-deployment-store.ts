@@ -4,7 +4,7 @@
  * (`status_details`, `created_at`).
  */
 import { ConditionalCheckFailedException, GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Counters, DeploymentRecord, DeploymentStatus, DeploymentStore, NewDeployment } from '../domain/ports.js';
+import type { AwsResources, Counters, DeploymentRecord, DeploymentStatus, DeploymentStore, NewDeployment } from '../domain/ports.js';
 
 // Rounds of "live or new" then "deleted" before giving up (each lost only to a concurrent delete or create).
 const UPSERT_ATTEMPTS = 3;
@@ -14,10 +14,12 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
 
   return {
     async upsert(d: NewDeployment) {
+      const resources = resourceAttributes(d.awsResources);
       const binding =
         'SET #name = :name, description = :description, model = :model, framework = :framework, ' +
         'source_bucket = :sb, source_prefix = :sp, source_suffix = :ss, target_bucket = :tb, target_prefix = :tp, #status = :initializing, modified_at = :now' +
-        (d.scoringUrl ? ', scoring_url = :url' : '');
+        (d.scoringUrl ? ', scoring_url = :url' : '') +
+        Object.keys(resources).map((attribute) => `, ${attribute} = :${attribute}`).join('');
       const values: Record<string, AttributeValue> = {
         ':name': { S: d.name },
         ':description': { S: d.description },
@@ -33,6 +35,7 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
         ':now': timestamp(),
         ':zero': { N: '0' },
         ...(d.scoringUrl ? { ':url': { S: d.scoringUrl } } : {}),
+        ...Object.fromEntries(Object.entries(resources).map(([attribute, value]) => [`:${attribute}`, { S: value }])),
       };
       const update = (expression: string, condition: string) =>
         db.send(new UpdateItemCommand({ TableName: tableName, Key: { id: { S: d.id } }, UpdateExpression: expression, ConditionExpression: condition, ExpressionAttributeNames: { '#name': 'name', '#status': 'status' }, ExpressionAttributeValues: values, ReturnValues: 'ALL_NEW' }));
@@ -49,7 +52,7 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
           // Deleted: the same name makes a new deployment, its next generation.
           values[':one'] = { N: '1' };
           const fresh = 'created_at = :now, received = :zero, scored = :zero, failed = :zero, generation = if_not_exists(generation, :zero) + :one';
-          const stale = ['status_details', 'last_error', ...(d.scoringUrl ? [] : ['scoring_url'])].join(', ');
+          const stale = ['status_details', 'last_error', ...(d.scoringUrl ? [] : ['scoring_url']), ...Object.keys(RESOURCE_ATTRIBUTES).filter((a) => !(a in resources))].join(', ');
           return fromItem((await update(`${binding}, ${fresh} REMOVE ${stale}`, '#status = :deleted')).Attributes!);
         } catch (error) {
           if (!isConditionFailure(error)) throw error;
@@ -143,8 +146,30 @@ function fromItem(item: Record<string, AttributeValue>): DeploymentRecord {
     counters: { received: n('received'), scored: n('scored'), failed: n('failed') },
     ...(item['last_error']?.S ? { lastError: s('last_error') } : {}),
     ...(item['scoring_url']?.S ? { scoringUrl: s('scoring_url') } : {}),
+    ...(item['scorer_function']?.S
+      ? {
+          awsResources: {
+            scorerFunction: s('scorer_function'),
+            deadLetterQueueUrl: s('dead_letter_queue_url'),
+            deadLetterQueueArn: s('dead_letter_queue_arn'),
+            ...(item['delivery_queue_arn']?.S ? { deliveryQueueArn: s('delivery_queue_arn') } : {}),
+          },
+        }
+      : {}),
     generation: n('generation'),
   };
+}
+
+const RESOURCE_ATTRIBUTES: Record<string, keyof AwsResources> = {
+  scorer_function: 'scorerFunction',
+  dead_letter_queue_url: 'deadLetterQueueUrl',
+  dead_letter_queue_arn: 'deadLetterQueueArn',
+  delivery_queue_arn: 'deliveryQueueArn',
+};
+
+/** The record's attributes for what is set of `resources`. */
+function resourceAttributes(resources: AwsResources | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(RESOURCE_ATTRIBUTES).flatMap(([attribute, field]) => (resources?.[field] ? [[attribute, resources[field]!]] : [])));
 }
 
 function isConditionFailure(error: unknown): boolean {

@@ -142,6 +142,10 @@ export class BatchDeployment extends Construct {
         Deployment: JSON.stringify({ id: spec.id, name: spec.name, description: spec.description, model: spec.model, framework: props.framework, source: spec.source, target: spec.target }),
         ScorerFunctionName: this.scorer.fn.functionName,
         ScoringUrl: this.scoringUrl.url,
+        // Where `dropscore backfill` and `redrive` find the queues.
+        DeadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+        DeadLetterQueueArn: this.deadLetterQueue.queueArn,
+        ...(this.queue ? { DeliveryQueueArn: this.queue.queueArn } : {}),
       },
     });
     // The warm-up sent on create needs the function's code and permissions in place.
