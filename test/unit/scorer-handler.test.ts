@@ -318,15 +318,16 @@ describe('scorer handler', () => {
     expect(ledgerUpdates().filter((u) => u.UpdateExpression === 'ADD predictions :count, online_predictions :count').map((u) => u.ExpressionAttributeValues![':count'])).toEqual([{ N: '2' }]);
 
     // 99 of 100 used: two rows do not fit, and the one that would is not counted either.
-    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :count, online_predictions :count' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', ConditionExpression: 'attribute_not_exists(prediction_limit)' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
     dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: '__usage__' } } }).resolves({ Item: { predictions: { N: '99' }, prediction_limit: { N: '100' } } });
     const refused = await post([row, row]);
     expect(refused.statusCode).toBe(429);
     expect(JSON.parse(refused.body).error).toEqual({ code: 'PREDICTION_LIMIT_REACHED', message: 'the instance has used 99 of its 100 predictions (limit prediction_count); raise the limit in deployments.json to score more' });
-    const conditionalCounts = () => ledgerUpdates().filter((u) => u.UpdateExpression === 'SET predictions = :next ADD online_predictions :granted');
+    // Counted under the limit: one ADD, on condition there is room for it.
+    const conditionalCounts = () => ledgerUpdates().filter((u) => u.UpdateExpression === 'ADD predictions :count, online_predictions :count' && u.ConditionExpression?.includes(':room'));
     expect(conditionalCounts()).toHaveLength(0);
     expect((await post([row])).statusCode).toBe(200);
-    expect(conditionalCounts().map((u) => u.ExpressionAttributeValues![':next'])).toEqual([{ N: '100' }]);
+    expect(conditionalCounts().map((u) => [u.ExpressionAttributeValues![':count'], u.ExpressionAttributeValues![':room']])).toEqual([[{ N: '1' }, { N: '99' }]]);
   });
 
   it('rewrites the outcome when a finished version is back after another one (A, B, A)', async () => {
