@@ -74,11 +74,12 @@ const HEAD_CONCURRENCY = 16;
 export async function runBackfill(options: BackfillOptions): Promise<BackfillReport> {
   const { s3, deployment } = options;
   const listed = await listWatched(s3, deployment, options.startAfter);
-  const pending: Listed[] = [];
+  const upToDate = new Set<Listed>();
   await forEachLimited(listed, HEAD_CONCURRENCY, async (object) => {
-    if (!(await hasOwnOutcome(s3, deployment, object))) pending.push(object);
+    if (await hasOwnOutcome(s3, deployment, object)) upToDate.add(object);
   });
-  pending.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // In S3's key order, so that what is done is always a prefix of the listing plus what was up to date.
+  const pending = listed.filter((object) => !upToDate.has(object));
   const results: Record<ObjectResult, number> = { scored: 0, failed: 0, duplicate: 0, ignored: 0, missing: 0 };
   const base = { listed: listed.length, upToDate: listed.length - pending.length, toScore: pending.length, results };
   if (options.dryRun || pending.length === 0) return { ...base, notDone: [], complete: !options.dryRun, dryRun: Boolean(options.dryRun) };

@@ -37,8 +37,8 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
         ...(d.scoringUrl ? { ':url': { S: d.scoringUrl } } : {}),
         ...Object.fromEntries(Object.entries(resources).map(([attribute, value]) => [`:${attribute}`, { S: value }])),
       };
-      const update = (expression: string, condition: string) =>
-        db.send(new UpdateItemCommand({ TableName: tableName, Key: { id: { S: d.id } }, UpdateExpression: expression, ConditionExpression: condition, ExpressionAttributeNames: { '#name': 'name', '#status': 'status' }, ExpressionAttributeValues: values, ReturnValues: 'ALL_NEW' }));
+      const update = (expression: string, condition: string, extra: Record<string, AttributeValue> = {}) =>
+        db.send(new UpdateItemCommand({ TableName: tableName, Key: { id: { S: d.id } }, UpdateExpression: expression, ConditionExpression: condition, ExpressionAttributeNames: { '#name': 'name', '#status': 'status' }, ExpressionAttributeValues: { ...values, ...extra }, ReturnValues: 'ALL_NEW' }));
       // Each write checks the status it was chosen for: a delete between the two cannot mix a new life with old counters.
       for (let attempt = 0; attempt < UPSERT_ATTEMPTS; attempt++) {
         try {
@@ -50,10 +50,9 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
         }
         try {
           // Deleted: the same name makes a new deployment, its next generation.
-          values[':one'] = { N: '1' };
           const fresh = 'created_at = :now, received = :zero, scored = :zero, failed = :zero, generation = if_not_exists(generation, :zero) + :one';
           const stale = ['status_details', 'last_error', ...(d.scoringUrl ? [] : ['scoring_url']), ...Object.keys(RESOURCE_ATTRIBUTES).filter((a) => !(a in resources))].join(', ');
-          return fromItem((await update(`${binding}, ${fresh} REMOVE ${stale}`, '#status = :deleted')).Attributes!);
+          return fromItem((await update(`${binding}, ${fresh} REMOVE ${stale}`, '#status = :deleted', { ':one': { N: '1' } })).Attributes!);
         } catch (error) {
           if (!isConditionFailure(error)) throw error;
         }
