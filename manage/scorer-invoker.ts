@@ -11,7 +11,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ConfigError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import type { EventReport } from '../functions/scorer/domain/scorer.js';
-import { createHandler } from '../functions/scorer/handler.js';
+import { createHandler } from '../functions/scorer/event-handler.js';
 import { createStoredScorer, type StoreWiring } from '../functions/scorer/wiring.js';
 
 /** Resolves with the scorer's report, or rejects with why the invocation failed (nothing was finished then for sure). */

@@ -16,7 +16,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentRecord, Logger } from '../../functions/scorer/domain/ports.js';
-import { createHandler } from '../../functions/scorer/handler.js';
+import { createHandler } from '../../functions/scorer/event-handler.js';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
 import { createStoredScorer } from '../../functions/scorer/wiring.js';
@@ -37,7 +37,7 @@ const root = tempRoot();
 const record = readFileSync(join(REPO_ROOT, 'samples/mnist-onnx/seven-drawn.json'));
 const manifest = parseDeploymentsManifest({ deployments: [{ name: 'iam-backfill', model: 'mnist-cnn-onnx', source: { bucket: 'ib-in', prefix: 'in/' }, target: { bucket: 'ib-out', prefix: 'out/' } }] }, 'iam cli test');
 const spec = manifest.deployments[0]!;
-const { stack: cdkStack } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, directNotifications: false, env: { account: ACCOUNT, region: REGION }, appProps: { context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } } });
+const { stack: cdkStack } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, localstack: false, env: { account: ACCOUNT, region: REGION }, appProps: { context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } } });
 const template = Template.fromStack(cdkStack);
 const hashKeys = Object.fromEntries(
   Object.values(template.findResources('AWS::DynamoDB::Table')).map((t) => [t.Properties.TableName, t.Properties.KeySchema.find((k: { KeyType: string }) => k.KeyType === 'HASH').AttributeName]),
