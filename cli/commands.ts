@@ -11,7 +11,9 @@ import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from '../functions/scorer/domain/record-bytes.js';
 import { scoreOnline } from '../functions/scorer/domain/score-online.js';
 import { loadModel } from '../functions/scorer/engines/framework-engines.js';
+import { runBackfill } from '../manage/backfill.js';
 import { describeFileError, runBatch } from '../manage/batch-run.js';
+import { redriveDeadLetterFiles, redriveInvocations, redriveQueue, type RedriveReport } from '../manage/redrive.js';
 import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport } from '../manage/deployment-admin.js';
 import { readManifest } from '../manage/manifest-editor.js';
 import { scoreRemotely } from '../manage/scoring-endpoint.js';
@@ -194,6 +196,75 @@ export const COMMANDS: Record<string, Handler> = {
     return failed.length + pending.length + notUploaded.length + notSaved.length > 0 ? 1 : 0;
   },
 
+  async backfill(args, connection, io) {
+    const open = await connection();
+    const record = await findDeployment(open.ctx, need(args, 1, '<deployment>'));
+    const rate = positiveNumber(args, 'rate');
+    const concurrency = positiveNumber(args, 'concurrency', true);
+    const startAfter = option(args, 'start-after');
+    const dryRun = Boolean(args.values['dry-run']);
+    // Ctrl-C stops sending; what is in flight finishes, and the report says where to resume.
+    const stop = new AbortController();
+    const onInterrupt = () => stop.abort();
+    process.once('SIGINT', onInterrupt);
+    let report;
+    try {
+      report = await runBackfill({
+        s3: open.s3,
+        deployment: record,
+        invoke: dryRun ? () => Promise.reject(new Error('dry run')) : open.scorerFor(record),
+        ...(startAfter ? { startAfter } : {}),
+        ...(rate ? { ratePerSecond: rate } : {}),
+        ...(concurrency ? { concurrency } : {}),
+        dryRun,
+        signal: stop.signal,
+        onProgress: io.json ? undefined : createProgressReporter(io.err),
+      });
+    } finally {
+      process.removeListener('SIGINT', onInterrupt);
+    }
+    const source = `s3://${record.source.bucket}/${record.source.prefix}${record.source.suffix ? ` (*${record.source.suffix})` : ''}`;
+    const { results } = report;
+    const lines = [
+      `${report.listed} object(s) in ${source}${startAfter ? ` after ${JSON.stringify(startAfter)}` : ''}: ${report.upToDate} with the outcome of their current version, ${report.toScore} without`,
+      ...(report.dryRun
+        ? [`dry run: ${report.toScore} would be sent to the scorer`]
+        : report.toScore === 0
+          ? ['nothing to score']
+          : [`sent to the scorer: ${results.scored} scored, ${results.failed} error outcome(s), ${results.duplicate} already done (the ledger had them), ${results.missing} deleted meanwhile${report.notDone.length ? `, ${report.notDone.length} not done` : ''}`]),
+      ...(report.notDone.length ? ['not done:', ...report.notDone.map((n) => `  ${n.key}: ${n.reason}`)] : []),
+      ...(report.complete || report.dryRun ? [] : [`run again to finish${report.resumeAfter === undefined ? '' : `, or resume with: dropscore backfill ${record.name} --start-after ${shellQuote(report.resumeAfter)}`}`]),
+    ];
+    print(io, lines.join('\n'), { deployment: record.name, source, ...report });
+    return report.complete || report.dryRun ? 0 : 1;
+  },
+
+  async redrive(args, connection, io) {
+    const open = await connection();
+    const record = await findDeployment(open.ctx, need(args, 1, '<deployment>'));
+    const rate = positiveNumber(args, 'rate');
+    const options = { ...(rate ? { ratePerSecond: rate } : {}), ...(io.json ? {} : { onProgress: (done: number, failed: number) => io.err.write(`\r${done} redriven, ${failed} failed\u001b[K`) }) };
+    let where: string;
+    let report: RedriveReport;
+    if (open.ctx.target === 'aws') {
+      const resources = record.awsResources;
+      if (!resources || !open.sqs) throw new ConfigError(`deployment "${record.name}" has no dead-letter queue in its record: deploy it with this version's CDK app (npx cdk deploy)`);
+      where = resources.deadLetterQueueUrl;
+      report = resources.deliveryQueueArn ? await redriveQueue(open.sqs, resources, options) : await redriveInvocations(open.sqs, resources, open.scorerFor(record), options);
+    } else {
+      where = join(open.dataDir ?? '.dropscore', 'dead-letter');
+      report = await redriveDeadLetterFiles(where, record.name, open.scorerFor(record), options);
+    }
+    if (!io.json) io.err.write('\r\u001b[K');
+    const verb = report.how === 'moved' ? 'moved back to the delivery queue (the scorer reads them from there)' : 'handed to the scorer again and finished';
+    const lines = [
+      `${report.redriven} dead letter(s) of ${record.name} ${verb}; ${report.left} left in ${where}`,
+      ...(report.failures.length ? ['failed:', ...report.failures.map((f) => `  ${f.id}: ${f.reason}`)] : []),
+    ];
+    print(io, lines.join('\n'), { deployment: record.name, deadLetters: where, ...report });
+    return report.left > 0 || report.failures.length > 0 ? 1 : 0;
+  },
+
   async predict(args, _connection, io) {
     const raw = option(args, 'max-bytes');
     const maxBytes = raw === undefined ? undefined : Number(raw);
@@ -278,6 +349,19 @@ async function readLocalFile(path: string): Promise<Uint8Array> {
   } catch (error) {
     throw new ConfigError(`${path}: ${describeFileError(error)}`);
   }
+}
+
+function positiveNumber(args: ParsedCommand, name: string, integer = false): number | undefined {
+  const raw = option(args, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!(Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value)))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  return value;
+}
+
+/** A key as a shell takes it back: quoted unless it is plainly safe. */
+function shellQuote(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function modelsRootOf(args: ParsedCommand): string {

@@ -9,22 +9,28 @@
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, describeError } from '../functions/scorer/domain/errors.js';
-import type { Logger } from '../functions/scorer/domain/ports.js';
+import type { DeploymentRecord, Logger } from '../functions/scorer/domain/ports.js';
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../functions/scorer/store/dynamodb-deployment-store.js';
 import { createDynamoDbUsageMeter } from '../functions/scorer/store/dynamodb-usage-meter.js';
 import { LOCAL_CREDENTIALS } from '../infra/local/auth/local-credentials.js';
 import { startLocalStack, type LocalStack } from '../infra/local/local-stack.js';
-import { DEFAULT_TABLES } from '../infra/local/provision.js';
+import { tableNamesFor } from '../infra/lib/stage.js';
+import { DEFAULT_TABLES, type TableNames } from '../infra/local/provision.js';
 import type { AdminContext } from '../manage/deployment-admin.js';
 import { readManifest } from '../manage/manifest-editor.js';
+import { inProcessInvoker, lambdaInvoker, type ScorerInvoker } from '../manage/scorer-invoker.js';
 
 export interface ConnectionOptions {
   readonly aws: boolean;
   readonly profile?: string;
   readonly region?: string;
+  /** AWS: the stage's tables (`cdk deploy -c stage=<name>`); none is the default stage. */
+  readonly stage?: string;
   readonly endpoint?: string;
   /** Run a stack of its own in this process, on `dataDir`, for this command. */
   readonly embedded?: boolean;
@@ -40,6 +46,13 @@ export interface Connection {
   /** Set when this process runs the embedded stack itself. */
   readonly embedded?: LocalStack;
   readonly region: string;
+  readonly tables: TableNames;
+  /** Local stacks: their data folder (the dead-letter files are in it). */
+  readonly dataDir?: string;
+  /** AWS only. */
+  readonly sqs?: SQSClient;
+  /** Runs the deployment's scorer on an event: its Lambda function on AWS, the same handler in this process locally. */
+  scorerFor(record: DeploymentRecord): ScorerInvoker;
   readonly describe: string;
   close(): Promise<void>;
 }
@@ -54,8 +67,10 @@ export async function openConnection(options: ConnectionOptions): Promise<Connec
   const region = options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
   if (options.aws || (options.profile && !options.endpoint)) {
     if (options.profile) process.env['AWS_PROFILE'] = options.profile;
-    return fromClients({ region }, 'aws', `AWS (${region}${options.profile ? `, profile ${options.profile}` : ''})`, manifestPath, modelsRoot);
+    const where = [region, ...(options.profile ? [`profile ${options.profile}`] : []), ...(options.stage ? [`stage ${options.stage}`] : [])].join(', ');
+    return fromClients({ region }, 'aws', `AWS (${where})`, manifestPath, modelsRoot, tableNamesFor(options.stage));
   }
+  if (options.stage) throw new ConfigError('--stage names the tables of a stage on AWS (`cdk deploy -c stage=<name>`): use it with --aws or --profile');
   if (!options.embedded) {
     const endpoint = localEndpointOf(options.endpoint, process.env);
     const url = new URL(endpoint);
@@ -65,7 +80,7 @@ export async function openConnection(options: ConnectionOptions): Promise<Connec
           `with --endpoint URL, DROPSCORE_ENDPOINT or DROPSCORE_PORT, or run this command on a stack of its own with --embedded (data in ${options.dataDir})`,
       );
     }
-    const connection = fromClients({ region, endpoint, credentials: LOCAL_CREDENTIALS }, 'local', `the stack at ${endpoint}`, manifestPath, modelsRoot);
+    const connection = fromClients({ region, endpoint, credentials: LOCAL_CREDENTIALS }, 'local', `the stack at ${endpoint}`, manifestPath, modelsRoot, DEFAULT_TABLES, resolve(options.dataDir));
     await checkIsStack(connection, endpoint);
     return connection;
   }
@@ -79,29 +94,49 @@ export async function openConnection(options: ConnectionOptions): Promise<Connec
   });
   // Scorers start only for commands that need them (deploy, batch): listing should not load every model.
   const ctx: AdminContext = { target: 'local', deployments: embedded.deployments, usage: embedded.usage, s3: embedded.s3, manifestPath, modelsRoot, reconcile: () => embedded.reconcile() };
-  return { ctx, s3: embedded.s3, db: embedded.db, embedded, region, describe: `an embedded stack on ${embedded.endpoint} (data in ${options.dataDir})`, close: () => embedded.close() };
+  const wiring = { s3: embedded.s3, db: embedded.db, ...DEFAULT_TABLES, log: quiet };
+  return {
+    ctx,
+    s3: embedded.s3,
+    db: embedded.db,
+    embedded,
+    region,
+    tables: DEFAULT_TABLES,
+    dataDir: resolve(options.dataDir),
+    scorerFor: (record) => inProcessInvoker(wiring, record, modelsRoot),
+    describe: `an embedded stack on ${embedded.endpoint} (data in ${options.dataDir})`,
+    close: () => embedded.close(),
+  };
 }
 
-function fromClients(connection: AwsConnection, target: 'local' | 'aws', describe: string, manifestPath: string, modelsRoot: string): Connection {
+function fromClients(connection: AwsConnection, target: 'local' | 'aws', describe: string, manifestPath: string, modelsRoot: string, tables: TableNames, dataDir?: string): Connection {
   const s3 = createS3Client(connection);
   const db = createDynamoDbClient(connection);
   const ctx: AdminContext = {
     target,
-    deployments: createDynamoDbDeploymentStore(db, DEFAULT_TABLES.deploymentsTable),
-    usage: createDynamoDbUsageMeter(db, DEFAULT_TABLES.deploymentsTable),
+    deployments: createDynamoDbDeploymentStore(db, tables.deploymentsTable),
+    usage: createDynamoDbUsageMeter(db, tables.deploymentsTable),
     s3,
     manifestPath,
     modelsRoot,
   };
+  const aws = target === 'aws' ? { lambda: new LambdaClient({ region: connection.region }), sqs: new SQSClient({ region: connection.region }) } : undefined;
+  const wiring = { s3, db, ...tables, log: quiet };
   return {
     ctx,
     s3,
     db,
     region: connection.region,
+    tables,
+    ...(dataDir ? { dataDir } : {}),
+    ...(aws ? { sqs: aws.sqs } : {}),
+    scorerFor: (record) => (aws ? lambdaInvoker(aws.lambda, record) : inProcessInvoker(wiring, record, modelsRoot)),
     describe,
     async close() {
       s3.destroy();
       db.destroy();
+      aws?.lambda.destroy();
+      aws?.sqs.destroy();
     },
   };
 }

@@ -77,6 +77,7 @@ async function runCommand(parsed: ParsedCommand, key: string, out: TextSink, err
       aws: Boolean(parsed.values['aws']),
       profile: parsed.values['profile'] as string | undefined,
       region: parsed.values['region'] as string | undefined,
+      stage: parsed.values['stage'] as string | undefined,
       endpoint: parsed.values['endpoint'] as string | undefined,
       embedded: Boolean(parsed.values['embedded']),
       dataDir: parsed.values['data-dir'] as string,

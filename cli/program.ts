@@ -46,6 +46,7 @@ export function buildProgram(run: Action): Command {
     .option('--aws', 'work on AWS (credentials from the usual chain)')
     .option('--profile <name>', 'AWS profile (implies --aws)')
     .option('--region <region>', 'AWS region')
+    .option('--stage <name>', 'AWS: the stage deployed with `cdk deploy -c stage=<name>` (its own tables; default: no stage)')
     .option('--data-dir <dir>', 'embedded stack data', '.dropscore')
     .option('--manifest <file>', 'deployments manifest', 'deployments.json')
     .option('--models <dir>', 'models folder', 'layers/models')
@@ -85,6 +86,13 @@ export function buildProgram(run: Action): Command {
   leaf(program, 'batch <deployment> <paths...>', 'upload record files or folders and follow them to their outcomes')
     .option('--timeout <seconds>', 'how long to wait for outcomes', '120')
     .option('--out <dir>', 'write each outcome under this folder, beside its input\'s name');
+  leaf(program, 'backfill <deployment>', 'score the objects already in the source that have no outcome for their current version')
+    .option('--start-after <key>', 'resume: only the source keys after this one (a stopped run prints it)')
+    .option('--rate <n>', 'objects sent to the scorer per second at most')
+    .option('--concurrency <n>', 'scorer invocations at once (10 objects each)', '2')
+    .option('--dry-run', 'count what would be scored; score nothing');
+  leaf(program, 'redrive <deployment>', 'give the events that ended in the dead-letter queue (locally: dead-letter files) another go; report what is left')
+    .option('--rate <n>', 'dead letters handed back per second at most');
   leaf(program, 'predict <model> <record>', 'score one record file offline, exactly as the scorer would (model: a name or a folder)')
     .option('--max-bytes <n>', 'record size limit');
 

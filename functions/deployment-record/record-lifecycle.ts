@@ -11,7 +11,14 @@ import type { DeploymentStore, NewDeployment, UsageLimits, UsageMeter } from '..
 export interface RecordRequest {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
   readonly ResourceProperties:
-    | { readonly Deployment: string; readonly ScorerFunctionName: string; readonly ScoringUrl?: string }
+    | {
+        readonly Deployment: string;
+        readonly ScorerFunctionName: string;
+        readonly ScoringUrl?: string;
+        readonly DeadLetterQueueUrl?: string;
+        readonly DeadLetterQueueArn?: string;
+        readonly DeliveryQueueArn?: string;
+      }
     | { readonly Limits: string };
 }
 
@@ -41,13 +48,26 @@ export async function applyRecordRequest(request: RecordRequest, ports: RecordPo
     if (request.RequestType === 'Delete') {
       if (await ports.deployments.get(deployment.id)) await ports.deployments.setStatus(deployment.id, 'DELETED');
     } else {
-      await ports.deployments.upsert({ ...deployment, ...(properties.ScoringUrl ? { scoringUrl: properties.ScoringUrl } : {}) });
+      await ports.deployments.upsert({ ...deployment, ...(properties.ScoringUrl ? { scoringUrl: properties.ScoringUrl } : {}), ...awsResourcesOf(properties) });
       await ports.warmUp(properties.ScorerFunctionName);
     }
     return { status: 'SUCCESS', physicalResourceId: deployment.id };
   } catch (error) {
     return { status: 'FAILED', physicalResourceId: deployment.id, reason: describeError(error) };
   }
+}
+
+/** Where `dropscore backfill` and `redrive` find the scorer and its queues. */
+function awsResourcesOf(properties: { ScorerFunctionName: string; DeadLetterQueueUrl?: string; DeadLetterQueueArn?: string; DeliveryQueueArn?: string }) {
+  if (!properties.DeadLetterQueueUrl || !properties.DeadLetterQueueArn) return {};
+  return {
+    awsResources: {
+      scorerFunction: properties.ScorerFunctionName,
+      deadLetterQueueUrl: properties.DeadLetterQueueUrl,
+      deadLetterQueueArn: properties.DeadLetterQueueArn,
+      ...(properties.DeliveryQueueArn ? { deliveryQueueArn: properties.DeliveryQueueArn } : {}),
+    },
+  };
 }
 
 async function applyLimits(requestType: RecordRequest['RequestType'], json: string, usage: UsageMeter): Promise<RecordOutcome> {

@@ -306,6 +306,19 @@ describe('data', () => {
     template.hasResourceProperties('Custom::DropscoreDeployment', { Deployment: Match.serializedJson(Match.objectLike({ name: 'bulk', framework: 'keras' })) });
   });
 
+  it('records each deployment\'s dead-letter queue (and, queued, its delivery queue) for backfill and redrive', () => {
+    template.hasResourceProperties('Custom::DropscoreDeployment', {
+      Deployment: Match.serializedJson(Match.objectLike({ name: 'digits' })),
+      DeadLetterQueueUrl: { Ref: Match.stringLikeRegexp('^DeploymentdigitsDeadLetters') },
+      DeadLetterQueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeploymentdigitsDeadLetters'), 'Arn'] },
+      DeliveryQueueArn: Match.absent(),
+    });
+    template.hasResourceProperties('Custom::DropscoreDeployment', {
+      Deployment: Match.serializedJson(Match.objectLike({ name: 'bulk' })),
+      DeliveryQueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeploymentbulkDeliveries'), 'Arn'] },
+    });
+  });
+
   it('writes the manifest\'s usage limits to the table at deploy time', () => {
     template.hasResourceProperties('Custom::DropscoreUsageLimits', { Limits: '{}' });
   });

@@ -1,11 +1,12 @@
 /**
  * AWS permissions enforced on SDK clients in tests. The identity policies of
  * a role are read from the synthesized CloudFormation template (intrinsics
- * resolved to the ARNs they would have), and every S3 and DynamoDB call is
- * evaluated by iam-simulate, an implementation of IAM's policy evaluation,
- * with the action, resource ARN and condition keys AWS would use. A call IAM
- * would deny fails as AWS fails it (S3: 403 AccessDenied; DynamoDB:
- * AccessDeniedException), before it reaches the local servers.
+ * resolved to the ARNs they would have), or given (a CLI caller's), and every
+ * S3, DynamoDB and Lambda invoke call is evaluated by iam-simulate, an
+ * implementation of IAM's policy evaluation, with the action, resource ARN
+ * and condition keys AWS would use. A call IAM would deny fails as AWS fails
+ * it (S3: 403 AccessDenied; DynamoDB and Lambda: AccessDeniedException),
+ * before it reaches the local servers.
  */
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import type { Template } from 'aws-cdk-lib/assertions';
@@ -115,6 +116,13 @@ function dynamoDbRequest(command: string, input: Record<string, unknown>, hashKe
   return { action, resource, context };
 }
 
+/** Lambda's invoke is authorized on the function's ARN (the SDK takes a name or an ARN). */
+function lambdaRequest(command: string, input: Record<string, unknown>): IamRequest {
+  if (command !== 'InvokeCommand') throw new Error(`iam-enforcement: no IAM mapping for Lambda ${command}`);
+  const name = String(input['FunctionName']);
+  return { action: 'lambda:InvokeFunction', resource: name.startsWith('arn:') ? name : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`, context: {} };
+}
+
 export interface Enforcement {
   readonly policies: readonly PolicyDocument[];
   readonly principal: string;
@@ -129,10 +137,10 @@ interface MiddlewareClient {
 }
 
 /** Makes `client` refuse, as AWS would, every call the policies do not allow. */
-export function enforceIam<C extends MiddlewareClient>(client: C, service: 's3' | 'dynamodb', enforcement: Enforcement): C {
+export function enforceIam<C extends MiddlewareClient>(client: C, service: 's3' | 'dynamodb' | 'lambda', enforcement: Enforcement): C {
   client.middlewareStack.add(
     (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName: string }) => async (args: { input: Record<string, unknown> }) => {
-      const request = service === 's3' ? s3Request(context.commandName, args.input) : dynamoDbRequest(context.commandName, args.input, enforcement.hashKeys);
+      const request = service === 's3' ? s3Request(context.commandName, args.input) : service === 'lambda' ? lambdaRequest(context.commandName, args.input) : dynamoDbRequest(context.commandName, args.input, enforcement.hashKeys);
       const allowed = await isAllowed(request, enforcement);
       enforcement.decisions.push({ action: request.action, resource: request.resource, allowed });
       if (!allowed) throw accessDenied(service, request, enforcement.principal);
@@ -155,9 +163,9 @@ async function isAllowed(request: IamRequest, enforcement: Enforcement): Promise
   return result.overallResult === 'Allowed';
 }
 
-function accessDenied(service: 's3' | 'dynamodb', request: IamRequest, principal: string): Error {
+function accessDenied(service: 's3' | 'dynamodb' | 'lambda', request: IamRequest, principal: string): Error {
   const message = `User: ${principal} is not authorized to perform: ${request.action} on resource: ${request.resource} because no identity-based policy allows the ${request.action} action`;
   return service === 's3'
     ? Object.assign(new Error(message), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } })
-    : Object.assign(new Error(message), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    : Object.assign(new Error(message), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: service === 'lambda' ? 403 : 400 } });
 }

@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 for (const name of ['a.json', 'b.json', 'c.json']) writeFileSync(join(dir, name), '{"values": [[1]]}');
 
 const deployment = {
-  id: 'dep-1', name: 'digits', model: 'm', description: '', framework: 'onnx', status: 'DEPLOY_SUCCESS', createdAt: '', modifiedAt: '',
+  id: 'dep-1', name: 'digits', model: 'm', description: '', framework: 'onnx', status: 'DEPLOY_SUCCESS', createdAt: '', modifiedAt: '', generation: 0,
   counters: { received: 0, scored: 0, failed: 0 },
   source: { bucket: 'in', prefix: '' },
   target: { bucket: 'out', prefix: '' },

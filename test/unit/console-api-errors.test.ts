@@ -41,7 +41,7 @@ function existing(name: string, source: string): DeploymentRecord {
   return {
     id: `dep-${name}`, name, description: '', model: 'digits', framework: 'onnx', status: 'DEPLOY_SUCCESS',
     source: { bucket: source, prefix: '' }, target: { bucket: `${name}-out`, prefix: '' },
-    createdAt: '', modifiedAt: '', counters: { received: 0, scored: 0, failed: 0 },
+    createdAt: '', modifiedAt: '', counters: { received: 0, scored: 0, failed: 0 }, generation: 0,
   };
 }
 

@@ -59,6 +59,15 @@ describe('deployment record custom resource', () => {
     expect(responses).toEqual([{ body: { Status: 'SUCCESS', Reason: 'ok', PhysicalResourceId: 'dep-1', StackId: 'stack', RequestId: 'req-1', LogicalResourceId: 'Record' }, contentType: '' }]);
   });
 
+  it('records where backfill and redrive find the scorer and its queues', async () => {
+    const queues = { DeadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq', DeadLetterQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:dlq', DeliveryQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:q' };
+    const create = request('Create');
+    await handler({ ...create, ResourceProperties: { ...create.ResourceProperties, ...queues } } as never, {} as never);
+    const update = dbMock.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(update.UpdateExpression).toContain('scorer_function = :scorer_function, dead_letter_queue_url = :dead_letter_queue_url, dead_letter_queue_arn = :dead_letter_queue_arn, delivery_queue_arn = :delivery_queue_arn');
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':scorer_function': { S: 'scorer-fn' }, ':dead_letter_queue_arn': { S: queues.DeadLetterQueueArn }, ':delivery_queue_arn': { S: queues.DeliveryQueueArn } });
+  });
+
   it('marks the record DELETED (keeping its counters) when the deployment is removed', async () => {
     dbMock.on(GetItemCommand).resolves({ Item: { id: { S: 'dep-1' } } });
     await handler(request('Delete') as never, {} as never);

@@ -73,6 +73,7 @@ beforeEach(() => {
   s3Mock.on(HeadObjectCommand).resolves({ ETag: '"etag-1"' });
   s3Mock.on(PutObjectCommand).resolves({});
   dbMock.on(UpdateItemCommand).resolves({});
+  dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: 'dep-1' } } }).resolves({ Item: { id: { S: 'dep-1' }, status: { S: 'INITIALIZING' } } });
 });
 
 describe('scorer handler', () => {
@@ -108,6 +109,20 @@ describe('scorer handler', () => {
     await handlerFor()(s3Event('drop/a.json'));
     const claim = ledgerUpdates().find((u) => u.TableName === 'ledger')!;
     expect(claim.Key!['deployment_id']!.S).toMatch(/^dep-1#[0-9a-f]{16}#out\/scored\/$/);
+  });
+
+  it('keeps its ledger per generation: a deployment deleted and created again claims its inputs anew', async () => {
+    dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: 'dep-1' } } }).resolves({ Item: { id: { S: 'dep-1' }, status: { S: 'INITIALIZING' }, generation: { N: '2' } } });
+    await handlerFor()(s3Event('drop/a.json'));
+    const claim = ledgerUpdates().find((u) => u.TableName === 'ledger')!;
+    expect(claim.Key!['deployment_id']!.S).toMatch(/^dep-1#gen-2#[0-9a-f]{16}#out\/scored\/$/);
+  });
+
+  it('does not score for a DELETED record (about to be created again): the event fails, to be retried', async () => {
+    dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: 'dep-1' } } }).resolves({ Item: { id: { S: 'dep-1' }, status: { S: 'DELETED' } } });
+    await expect(handlerFor()(s3Event('drop/a.json'))).rejects.toThrow(/deployment mnist is DELETED/);
+    expect(putsTo('out')).toEqual([]);
+    expect(ledgerUpdates().filter((u) => u.TableName === 'ledger')).toEqual([]);
   });
 
   it('loads the model once for many records', async () => {
@@ -303,15 +318,16 @@ describe('scorer handler', () => {
     expect(ledgerUpdates().filter((u) => u.UpdateExpression === 'ADD predictions :count, online_predictions :count').map((u) => u.ExpressionAttributeValues![':count'])).toEqual([{ N: '2' }]);
 
     // 99 of 100 used: two rows do not fit, and the one that would is not counted either.
-    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :count, online_predictions :count' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', ConditionExpression: 'attribute_not_exists(prediction_limit)' }).rejects(new ConditionalCheckFailedException({ message: 'limit', $metadata: {} }));
     dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: '__usage__' } } }).resolves({ Item: { predictions: { N: '99' }, prediction_limit: { N: '100' } } });
     const refused = await post([row, row]);
     expect(refused.statusCode).toBe(429);
     expect(JSON.parse(refused.body).error).toEqual({ code: 'PREDICTION_LIMIT_REACHED', message: 'the instance has used 99 of its 100 predictions (limit prediction_count); raise the limit in deployments.json to score more' });
-    const conditionalCounts = () => ledgerUpdates().filter((u) => u.UpdateExpression === 'SET predictions = :next ADD online_predictions :granted');
+    // Counted under the limit: one ADD, on condition there is room for it.
+    const conditionalCounts = () => ledgerUpdates().filter((u) => u.UpdateExpression === 'ADD predictions :count, online_predictions :count' && u.ConditionExpression?.includes(':room'));
     expect(conditionalCounts()).toHaveLength(0);
     expect((await post([row])).statusCode).toBe(200);
-    expect(conditionalCounts().map((u) => u.ExpressionAttributeValues![':next'])).toEqual([{ N: '100' }]);
+    expect(conditionalCounts().map((u) => [u.ExpressionAttributeValues![':count'], u.ExpressionAttributeValues![':room']])).toEqual([[{ N: '1' }, { N: '99' }]]);
   });
 
   it('rewrites the outcome when a finished version is back after another one (A, B, A)', async () => {

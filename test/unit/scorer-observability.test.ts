@@ -5,7 +5,7 @@
  * reaches stdout is what CloudWatch Logs (and its EMF metrics) would get.
  */
 import { readFileSync } from 'node:fs';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -32,6 +32,7 @@ beforeEach(() => {
   for (const stream of [process.stdout, process.stderr]) vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
   s3Mock.reset();
   dbMock.reset();
+  dbMock.on(GetItemCommand, { Key: { id: { S: binding.id } } }).resolves({ Item: { id: { S: binding.id }, status: { S: 'INITIALIZING' } } });
   s3Mock.on(GetObjectCommand, { Key: 'good.json' }).resolves({ ETag: '"etag-0"', ContentLength: img1.length, Body: { transformToByteArray: async () => img1 } as never });
   const bad = new TextEncoder().encode('{"values": [[1, 2, 3]]}');
   s3Mock.on(GetObjectCommand, { Key: 'bad.json' }).resolves({ ETag: '"etag-1"', ContentLength: bad.length, Body: { transformToByteArray: async () => bad } as never });

@@ -59,6 +59,15 @@ export interface DeploymentBinding {
   readonly target: BucketBinding;
 }
 
+export interface AwsResources {
+  readonly scorerFunction: string;
+  /** Direct delivery: failed async invocations (Lambda's on-failure records); queued: messages received too often. */
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
+  /** Queued delivery only: the queue S3 sends to and the scorer reads. */
+  readonly deliveryQueueArn?: string;
+}
+
 export interface Counters {
   readonly received: number;
   readonly scored: number;
@@ -70,18 +79,29 @@ export interface DeploymentRecord extends DeploymentBinding {
   readonly framework: string;
   /** AWS: the scorer's function URL for online scoring (IAM auth). */
   readonly scoringUrl?: string;
+  /** AWS: the scorer and its queues, for `dropscore backfill` and `redrive` (written at deploy time). */
+  readonly awsResources?: AwsResources;
   readonly status: DeploymentStatus;
   readonly statusDetails?: string;
   readonly createdAt: string;
   readonly modifiedAt: string;
   readonly counters: Counters;
   readonly lastError?: string;
+  /**
+   * 0 for a deployment's first life; each time it is created again after being
+   * deleted, one more. Its inputs are ledgered per generation (ledger-scope.ts).
+   */
+  readonly generation: number;
 }
 
-export type NewDeployment = Omit<DeploymentRecord, 'status' | 'statusDetails' | 'createdAt' | 'modifiedAt' | 'counters' | 'lastError'>;
+export type NewDeployment = Omit<DeploymentRecord, 'status' | 'statusDetails' | 'createdAt' | 'modifiedAt' | 'counters' | 'lastError' | 'generation'>;
 
 export interface DeploymentStore {
-  /** Creates the record as INITIALIZING, or rebinds an existing one keeping its counters and creation time. */
+  /**
+   * Creates the record as INITIALIZING, or rebinds a live one keeping its counters,
+   * creation time and last error. A DELETED one is created anew: the next generation,
+   * a new creation time, zero counters, no last error.
+   */
   upsert(deployment: NewDeployment): Promise<DeploymentRecord>;
   get(id: string): Promise<DeploymentRecord | undefined>;
   list(): Promise<DeploymentRecord[]>;
@@ -151,10 +171,10 @@ export type LedgerTally = Counters;
  * S3 event neither scores twice nor counts twice.
  */
 export interface InputLedger {
-  /** `scope` starts with the deployment id and `#` (see the scorer's ledgerScope). */
   /**
-   * `received`: how many records the version counts as received on its first claim (1 for a
-   * record file; 0 for a bulk file, whose records are known and counted when it completes).
+   * `scope` starts with the deployment id and `#` (see ledger-scope.ts). `received`: how many
+   * records the version counts as received on its first claim (1 for a record file; 0 for a
+   * bulk file, whose records are known and counted when it completes).
    */
   claim(scope: string, key: string, eTag: string, received?: number): Promise<ClaimState>;
   /**
@@ -162,7 +182,7 @@ export interface InputLedger {
    * by default one input, received before, ending `outcome`.
    */
   complete(scope: string, key: string, eTag: string, outcome: 'scored' | 'failed', tally?: Counters): Promise<Completion>;
-  /** Totals per deployment id. Reads the whole ledger: for recovery, not for every request. */
+  /** Totals per ledger owner (deployment id and generation: ledgerOwner). Reads the whole ledger: for recovery, not for every request. */
   tallies(): Promise<ReadonlyMap<string, LedgerTally>>;
 }
 

@@ -4,6 +4,7 @@
  * after the ledger; a process that dies between the two (no transactions in
  * the embedded DynamoDB) leaves them short, and this makes them true again.
  */
+import { ledgerOwner } from './ledger-scope.js';
 import type { Counters, DeploymentStore, InputLedger, UsageMeter } from './ports.js';
 
 const NONE: Counters = { received: 0, scored: 0, failed: 0 };
@@ -13,7 +14,7 @@ export async function recountCounters(ledger: InputLedger, deployments: Deployme
   const tallies = await ledger.tallies();
   const corrected: string[] = [];
   for (const record of await deployments.list()) {
-    const truth = tallies.get(record.id) ?? NONE;
+    const truth = tallies.get(ledgerOwner(record.id, record.generation)) ?? NONE;
     const { counters } = record;
     if (counters.received === truth.received && counters.scored === truth.scored && counters.failed === truth.failed) continue;
     await deployments.setCounters(record.id, truth);

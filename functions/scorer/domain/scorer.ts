@@ -15,6 +15,7 @@
  */
 import type { LoadedModel, ModelLoader } from '../engines/engine-registry.js';
 import { ModelLoadError, describeError, predictionLimitReached } from './errors.js';
+import { ledgerOwner, ledgerScope } from './ledger-scope.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
 import { bulkFormatOf } from '../bulk/bulk-keys.js';
@@ -76,15 +77,14 @@ export function createScorer(deps: ScorerDeps) {
   const now = deps.now ?? (() => performance.now());
   const { load } = deps;
   let modelState: Promise<LoadedModel | ModelLoadError> | undefined;
+  // Which life of the deployment this scorer serves: read from its record with the model (its status is written then).
+  let generation = 0;
   const finished = createRecentMap(RECENTLY_FINISHED_CAPACITY);
 
-  /**
-   * The ledger remembers finished inputs per deployment *and* what scored them: a deployment
-   * redeployed under its name with another model or target starts with a clean slate.
-   */
-  function ledgerScope(loaded: LoadedModel | ModelLoadError): string {
+  /** Ledger entries are per deployment generation and per what scored them (ledger-scope.ts). */
+  function scopeOf(loaded: LoadedModel | ModelLoadError): string {
     const model = loaded instanceof ModelLoadError ? 'unloaded' : loaded.artifact.sha256.slice(0, 16);
-    return `${binding.id}#${model}#${binding.target.bucket}/${binding.target.prefix}`;
+    return ledgerScope(ledgerOwner(binding.id, generation), model, binding.target);
   }
 
   async function outcomeIsFor(key: string, eTag: string): Promise<boolean> {
@@ -102,6 +102,10 @@ export function createScorer(deps: ScorerDeps) {
   }
 
   async function loadAndReport(): Promise<LoadedModel | ModelLoadError> {
+    const record = await deployments.get(binding.id);
+    // Deleted, and maybe about to be created again as its next generation: not this scorer's to score (retried).
+    if (record?.status === 'DELETED') throw new Error(`deployment ${binding.name} is DELETED: its record must be created again before it scores`);
+    generation = record?.generation ?? 0;
     const started = now();
     let loaded: LoadedModel | ModelLoadError;
     try {
@@ -158,7 +162,7 @@ export function createScorer(deps: ScorerDeps) {
 
   async function scoreUniqueObjects(refs: readonly ObjectCreated[], round: number): Promise<ObjectOutcome[]> {
     const started = now();
-    const scope = ledgerScope(await ensureModel());
+    const scope = scopeOf(await ensureModel());
     const results: ObjectOutcome[] = new Array(refs.length);
     const work: Work[] = [];
     await inParallel(refs.map((ref, index) => ({ ref, index })), PARALLEL_IO, async ({ ref, index }) => {
@@ -243,7 +247,7 @@ export function createScorer(deps: ScorerDeps) {
       const loaded = await ensureModel();
       const modelRef: ModelRef = loaded instanceof ModelLoadError ? { name: binding.model } : { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
       const { partBytes, microBatch, runParts } = deps.bulk ?? {};
-      const bulkDeps = { binding, objects, ledger, deployments, usage, log, metrics, now, loaded, modelRef, scope: ledgerScope(loaded), maxRecordBytes: maxBytes, partBytes, microBatch };
+      const bulkDeps = { binding, objects, ledger, deployments, usage, log, metrics, now, loaded, modelRef, scope: scopeOf(loaded), maxRecordBytes: maxBytes, partBytes, microBatch };
       // Without a model, every line's error is written here: nothing for parallel workers to do.
       const result = await scoreBulkFile({ ...bulkDeps, runParts: loaded instanceof ModelLoadError ? undefined : runParts }, ref, bulkFormatOf(ref.key)!);
       if (result.kind === 'duplicate' || result.kind === 'missing') return result.kind;

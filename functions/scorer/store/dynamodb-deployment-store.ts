@@ -3,45 +3,61 @@
  * attribute names follow the batch-scoring service's snake_case
  * (`status_details`, `created_at`).
  */
-import { GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Counters, DeploymentRecord, DeploymentStatus, DeploymentStore, NewDeployment } from '../domain/ports.js';
+import { ConditionalCheckFailedException, GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AwsResources, Counters, DeploymentRecord, DeploymentStatus, DeploymentStore, NewDeployment } from '../domain/ports.js';
+
+// Rounds of "live or new" then "deleted" before giving up (each lost only to a concurrent delete or create).
+const UPSERT_ATTEMPTS = 3;
 
 export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: string, clock: () => Date = () => new Date()): DeploymentStore {
   const timestamp = (): AttributeValue => ({ S: clock().toISOString() });
 
   return {
     async upsert(d: NewDeployment) {
-      const response = await db.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: { id: { S: d.id } },
-          UpdateExpression:
-            'SET #name = :name, description = :description, model = :model, framework = :framework, ' +
-            'source_bucket = :sb, source_prefix = :sp, source_suffix = :ss, target_bucket = :tb, target_prefix = :tp, #status = :initializing, ' +
-            'created_at = if_not_exists(created_at, :now), modified_at = :now, ' +
-            'received = if_not_exists(received, :zero), scored = if_not_exists(scored, :zero), failed = if_not_exists(failed, :zero)' +
-            (d.scoringUrl ? ', scoring_url = :url' : '') +
-            ' REMOVE status_details',
-          ExpressionAttributeNames: { '#name': 'name', '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':name': { S: d.name },
-            ':description': { S: d.description },
-            ':model': { S: d.model },
-            ':framework': { S: d.framework },
-            ':sb': { S: d.source.bucket },
-            ':sp': { S: d.source.prefix },
-            ':ss': { S: d.source.suffix ?? '' },
-            ':tb': { S: d.target.bucket },
-            ':tp': { S: d.target.prefix },
-            ':initializing': { S: 'INITIALIZING' },
-            ':now': timestamp(),
-            ':zero': { N: '0' },
-            ...(d.scoringUrl ? { ':url': { S: d.scoringUrl } } : {}),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return fromItem(response.Attributes!);
+      const resources = resourceAttributes(d.awsResources);
+      const binding =
+        'SET #name = :name, description = :description, model = :model, framework = :framework, ' +
+        'source_bucket = :sb, source_prefix = :sp, source_suffix = :ss, target_bucket = :tb, target_prefix = :tp, #status = :initializing, modified_at = :now' +
+        (d.scoringUrl ? ', scoring_url = :url' : '') +
+        Object.keys(resources).map((attribute) => `, ${attribute} = :${attribute}`).join('');
+      const values: Record<string, AttributeValue> = {
+        ':name': { S: d.name },
+        ':description': { S: d.description },
+        ':model': { S: d.model },
+        ':framework': { S: d.framework },
+        ':sb': { S: d.source.bucket },
+        ':sp': { S: d.source.prefix },
+        ':ss': { S: d.source.suffix ?? '' },
+        ':tb': { S: d.target.bucket },
+        ':tp': { S: d.target.prefix },
+        ':initializing': { S: 'INITIALIZING' },
+        ':deleted': { S: 'DELETED' },
+        ':now': timestamp(),
+        ':zero': { N: '0' },
+        ...(d.scoringUrl ? { ':url': { S: d.scoringUrl } } : {}),
+        ...Object.fromEntries(Object.entries(resources).map(([attribute, value]) => [`:${attribute}`, { S: value }])),
+      };
+      const update = (expression: string, condition: string, extra: Record<string, AttributeValue> = {}) =>
+        db.send(new UpdateItemCommand({ TableName: tableName, Key: { id: { S: d.id } }, UpdateExpression: expression, ConditionExpression: condition, ExpressionAttributeNames: { '#name': 'name', '#status': 'status' }, ExpressionAttributeValues: { ...values, ...extra }, ReturnValues: 'ALL_NEW' }));
+      // Each write checks the status it was chosen for: a delete between the two cannot mix a new life with old counters.
+      for (let attempt = 0; attempt < UPSERT_ATTEMPTS; attempt++) {
+        try {
+          // New, or live (a redeploy, a restart): counters, creation time and last error stay.
+          const created = 'created_at = if_not_exists(created_at, :now), received = if_not_exists(received, :zero), scored = if_not_exists(scored, :zero), failed = if_not_exists(failed, :zero)';
+          return fromItem((await update(`${binding}, ${created} REMOVE status_details`, 'attribute_not_exists(id) OR #status <> :deleted')).Attributes!);
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+        try {
+          // Deleted: the same name makes a new deployment, its next generation.
+          const fresh = 'created_at = :now, received = :zero, scored = :zero, failed = :zero, generation = if_not_exists(generation, :zero) + :one';
+          const stale = ['status_details', 'last_error', ...(d.scoringUrl ? [] : ['scoring_url']), ...Object.keys(RESOURCE_ATTRIBUTES).filter((a) => !(a in resources))].join(', ');
+          return fromItem((await update(`${binding}, ${fresh} REMOVE ${stale}`, '#status = :deleted', { ':one': { N: '1' } })).Attributes!);
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+      }
+      throw new Error(`deployment ${d.id} was deleted and created again ${UPSERT_ATTEMPTS} times while it was being written`);
     },
 
     async get(id) {
@@ -129,5 +145,32 @@ function fromItem(item: Record<string, AttributeValue>): DeploymentRecord {
     counters: { received: n('received'), scored: n('scored'), failed: n('failed') },
     ...(item['last_error']?.S ? { lastError: s('last_error') } : {}),
     ...(item['scoring_url']?.S ? { scoringUrl: s('scoring_url') } : {}),
+    ...(item['scorer_function']?.S
+      ? {
+          awsResources: {
+            scorerFunction: s('scorer_function'),
+            deadLetterQueueUrl: s('dead_letter_queue_url'),
+            deadLetterQueueArn: s('dead_letter_queue_arn'),
+            ...(item['delivery_queue_arn']?.S ? { deliveryQueueArn: s('delivery_queue_arn') } : {}),
+          },
+        }
+      : {}),
+    generation: n('generation'),
   };
+}
+
+const RESOURCE_ATTRIBUTES: Record<string, keyof AwsResources> = {
+  scorer_function: 'scorerFunction',
+  dead_letter_queue_url: 'deadLetterQueueUrl',
+  dead_letter_queue_arn: 'deadLetterQueueArn',
+  delivery_queue_arn: 'deliveryQueueArn',
+};
+
+/** The record's attributes for what is set of `resources`. */
+function resourceAttributes(resources: AwsResources | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(RESOURCE_ATTRIBUTES).flatMap(([attribute, field]) => (resources?.[field] ? [[attribute, resources[field]!]] : [])));
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
 }

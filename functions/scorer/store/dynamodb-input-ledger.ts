@@ -14,6 +14,7 @@
  * fell between a ledger write and a counter write.
  */
 import { ConditionalCheckFailedException, GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ownerOfScope } from '../domain/ledger-scope.js';
 import type { ClaimState, Completion, InputLedger, LedgerTally } from '../domain/ports.js';
 
 // Redeliveries come within hours; a month of memory is ample, and TTL keeps the table small.
@@ -123,8 +124,7 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
       do {
         const page = await db.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true, ProjectionExpression: 'deployment_id, n_received, n_scored, n_failed' }));
         for (const item of page.Items ?? []) {
-          // The scope is `<deployment id>#<model>#<target>`.
-          const id = (item['deployment_id']?.S ?? '').split('#')[0]!;
+          const id = ownerOfScope(item['deployment_id']?.S ?? '');
           const total = totals.get(id) ?? { received: 0, scored: 0, failed: 0 };
           total.received += Number(item['n_received']?.N ?? 0);
           total.scored += Number(item['n_scored']?.N ?? 0);

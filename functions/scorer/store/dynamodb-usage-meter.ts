@@ -1,9 +1,17 @@
 /**
  * The UsageMeter port on the deployments table: one item, id `__usage__`,
  * holding the instance's prediction count (`predictions`, of which
- * `online_predictions` were online) and limits. Under a limit, counts are
- * written with optimistic concurrency (only if unchanged since read), so
- * concurrent scorers cannot overshoot it.
+ * `online_predictions` were online) and limits.
+ *
+ * Counting is one atomic write, never a read-modify-write: without a limit,
+ * `ADD predictions :n` (conditioned only on there being no limit); under a
+ * limit L, `ADD predictions :n` conditioned on `predictions <= L - n` (a
+ * condition cannot add, so the room is computed here). Concurrent scorers thus
+ * never overshoot the limit, and conflict only when the count is really near
+ * it, not whenever another scorer counted first. The limit is remembered per
+ * meter (a Lambda container) once seen; a refused write reads the item once to
+ * learn why (the limit changed, or only part of the request fits), then tries
+ * what fits, backing off with jitter when the writes keep being refused.
  */
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { PredictionOptions, PredictionQuota, UsageLimits, UsageMeter } from '../domain/ports.js';
@@ -16,15 +24,27 @@ const LIMIT_ATTRIBUTES: Record<keyof UsageLimits, string> = {
   predictionCount: 'prediction_limit',
 };
 
-// Optimistic updates of the shared counter before giving up (the event is then retried).
+// Refused counting writes before giving up (the event is then retried).
 const MAX_ATTEMPTS = 10;
+// Full jitter (a random wait up to base x 2^attempt, capped): concurrent scorers that collided spread out.
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 500;
+
+export interface UsageMeterTiming {
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
-export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string): UsageMeter {
+export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string, timing: UsageMeterTiming = {}): UsageMeter {
   const key = { id: { S: USAGE_ITEM_ID } };
+  const random = timing.random ?? Math.random;
+  const sleep = timing.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  // The prediction limit as last seen by this meter; undefined: none seen.
+  let knownLimit: number | undefined;
 
   async function read() {
     const item = (await db.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item ?? {};
@@ -37,54 +57,51 @@ export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string):
     return { predictions: number(item['predictions']) ?? 0, limits: limits as UsageLimits };
   }
 
+  /** Adds `count` if the condition holds; the count after it, or undefined when refused. */
+  async function add(count: number, online: boolean, condition: string, values: Record<string, AttributeValue>): Promise<number | undefined> {
+    try {
+      const response = await db.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: `ADD predictions :count${online ? ', online_predictions :count' : ''}`,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ':count': { N: String(count) }, ...values },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(response.Attributes?.['predictions']?.N ?? count);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  const addUnlimited = (count: number, online: boolean) => add(count, online, 'attribute_not_exists(prediction_limit)', {});
+  // Room for `count` under `limit`: the count may be at most limit - count before adding.
+  const addWithin = (count: number, limit: number, online: boolean) =>
+    add(count, online, 'prediction_limit = :limit AND (attribute_not_exists(predictions) OR predictions <= :room)', { ':limit': { N: String(limit) }, ':room': { N: String(limit - count) } });
+
   return {
     read,
 
     async consumePredictions(count: number, options?: PredictionOptions): Promise<PredictionQuota> {
-      const online = options?.online ? ', online_predictions :count' : '';
-      // Without a limit, one unconditional-in-effect ADD counts them.
-      try {
-        const response = await db.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: key,
-            UpdateExpression: `ADD predictions :count${online}`,
-            ConditionExpression: 'attribute_not_exists(prediction_limit)',
-            ExpressionAttributeValues: { ':count': { N: String(count) } },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return { granted: count, used: Number(response.Attributes?.['predictions']?.N ?? count) };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
-      // With a limit: grant what fits, and write the new count only if nobody counted meanwhile.
+      const online = Boolean(options?.online);
+      let limit = knownLimit;
+      let grant = count;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const { predictions, limits } = await read();
-        const limit = limits.predictionCount ?? Number.POSITIVE_INFINITY;
-        const fits = Math.max(0, Math.min(count, limit - predictions));
-        const granted = options?.allOrNothing && fits < count ? 0 : fits;
-        if (granted === 0) return { granted, used: predictions, limit: limits.predictionCount };
-        try {
-          await db.send(
-            new UpdateItemCommand({
-              TableName: tableName,
-              Key: key,
-              UpdateExpression: `SET predictions = :next${options?.online ? ' ADD online_predictions :granted' : ''}`,
-              ConditionExpression: 'predictions = :seen',
-              ExpressionAttributeValues: {
-                ':next': { N: String(predictions + granted) },
-                ':seen': { N: String(predictions) },
-                ...(options?.online ? { ':granted': { N: String(granted) } } : {}),
-              },
-            }),
-          );
-          return { granted, used: predictions + granted, limit: limits.predictionCount };
-        } catch (error) {
-          if (!isConditionFailure(error)) throw error;
-        }
+        const used = limit === undefined ? await addUnlimited(count, online) : await addWithin(grant, limit, online);
+        if (used !== undefined) return limit === undefined ? { granted: count, used } : { granted: grant, used, limit };
+        // Refused: a limit is set (or changed), or the count has no room for all of it. Look, then try what fits.
+        if (attempt > 0) await sleep(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+        const state = await read();
+        limit = knownLimit = state.limits.predictionCount;
+        if (limit === undefined) continue;
+        const fits = Math.max(0, Math.min(count, limit - state.predictions));
+        grant = options?.allOrNothing && fits < count ? 0 : fits;
+        if (grant === 0) return { granted: 0, used: state.predictions, limit };
       }
-      throw new Error(`the usage counter changed ${MAX_ATTEMPTS} times while counting predictions; retrying the event`);
+      throw new Error(`the usage counter was refused ${MAX_ATTEMPTS} times while counting predictions; retrying the event`);
     },
 
     async refundPredictions(count: number, options?: PredictionOptions) {

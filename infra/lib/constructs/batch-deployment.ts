@@ -159,6 +159,10 @@ export class BatchDeployment extends Construct {
         Deployment: JSON.stringify({ id: spec.id, name: spec.name, description: spec.description, model: spec.model, framework: props.framework, source: spec.source, target: spec.target }),
         ScorerFunctionName: this.scorer.fn.functionName,
         ScoringUrl: this.scoringUrl.url,
+        // Where `dropscore backfill` and `redrive` find the queues.
+        DeadLetterQueueUrl: this.deadLetterQueue.queueUrl,
+        DeadLetterQueueArn: this.deadLetterQueue.queueArn,
+        ...(this.queue ? { DeliveryQueueArn: this.queue.queueArn } : {}),
       },
     });
     // The warm-up sent on create needs the function's code and permissions in place.
@@ -183,7 +187,7 @@ export class BatchDeployment extends Construct {
     // Its own record, plus the instance's usage item (the prediction limit is shared).
     const ownRecord = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id, USAGE_ITEM_ID] } };
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.deploymentsTable.tableArn], conditions: ownRecord }));
-    // Ledger partitions are `<deployment id>#<model>#<target>` (see the scorer's ledgerScope).
+    // Ledger partitions are `<deployment id>#...` (functions/scorer/domain/ledger-scope.ts).
     const ownInputs = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${spec.id}#*`] } };
     // GetItem: a claim refused as already made reads where that input stands.
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.ledgerTable.tableArn], conditions: ownInputs }));

@@ -1,0 +1,41 @@
+/**
+ * The deployments table's upsert (aws-sdk-client-mock): a live record is
+ * rebound keeping its counters; a DELETED one starts its next generation; a
+ * delete or create racing the write is retried with each write's own values
+ * (DynamoDB refuses an expression value a write does not use).
+ */
+import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
+
+const dbMock = mockClient(DynamoDBClient);
+const refused = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+const deployment = { id: 'dep-1', name: 'digits', description: '', model: 'm', framework: 'onnx', source: { bucket: 'in', prefix: '' }, target: { bucket: 'out', prefix: '' } };
+const updates = () => dbMock.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+
+beforeEach(() => dbMock.reset());
+
+/** Every :placeholder given is used by the update or its condition. */
+function unusedValues(input: ReturnType<typeof updates>[number]): string[] {
+  const text = `${input.UpdateExpression} ${input.ConditionExpression}`;
+  return Object.keys(input.ExpressionAttributeValues ?? {}).filter((name) => !new RegExp(`${name}(?![\\w])`).test(text));
+}
+
+describe('the deployments table upsert', () => {
+  it('starts the next generation of a DELETED record, after the live-record write was refused', async () => {
+    dbMock.on(UpdateItemCommand).rejectsOnce(refused()).resolves({ Attributes: { id: { S: 'dep-1' }, generation: { N: '1' } } });
+    expect((await createDynamoDbDeploymentStore(new DynamoDBClient({ region: 'us-east-1' }), 't').upsert(deployment)).generation).toBe(1);
+    const [live, fresh] = updates();
+    expect(live!.ConditionExpression).toBe('attribute_not_exists(id) OR #status <> :deleted');
+    expect(fresh!.ConditionExpression).toBe('#status = :deleted');
+    expect(fresh!.UpdateExpression).toContain('received = :zero, scored = :zero, failed = :zero, generation = if_not_exists(generation, :zero) + :one REMOVE status_details, last_error, scoring_url');
+  });
+
+  it('retries a race (deleted, then created again meanwhile) with only the values each write uses', async () => {
+    dbMock.on(UpdateItemCommand).rejectsOnce(refused()).rejectsOnce(refused()).resolves({ Attributes: { id: { S: 'dep-1' } } });
+    await createDynamoDbDeploymentStore(new DynamoDBClient({ region: 'us-east-1' }), 't').upsert(deployment);
+    expect(updates()).toHaveLength(3);
+    expect(updates().map(unusedValues)).toEqual([[], [], []]);
+  });
+});
