@@ -5,7 +5,7 @@
  * is lost, alarms, least-privilege permissions, and its record in the
  * deployments table.
  */
-import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission, FunctionUrlAuthType, Tracing, type FunctionUrl, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
@@ -20,6 +20,8 @@ import { Construct } from 'constructs';
 import { USAGE_ITEM_ID } from '../../../functions/scorer/store/dynamodb-usage-meter.js';
 import type { DeploymentSpec } from '../../manifest/deployments-manifest.js';
 import { scorerPackageFor, TFJS_WASM_FILES } from '../scorer-package.js';
+import { bulkWorkPrefix } from '../../../functions/scorer/bulk/fan-out-events.js';
+import { BulkFanOut } from './bulk-fan-out.js';
 import { DeploymentAlarms } from './deployment-alarms.js';
 import { ModelLayer } from './model-layer.js';
 import { NodeFunction } from './node-function.js';
@@ -66,6 +68,7 @@ export class BatchDeployment extends Construct {
   readonly queue?: Queue;
   readonly scoringUrl: FunctionUrl;
   readonly alarms: DeploymentAlarms;
+  readonly bulkFanOut: BulkFanOut;
 
   constructor(scope: Construct, id: string, props: BatchDeploymentProps) {
     super(scope, id);
@@ -80,6 +83,9 @@ export class BatchDeployment extends Construct {
         ? this.source
         : createSecureBucket(this, 'Target', { bucketName: spec.target.bucket, accessLogs: props.accessLogs, versioned: true });
 
+    // Named, so the scorer can start it by ARN while the machine invokes the scorer (no reference cycle).
+    const fanOutName = `${Stack.of(this).stackName}-${spec.name}-bulk`;
+    const fanOutArn = Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: fanOutName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const model = new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
     const pkg = scorerPackageFor(props.framework);
     this.scorer = new NodeFunction(this, 'Scorer', {
@@ -113,9 +119,26 @@ export class BatchDeployment extends Construct {
         TARGET_PREFIX: spec.target.prefix,
         DEPLOYMENTS_TABLE: props.deploymentsTable.tableName,
         LEDGER_TABLE: props.ledgerTable.tableName,
+        BULK_STATE_MACHINE_ARN: fanOutArn,
+        BULK_FAN_OUT_BYTES: String(spec.cloud.bulk.fanOutBytes),
+        BULK_PART_BYTES: String(spec.cloud.bulk.partBytes),
       },
     });
     this.grantLeastPrivilege(props);
+    this.bulkFanOut = new BulkFanOut(this, 'BulkFanOut', {
+      deploymentName: spec.name,
+      stateMachineName: fanOutName,
+      scorer: this.scorer.fn,
+      planBucket: spec.target.bucket,
+      planPrefix: bulkWorkPrefix(spec.target.prefix),
+      partition: Stack.of(this).partition,
+      maxConcurrency: spec.cloud.bulk.maxConcurrency,
+      partsPerInvocation: spec.cloud.bulk.partsPerInvocation,
+      logRetention: props.logRetention,
+      alarmTopic: props.alarmTopic,
+    });
+    // The scorer starts this deployment's fan-out and no other (an execution per bulk file version).
+    this.scorer.role.addToPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [fanOutArn] }));
 
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
