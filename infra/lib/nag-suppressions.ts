@@ -5,7 +5,7 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import { bulkWorkPrefix } from '../../functions/scorer/bulk/fan-out-events.js';
+import { BULK_PARTS_DIR } from '../../functions/scorer/bulk/bulk-keys.js';
 import type { BatchDeployment } from './constructs/batch-deployment.js';
 import type { DropscoreStack } from './dropscore-stack.js';
 
@@ -30,6 +30,10 @@ export function applyNagSuppressions(stack: DropscoreStack): void {
         reason: 'Object keys are whatever users drop: the scorer may read any key under its source prefix and write any key under its target prefix, and nothing else.',
       });
     }
+    Validations.of(deployment.scorer).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${spec.target.bucket}/${spec.target.prefix}${BULK_PARTS_DIR}*]`,
+      reason: 'A bulk file\'s part objects are named by its key and eTag: the scorer may delete keys in its target\'s reserved parts folder only.',
+    });
     Validations.of(deployment.scorer).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; CDK adds exactly these two on "*".',
@@ -67,7 +71,7 @@ function acknowledgeFanOut(deployment: BatchDeployment): void {
   const reasons: Record<string, string> = {
     '*': 'Step Functions X-Ray tracing and log delivery (xray:PutTraceSegments, logs:CreateLogDelivery and their kind) support no resource-level permissions; CDK adds exactly these on "*".',
     [`<${scorerId}.Arn>:*`]: "CDK's LambdaInvoke grants the scorer's versions and aliases too (function ARN with a `:*` qualifier); it is this deployment's scorer only.",
-    [`arn:<AWS::Partition>:s3:::${deployment.spec.target.bucket}/${bulkWorkPrefix(deployment.spec.target.prefix)}*`]:
+    [`arn:<AWS::Partition>:s3:::${deployment.spec.target.bucket}/${deployment.spec.target.prefix}${BULK_PARTS_DIR}*`]:
       "The Distributed Map's ItemReader reads the plans the scorer writes, one object per bulk file version, under this deployment's bulk work folder only.",
     [`${executions}:*`]: "A Distributed Map runs its child workflows as executions of its own state machine (CDK's DistributedMapPolicy): this machine's executions only.",
     [`${executions}/*:*`]: "A Distributed Map's Map Runs and their child executions are named by Step Functions (CDK's DistributedMapPolicy): this machine's only.",

@@ -69,7 +69,10 @@ describe('scorer functions', () => {
       expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-in/drop/*']] } }),
       expect.objectContaining({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['drop/*'] } } }),
       // GetObject: HeadObject of an existing outcome, for redelivered events (test/integration/iam-enforced.test.ts).
-      expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/*']] } }),
+      // AbortMultipartUpload: a large bulk outcome is a multipart upload, aborted if it fails.
+      expect.objectContaining({ Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/*']] } }),
+      // A bulk file's part objects are deleted once assembled; nothing else is.
+      expect.objectContaining({ Action: 's3:DeleteObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/.dropscore-parts/*']] } }),
     ]);
     const dynamo = statements.filter((s) => String(s.Action).includes('dynamodb:'));
     const id = manifest.deployments[0]!.id;
@@ -241,7 +244,7 @@ describe('bulk fan-out', () => {
     expect(JSON.stringify(invoke)).not.toMatch(/Deploymentbulk/);
     const reads = statements.filter((s) => JSON.stringify(s.Action).includes('s3:'));
     expect(reads).toEqual([
-      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/.dropscore-bulk/*']] } }),
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/.dropscore-parts/*']] } }),
     ]);
   });
 });

@@ -8,7 +8,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../functions/scorer/domain/ports.js';
 import { createScorer } from '../../functions/scorer/domain/scorer.js';
@@ -93,6 +93,44 @@ describe('the scorer under the IAM policies cdk synth gives it', () => {
     const second = container(scorerPolicies);
     expect((await second.scorer.handleEvent(event)).results).toEqual([{ key: 'again.json', result: 'duplicate' }]);
     expect(second.enforcement.decisions).toContainEqual({ action: 's3:GetObject', resource: 'arn:aws:s3:::zl-out/again.json', allowed: true });
+  });
+
+  it('scores a bulk file in parts, assembles its outcome and deletes its parts, with only the permissions it is given', async () => {
+    const { s3, db, enforcement } = scorerClients(scorerPolicies);
+    const scorer = createScorer({
+      binding: spec,
+      modelDir: join(MODELS_ROOT, spec.model),
+      objects: createS3ObjectStore(s3),
+      deployments: createDynamoDbDeploymentStore(db, DEFAULT_TABLES.deploymentsTable),
+      ledger: createDynamoDbInputLedger(db, DEFAULT_TABLES.ledgerTable),
+      usage: createDynamoDbUsageMeter(db, DEFAULT_TABLES.deploymentsTable),
+      log: quiet,
+      load: loadModel,
+      bulk: { partBytes: 4096 },
+    });
+    const line = JSON.stringify(JSON.parse(record.toString()));
+    const body = `${line}\nnot json\n\n${line}\n${line}\n`;
+    await ensureBucket(stack.s3, 'zl-in');
+    const put = await stack.s3.send(new PutObjectCommand({ Bucket: 'zl-in', Key: 'bulk.jsonl', Body: body }));
+    const event = { Records: [createNotifier(REGION)({ bucket: 'zl-in', key: 'bulk.jsonl', size: body.length, eTag: put.ETag!.replace(/"/g, ''), how: 'Put' }, '127.0.0.1')] };
+    expect((await scorer.handleEvent(event)).results).toEqual([{ key: 'bulk.jsonl', result: 'scored' }]);
+    const outcome = await (await stack.s3.send(new GetObjectCommand({ Bucket: 'zl-out', Key: 'bulk.jsonl' }))).Body!.transformToString();
+    expect(outcome.trimEnd().split('\n').map((l) => Object.keys(JSON.parse(l))[0])).toEqual(['bulk.jsonl#1', 'error', 'bulk.jsonl#4', 'bulk.jsonl#5']);
+    expect(enforcement.decisions.filter((d) => !d.allowed)).toEqual([]);
+    expect(enforcement.decisions.filter((d) => d.action === 's3:DeleteObject').map((d) => d.resource)).toContain('arn:aws:s3:::zl-out/.dropscore-parts/bulk.jsonl/' + put.ETag!.replace(/"/g, '') + '/parts.json');
+    expect((await stack.s3.send(new ListObjectsV2Command({ Bucket: 'zl-out', Prefix: '.dropscore-parts/' }))).KeyCount).toBe(0);
+
+    // An outcome too large for one PUT goes up in parts, and a failed one is aborted: both allowed, nothing else.
+    const objects = createS3ObjectStore(s3);
+    const mib = Buffer.alloc(1024 * 1024, 0x61);
+    await objects.writeStream('zl-out', 'large.jsonl', (async function* () { for (let i = 0; i < 9; i++) yield mib; })(), {}, 'application/x-ndjson');
+    expect((await stack.s3.send(new HeadObjectCommand({ Bucket: 'zl-out', Key: 'large.jsonl' }))).ContentLength).toBe(9 * 1024 * 1024);
+    const broken = (async function* () { for (let i = 0; i < 9; i++) yield mib; throw new Error('source broke'); })();
+    await expect(objects.writeStream('zl-out', 'broken.jsonl', broken, {}, 'application/x-ndjson')).rejects.toThrow('source broke');
+    expect(enforcement.decisions.filter((d) => !d.allowed)).toEqual([]);
+    expect(enforcement.decisions.map((d) => d.action)).toContain('s3:AbortMultipartUpload');
+    // Deleting anything but a bulk file's parts is not allowed.
+    await expect(objects.remove('zl-out', ['large.jsonl'])).rejects.toThrow(/not authorized to perform: s3:DeleteObject/);
   });
 
   it('fails, as on AWS, when the role lacks a permission it needs (s3:PutObject on the target)', async () => {

@@ -62,6 +62,16 @@ describe('DynamoDB input ledger', () => {
     expect(await ledger.complete('dep#b', 'k.json', '"v2"', 'failed')).toEqual({ counted: true, otherVersionClaimed: true });
   });
 
+  it('counts a bulk file in records: none on the claim, its tally once on completion', async () => {
+    expect(await ledger.claim('dep-bulk#m#t', 'big.jsonl', '"b1"', 0)).toBe('new');
+    expect((await ledger.tallies()).get('dep-bulk')).toEqual({ received: 0, scored: 0, failed: 0 });
+    const tally = { received: 7, scored: 5, failed: 2 };
+    const [first, second] = await Promise.all([ledger.complete('dep-bulk#m#t', 'big.jsonl', '"b1"', 'scored', tally), ledger.complete('dep-bulk#m#t', 'big.jsonl', '"b1"', 'scored', tally)]);
+    expect([first.counted, second.counted].sort()).toEqual([false, true]);
+    expect((await ledger.tallies()).get('dep-bulk')).toEqual(tally);
+    expect(await ledger.claim('dep-bulk#m#t', 'big.jsonl', '"b1"', 0)).toBe('done');
+  });
+
   it('keeps scopes and keys apart', async () => {
     await ledger.claim('dep#c', 'one.json', '"same"');
     expect(await ledger.claim('dep#c', 'two.json', '"same"')).toBe('new');

@@ -86,6 +86,11 @@ const S3_ACTIONS: Record<string, string> = {
   PutObjectCommand: 's3:PutObject',
   DeleteObjectCommand: 's3:DeleteObject',
   CopyObjectCommand: 's3:PutObject',
+  // A multipart upload is authorized as PutObject, except aborting it.
+  CreateMultipartUploadCommand: 's3:PutObject',
+  UploadPartCommand: 's3:PutObject',
+  CompleteMultipartUploadCommand: 's3:PutObject',
+  AbortMultipartUploadCommand: 's3:AbortMultipartUpload',
 };
 
 function s3Request(command: string, input: Record<string, unknown>): IamRequest {

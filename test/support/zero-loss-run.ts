@@ -68,6 +68,9 @@ export async function runZeroLoss(stack: LocalStack, options: ZeroLossOptions): 
     read: (...args) => (unlucky() ? fail('GetObject') : real.read(...args)),
     head: (...args) => real.head(...args),
     write: (...args) => (unlucky() ? fail('PutObject') : real.write(...args)),
+    stream: (...args) => (unlucky() ? fail('GetObject') : real.stream(...args)),
+    writeStream: (...args) => (unlucky() ? fail('PutObject') : real.writeStream(...args)),
+    remove: (...args) => real.remove(...args),
   };
   function fail(operation: string): never {
     injectedFailures++;

@@ -27,10 +27,3 @@ export interface PlanLocation {
   readonly planKey: string;
 }
 
-/**
- * Where a deployment keeps a bulk file's work in progress (plan, part objects): under its
- * target prefix, so the scorer's grants cover it, in a folder no source key can name.
- */
-export function bulkWorkPrefix(targetPrefix: string): string {
-  return `${targetPrefix}.dropscore-bulk/`;
-}

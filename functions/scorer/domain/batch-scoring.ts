@@ -10,8 +10,10 @@ import { DropscoreError, PredictionError, describeError } from './errors.js';
 import { parseRecord, recordTooLarge, type Outcome } from './record-bytes.js';
 
 export interface RecordToScore {
-  /** Absent when the object was too large to download. */
+  /** Absent when the object was too large to download, or when `record` is given. */
   readonly bytes?: Uint8Array;
+  /** The record already as JSON values (a bulk CSV row): not parsed from bytes. */
+  readonly record?: Readonly<Record<string, unknown>>;
   readonly size: number;
   readonly fileName: string;
 }
@@ -34,8 +36,7 @@ export async function scoreRecords(records: readonly RecordToScore[], loaded: Lo
   const valid: Decoded[] = [];
   records.forEach((record, index) => {
     try {
-      if (!record.bytes || record.size > maxBytes) throw recordTooLarge(record.size, maxBytes);
-      const inputs = decodeRecord(record.bytes, loaded);
+      const inputs = record.record ? loaded.format.decode(record.record, loaded.model.signature) : decodeRecord(checkedBytes(record, maxBytes), loaded);
       valid.push({ index, inputs, rows: batchRows(inputs) });
     } catch (error) {
       outcomes[index] = asErrorOutcome(error);
@@ -73,6 +74,11 @@ export async function scoreRecords(records: readonly RecordToScore[], loaded: Lo
     });
   }
   return outcomes;
+}
+
+function checkedBytes(record: RecordToScore, maxBytes: number): Uint8Array {
+  if (!record.bytes || record.size > maxBytes) throw recordTooLarge(record.size, maxBytes);
+  return record.bytes;
 }
 
 /** A record's model inputs, by the format of its framework. */

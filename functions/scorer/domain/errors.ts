@@ -44,6 +44,14 @@ export class ConfigError extends DropscoreError {
   }
 }
 
+/** The key no longer holds the version being read (overwritten or deleted): score what it holds now. */
+export class ObjectChangedError extends Error {
+  constructor(readonly bucket: string, readonly key: string, readonly eTag: string) {
+    super(`s3://${bucket}/${key} no longer holds version ${eTag}`);
+    this.name = 'ObjectChangedError';
+  }
+}
+
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

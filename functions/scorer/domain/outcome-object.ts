@@ -3,13 +3,14 @@
  * "Outcomes"): the outcome of `<source prefix><path>` is `<target prefix><path>`
  * in the target bucket, one object per input, a result or an error record.
  */
+import { isReservedKey } from '../bulk/bulk-keys.js';
 import type { DropscoreError } from './errors.js';
 import type { DeploymentBinding } from './ports.js';
 
 export function isWatched(binding: DeploymentBinding, bucket: string, key: string): boolean {
   if (bucket !== binding.source.bucket || !key.startsWith(binding.source.prefix) || !key.endsWith(binding.source.suffix ?? '')) return false;
-  // A deployment writing into its own source bucket must never score its outcomes.
-  return !(binding.target.bucket === bucket && key.startsWith(binding.target.prefix));
+  // A deployment writing into its own source bucket must never score its outcomes; nor a key whose outcome could be a bulk file's part.
+  return !(binding.target.bucket === bucket && key.startsWith(binding.target.prefix)) && !isReservedKey(key);
 }
 
 export function outcomeKey(binding: DeploymentBinding, inputKey: string): string {

@@ -11,12 +11,34 @@ export interface ObjectRead {
   readonly body?: Uint8Array;
 }
 
+/** One version of an object, to read it whole or by byte ranges without ever getting another version. */
+export interface ObjectVersion {
+  readonly eTag: string;
+  readonly versionId?: string;
+}
+
+export interface ObjectStream extends ObjectVersion {
+  /** The bytes returned (the range's length for a ranged read). */
+  readonly size: number;
+  readonly body: AsyncIterable<Uint8Array>;
+}
+
 export interface ObjectStore {
   /** `undefined` when there is no such key (deleted since its event was sent). */
   read(bucket: string, key: string, maxBytes: number): Promise<ObjectRead | undefined>;
-  /** The current eTag and user metadata of a key, or `undefined` if there is none. */
-  head(bucket: string, key: string): Promise<{ readonly eTag: string; readonly metadata: Readonly<Record<string, string>> } | undefined>;
+  /** The current eTag, version, size and user metadata of a key, or `undefined` if there is none. */
+  head(bucket: string, key: string): Promise<{ readonly eTag: string; readonly versionId?: string; readonly size?: number; readonly metadata: Readonly<Record<string, string>> } | undefined>;
   write(bucket: string, key: string, body: string, metadata: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * Streams an object, or the byte range [start, end) of it. Pinned to `version`:
+   * throws ObjectChangedError if the key holds another version now (or none).
+   * `undefined` when unpinned and there is no such key.
+   */
+  stream(bucket: string, key: string, options?: { readonly version?: ObjectVersion; readonly range?: { readonly start: number; readonly end: number } }): Promise<ObjectStream | undefined>;
+  /** Writes a body of any size from a stream, in bounded memory (multipart upload when large). */
+  writeStream(bucket: string, key: string, body: AsyncIterable<Uint8Array | string>, metadata: Readonly<Record<string, string>>, contentType: string): Promise<void>;
+  /** Deletes keys; keys already gone are no error. */
+  remove(bucket: string, keys: readonly string[]): Promise<void>;
 }
 
 export type DeploymentStatus = 'INITIALIZING' | 'DEPLOY_SUCCESS' | 'FAILED' | 'DELETED';
@@ -130,8 +152,16 @@ export type LedgerTally = Counters;
  */
 export interface InputLedger {
   /** `scope` starts with the deployment id and `#` (see the scorer's ledgerScope). */
-  claim(scope: string, key: string, eTag: string): Promise<ClaimState>;
-  complete(scope: string, key: string, eTag: string, outcome: 'scored' | 'failed'): Promise<Completion>;
+  /**
+   * `received`: how many records the version counts as received on its first claim (1 for a
+   * record file; 0 for a bulk file, whose records are known and counted when it completes).
+   */
+  claim(scope: string, key: string, eTag: string, received?: number): Promise<ClaimState>;
+  /**
+   * `tally`: what the version adds to the running totals (a bulk file counts its records);
+   * by default one input, received before, ending `outcome`.
+   */
+  complete(scope: string, key: string, eTag: string, outcome: 'scored' | 'failed', tally?: Counters): Promise<Completion>;
   /** Totals per deployment id. Reads the whole ledger: for recovery, not for every request. */
   tallies(): Promise<ReadonlyMap<string, LedgerTally>>;
 }

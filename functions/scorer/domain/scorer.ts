@@ -17,6 +17,8 @@ import type { LoadedModel, ModelLoader } from '../engines/engine-registry.js';
 import { ModelLoadError, describeError, predictionLimitReached } from './errors.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
+import { bulkFormatOf } from '../bulk/bulk-keys.js';
+import { scoreBulkFile, type PartRunner } from '../bulk/score-bulk-file.js';
 import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { scoreOnline, type OnlineOutcome } from './score-online.js';
@@ -36,6 +38,14 @@ export interface ScorerDeps {
   readonly now?: () => number;
   /** The engines this scorer may load (a Lambda bundle carries only its framework's), or a test's stand-in model. */
   readonly load: ModelLoader;
+  /** How bulk files (JSON Lines, CSV) are cut into parts and where their parts run; in this process by default. */
+  readonly bulk?: BulkOptions;
+}
+
+export interface BulkOptions {
+  readonly partBytes?: number;
+  readonly microBatch?: number;
+  readonly runParts?: PartRunner;
 }
 
 export type ObjectResult = 'scored' | 'failed' | 'duplicate' | 'ignored' | 'missing';
@@ -132,7 +142,12 @@ export function createScorer(deps: ScorerDeps) {
     // One key twice in a set (a redelivered event, two quick puts) is scored once: it scores what the key holds now.
     const firstOfKey = new Map<string, number>();
     const refs = all.filter((ref) => !firstOfKey.has(`${ref.bucket}/${ref.key}`) && firstOfKey.set(`${ref.bucket}/${ref.key}`, firstOfKey.size));
-    const unique = await scoreUniqueObjects(refs, round);
+    // Bulk files take their own way (one outcome of many lines each); record files are scored together.
+    const isBulk = (ref: ObjectCreated) => bulkFormatOf(ref.key) !== undefined && isWatched(binding, ref.bucket, ref.key);
+    const records = refs.filter((ref) => !isBulk(ref));
+    const bulk = refs.filter(isBulk);
+    const [recordResults, bulkResults] = await Promise.all([scoreUniqueObjects(records, round), scoreBulkObjects(bulk, round)]);
+    const unique = refs.map((ref) => (isBulk(ref) ? bulkResults[bulk.indexOf(ref)]! : recordResults[records.indexOf(ref)]!));
     return all.map((ref) => {
       const first = firstOfKey.get(`${ref.bucket}/${ref.key}`)!;
       return refs[first] === ref ? unique[first]! : typeof unique[first] === 'object' ? unique[first]! : 'duplicate';
@@ -210,6 +225,41 @@ export function createScorer(deps: ScorerDeps) {
       });
     }
     return results;
+  }
+
+  /** Bulk files one after another: each uses the parallelism its parts allow. */
+  async function scoreBulkObjects(refs: readonly ObjectCreated[], round: number): Promise<ObjectOutcome[]> {
+    const results: ObjectOutcome[] = [];
+    for (const ref of refs) results.push(await scoreBulkObject(ref, round));
+    return results;
+  }
+
+  async function scoreBulkObject(ref: ObjectCreated, round: number): Promise<ObjectOutcome> {
+    const started = now();
+    try {
+      if (ref.eTag && finished.get(ref.key) === ref.eTag) return 'duplicate';
+      const loaded = await ensureModel();
+      const modelRef: ModelRef = loaded instanceof ModelLoadError ? { name: binding.model } : { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
+      const bulk = deps.bulk ?? {};
+      const deps_ = { binding, objects, ledger, deployments, usage, log, metrics, now, loaded, modelRef, scope: ledgerScope(loaded), maxRecordBytes: maxBytes, ...bulk };
+      const result = await scoreBulkFile(deps_, ref, bulkFormatOf(ref.key)!);
+      if (result.kind === 'duplicate' || result.kind === 'missing') return result.kind;
+      if (result.kind === 'scored') {
+        metrics.scoringLatency(now() - started);
+        const current = result.otherVersionClaimed ? await objects.head(ref.bucket, ref.key) : undefined;
+        if (current === undefined || current.eTag === result.eTag) {
+          finished.set(ref.key, result.eTag);
+          return 'scored';
+        }
+      }
+      // Overwritten while it was scored: score what the key holds now, as for a record file.
+      if (round >= MAX_OVERWRITE_ROUNDS) return failure(ref, new Error('the key kept changing while it was scored'));
+      log.info('bulk file overwritten while scoring, scoring the newer version', { key: ref.key });
+      const [again] = await scoreObjects([{ ...ref, eTag: undefined }], round + 1);
+      return again === 'duplicate' ? 'scored' : again!;
+    } catch (error) {
+      return failure(ref, error);
+    }
   }
 
   /** Gives every work item its outcome; returns the model they were scored with, for their lineage. */

@@ -59,7 +59,7 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
   }
 
   return {
-    async claim(scope, key, eTag): Promise<ClaimState> {
+    async claim(scope, key, eTag, received = 1): Promise<ClaimState> {
       const version = VERSION_PREFIX + eTag;
       try {
         await db.send(
@@ -71,7 +71,7 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
             ExpressionAttributeNames: { '#version': version },
             ExpressionAttributeValues: {
               ':received': { S: RECEIVED },
-              ':one': { N: '1' },
+              ':one': { N: String(received) },
               ':expires': { N: String(Math.floor(clock().getTime() / 1000) + RETENTION_SECONDS) },
             },
           }),
@@ -85,17 +85,21 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
       return Item?.[version]?.S === RECEIVED ? 'claimed' : 'done';
     },
 
-    async complete(scope, key, eTag, outcome): Promise<Completion> {
+    async complete(scope, key, eTag, outcome, tally): Promise<Completion> {
       const version = VERSION_PREFIX + eTag;
+      // A bulk file adds its records' counts; a record file, one input.
+      const totals: { UpdateExpression: string; values: Record<string, AttributeValue> } = tally
+        ? { UpdateExpression: 'SET #version = :outcome ADD n_received :received_n, n_scored :scored_n, n_failed :failed_n', values: { ':received_n': { N: String(tally.received) }, ':scored_n': { N: String(tally.scored) }, ':failed_n': { N: String(tally.failed) } } }
+        : { UpdateExpression: `SET #version = :outcome ADD ${outcome === 'scored' ? 'n_scored' : 'n_failed'} :one`, values: { ':one': { N: '1' } } };
       try {
         const response = await db.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: keyOf(scope, key),
-            UpdateExpression: `SET #version = :outcome ADD ${outcome === 'scored' ? 'n_scored' : 'n_failed'} :one`,
+            UpdateExpression: totals.UpdateExpression,
             ConditionExpression: '#version = :received',
             ExpressionAttributeNames: { '#version': version },
-            ExpressionAttributeValues: { ':outcome': { S: outcome }, ':received': { S: RECEIVED }, ':one': { N: '1' } },
+            ExpressionAttributeValues: { ':outcome': { S: outcome }, ':received': { S: RECEIVED }, ...totals.values },
             ReturnValues: 'ALL_NEW',
           }),
         );

@@ -1,6 +1,11 @@
 /** The ObjectStore port on S3 (or anything speaking its API). */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectRead, ObjectStore } from '../domain/ports.js';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ObjectChangedError } from '../domain/errors.js';
+import type { ObjectRead, ObjectStore, ObjectStream } from '../domain/ports.js';
+import { writeInParts } from './s3-multipart-writer.js';
+
+// Deletes in flight at once (one DeleteObject each: IAM grants s3:DeleteObject per key).
+const PARALLEL_DELETES = 8;
 
 export function createS3ObjectStore(s3: S3Client): ObjectStore {
   return {
@@ -25,7 +30,7 @@ export function createS3ObjectStore(s3: S3Client): ObjectStore {
     async head(bucket, key) {
       try {
         const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return { eTag: stripQuotes(head.ETag), metadata: head.Metadata ?? {} };
+        return { eTag: stripQuotes(head.ETag), versionId: head.VersionId ?? undefined, size: head.ContentLength, metadata: head.Metadata ?? {} };
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
@@ -35,8 +40,40 @@ export function createS3ObjectStore(s3: S3Client): ObjectStore {
     async write(bucket, key, body, metadata) {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', Metadata: { ...metadata } }));
     },
+
+    async stream(bucket, key, options = {}): Promise<ObjectStream | undefined> {
+      const { version, range } = options;
+      try {
+        const response = await s3.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(version ? { IfMatch: `"${version.eTag}"`, ...(version.versionId ? { VersionId: version.versionId } : {}) } : {}),
+            ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}),
+          }),
+        );
+        const body = (response.Body ?? emptyBody()) as AsyncIterable<Uint8Array>;
+        return { eTag: stripQuotes(response.ETag), versionId: response.VersionId ?? undefined, size: response.ContentLength ?? 0, body };
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (version && (status === 412 || isNotFound(error))) throw new ObjectChangedError(bucket, key, version.eTag);
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+
+    writeStream: (bucket, key, body, metadata, contentType) => writeInParts(s3, { Bucket: bucket, Key: key, ContentType: contentType, Metadata: { ...metadata } }, body),
+
+    async remove(bucket, keys) {
+      let next = 0;
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_DELETES, keys.length) }, async () => {
+        while (next < keys.length) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: keys[next++]! }));
+      }));
+    },
   };
 }
+
+async function* emptyBody(): AsyncIterable<Uint8Array> {}
 
 /** S3 quotes ETags in headers but not in event notifications; compare them bare. */
 export function stripQuotes(eTag: string | undefined): string {

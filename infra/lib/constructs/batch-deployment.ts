@@ -18,9 +18,9 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, QueuePolicy, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { USAGE_ITEM_ID } from '../../../functions/scorer/store/dynamodb-usage-meter.js';
+import { BULK_PARTS_DIR } from '../../../functions/scorer/bulk/bulk-keys.js';
 import type { DeploymentSpec } from '../../manifest/deployments-manifest.js';
 import { scorerPackageFor, TFJS_WASM_FILES } from '../scorer-package.js';
-import { bulkWorkPrefix } from '../../../functions/scorer/bulk/fan-out-events.js';
 import { BulkFanOut } from './bulk-fan-out.js';
 import { DeploymentAlarms } from './deployment-alarms.js';
 import { ModelLayer } from './model-layer.js';
@@ -130,7 +130,7 @@ export class BatchDeployment extends Construct {
       stateMachineName: fanOutName,
       scorer: this.scorer.fn,
       planBucket: spec.target.bucket,
-      planPrefix: bulkWorkPrefix(spec.target.prefix),
+      planPrefix: `${spec.target.prefix}${BULK_PARTS_DIR}`,
       partition: Stack.of(this).partition,
       maxConcurrency: spec.cloud.bulk.maxConcurrency,
       partsPerInvocation: spec.cloud.bulk.partsPerInvocation,
@@ -182,6 +182,10 @@ export class BatchDeployment extends Construct {
     role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [sourceArn], conditions: { StringLike: { 's3:prefix': [`${spec.source.prefix}*`] } } }));
     // GetObject too: a redelivered event's outcome is checked (HeadObject) to be its input's.
     role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [`${targetArn}/${spec.target.prefix}*`] }));
+    // Bulk files: an outcome too large for one PUT is a multipart upload (aborted on failure), and the
+    // part objects it is assembled from are deleted once it is written; nothing else is ever deleted.
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:AbortMultipartUpload'], resources: [`${targetArn}/${spec.target.prefix}*`] }));
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:DeleteObject'], resources: [`${targetArn}/${spec.target.prefix}${BULK_PARTS_DIR}*`] }));
     // Its own record, plus the instance's usage item (the prediction limit is shared).
     const ownRecord = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [spec.id, USAGE_ITEM_ID] } };
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.deploymentsTable.tableArn], conditions: ownRecord }));

@@ -194,6 +194,12 @@ export function createS3Server(options: S3ServerOptions): Server {
       'accept-ranges': 'bytes',
       ...Object.fromEntries(Object.entries(meta.metadata).map(([name, value]) => [`x-amz-meta-${name}`, value])),
     };
+    // A reader pinned to a version (If-Match) must not get a newer one: S3 answers 412 then.
+    const ifMatch = req.headers['if-match'];
+    if (ifMatch && ifMatch !== '*' && ifMatch.replace(/"/g, '') !== meta.eTag) {
+      await object.close();
+      throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    }
     const ifNoneMatch = req.headers['if-none-match'];
     if (ifNoneMatch && ifNoneMatch.replace(/"/g, '') === meta.eTag) {
       await object.close();
