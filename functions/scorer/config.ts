@@ -14,6 +14,14 @@ export interface ScorerConfig {
   readonly ledgerTable: string;
   readonly maxRecordBytes: number;
   readonly connection: AwsConnection;
+  readonly bulk: BulkConfig;
+}
+
+export interface BulkConfig {
+  /** About how many bytes of whole lines a part of a bulk file holds. */
+  readonly partBytes?: number;
+  /** AWS: the deployment's fan-out, for bulk files of at least `fanOutBytes`. */
+  readonly fanOut?: { readonly stateMachineArn: string; readonly fanOutBytes: number };
 }
 
 export function readScorerConfig(env: NodeJS.ProcessEnv): ScorerConfig {
@@ -40,5 +48,21 @@ export function readScorerConfig(env: NodeJS.ProcessEnv): ScorerConfig {
     ledgerTable: required('LEDGER_TABLE'),
     maxRecordBytes,
     connection: Object.freeze({ region: env['AWS_REGION'] ?? 'us-east-1', endpoint: env['AWS_ENDPOINT_URL'] || undefined }),
+    bulk: readBulkConfig(env),
   });
+}
+
+function readBulkConfig(env: NodeJS.ProcessEnv): BulkConfig {
+  const bytes = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+    return n;
+  };
+  const partBytes = bytes('BULK_PART_BYTES');
+  const stateMachineArn = env['BULK_STATE_MACHINE_ARN'];
+  const fanOutBytes = bytes('BULK_FAN_OUT_BYTES');
+  if (stateMachineArn && fanOutBytes === undefined) throw new ConfigError('BULK_FAN_OUT_BYTES is required with BULK_STATE_MACHINE_ARN');
+  return Object.freeze({ ...(partBytes ? { partBytes } : {}), ...(stateMachineArn ? { fanOut: Object.freeze({ stateMachineArn, fanOutBytes: fanOutBytes! }) } : {}) });
 }

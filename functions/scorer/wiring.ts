@@ -2,7 +2,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DeploymentBinding, Logger, ScoringMetrics } from './domain/ports.js';
-import { createScorer, type Scorer } from './domain/scorer.js';
+import { createScorer, type BulkOptions, type Scorer } from './domain/scorer.js';
 import type { ModelLoader } from './engines/engine-registry.js';
 import { loadModel } from './engines/framework-engines.js';
 import { createDynamoDbDeploymentStore } from './store/dynamodb-deployment-store.js';
@@ -17,6 +17,8 @@ export interface StoreWiring {
   readonly ledgerTable: string;
   readonly log: Logger;
   readonly metrics?: ScoringMetrics;
+  /** Bulk files: part size, and (AWS) the fan-out for large ones. */
+  readonly bulk?: BulkOptions;
 }
 
 /** A scorer that loads a model of any framework (the local stack, tests). */
@@ -37,5 +39,6 @@ export function createStoredScorerWith(load: ModelLoader, wiring: StoreWiring, b
     usage: createDynamoDbUsageMeter(wiring.db, wiring.deploymentsTable),
     log: wiring.log,
     metrics: wiring.metrics,
+    bulk: wiring.bulk,
   });
 }

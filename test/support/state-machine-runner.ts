@@ -50,7 +50,7 @@ class UnsupportedDefinition extends Error {}
 class TaskFailed extends Error {
   constructor(
     readonly error: string,
-    readonly cause: string,
+    override readonly cause: string,
   ) {
     super(`${error}: ${cause}`);
   }
@@ -84,7 +84,7 @@ async function runStates(definition: Definition, input: unknown, env: StateMachi
     } catch (error) {
       if (error instanceof UnsupportedDefinition) throw error;
       const failure = error instanceof TaskFailed ? error : new TaskFailed(errorNameOf(error), error instanceof Error ? error.message : String(error));
-      const handler = state.Catch?.find((c) => c.ErrorEquals.includes('States.ALL') || c.ErrorEquals.includes(failure.error));
+      const handler: { Next: string; ResultPath?: string } | undefined = state.Catch?.find((c) => c.ErrorEquals.includes('States.ALL') || c.ErrorEquals.includes(failure.error));
       if (!handler) throw failure;
       data = applyResultPath(data, { Error: failure.error, Cause: failure.cause }, handler.ResultPath ?? '$');
       name = handler.Next;

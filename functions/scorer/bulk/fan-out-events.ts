@@ -6,6 +6,8 @@
  * `dropscore`, like its warm-up event.
  */
 import type { InputRef } from '../domain/outcome-object.js';
+import type { BulkPartItem } from './bulk-plan.js';
+import type { PlannedFile } from './fan-out-steps.js';
 
 export const BULK_STEP = Object.freeze({
   plan: 'bulk-plan',
@@ -27,3 +29,15 @@ export interface PlanLocation {
   readonly planKey: string;
 }
 
+
+/** The scorer's payload for each step, as the state machine's tasks send it. */
+export type FanOutStepEvent =
+  | { readonly dropscore: typeof BULK_STEP.plan; readonly input: InputRef }
+  | { readonly dropscore: typeof BULK_STEP.parts; readonly parts: readonly BulkPartItem[] }
+  | { readonly dropscore: typeof BULK_STEP.assemble; readonly input: InputRef; readonly plan: PlannedFile }
+  | { readonly dropscore: typeof BULK_STEP.abandon; readonly input: InputRef; readonly failure: { readonly Error?: string; readonly Cause?: string } };
+
+export function isFanOutStepEvent(event: unknown): event is FanOutStepEvent {
+  const step = (event as { dropscore?: unknown } | null)?.dropscore;
+  return Object.values(BULK_STEP).includes(step as BulkStep);
+}

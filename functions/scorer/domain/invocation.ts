@@ -8,6 +8,8 @@
  *   deployment's status leaves INITIALIZING without waiting for a record;
  * - an HTTPS request to the function URL (IAM auth): online scoring of rows.
  */
+import { isFanOutStepEvent } from '../bulk/fan-out-events.js';
+import type { FanOutStepResult } from '../bulk/fan-out-steps.js';
 import { describeError } from './errors.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import type { EventReport, Scorer } from './scorer.js';
@@ -24,13 +26,15 @@ export interface HttpResponse {
   body: string;
 }
 
-export type InvocationResult = EventReport | BatchItemFailures | { warmedUp: true } | HttpResponse;
+export type InvocationResult = EventReport | BatchItemFailures | { warmedUp: true } | HttpResponse | FanOutStepResult;
 
 export async function handleInvocation(scorer: Scorer, event: unknown): Promise<InvocationResult> {
   if ((event as { dropscore?: unknown })?.dropscore === WARM_UP_EVENT.dropscore) {
     await scorer.warmUp();
     return { warmedUp: true };
   }
+  // The state machine takes the step's result as it is (its tasks keep the payload only).
+  if (isFanOutStepEvent(event)) return scorer.runFanOutStep(event);
   const http = event as { requestContext?: { http?: { method?: string } }; body?: string; isBase64Encoded?: boolean };
   if (http?.requestContext?.http) return handleHttp(scorer, http);
   const records = (event as { Records?: { eventSource?: string }[] })?.Records;

@@ -19,7 +19,9 @@ import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKe
 import { scoreRecords } from './batch-scoring.js';
 import { bulkFormatOf } from '../bulk/bulk-keys.js';
 import { scoreBulkFile, type PartRunner } from '../bulk/score-bulk-file.js';
-import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter } from './ports.js';
+import { BULK_STEP, type FanOutStepEvent } from '../bulk/fan-out-events.js';
+import { abandonStep, assembleStep, partsStep, planStep, type FanOutStepResult } from '../bulk/fan-out-steps.js';
+import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter, type BulkFanOut } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { scoreOnline, type OnlineOutcome } from './score-online.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, type Outcome } from './record-bytes.js';
@@ -46,9 +48,12 @@ export interface BulkOptions {
   readonly partBytes?: number;
   readonly microBatch?: number;
   readonly runParts?: PartRunner;
+  /** AWS: where bulk files too large for one invocation go; absent, every bulk file is scored where its event arrived. */
+  readonly fanOut?: BulkFanOut;
 }
 
-export type ObjectResult = 'scored' | 'failed' | 'duplicate' | 'ignored' | 'missing';
+/** `fanned-out`: a bulk file handed to the fan-out, which gives it its outcome. */
+export type ObjectResult = 'scored' | 'failed' | 'duplicate' | 'ignored' | 'missing' | 'fanned-out';
 
 /** How one object ended, or why it has to be retried (a store failed). */
 export type ObjectOutcome = ObjectResult | { readonly failure: string };
@@ -234,15 +239,36 @@ export function createScorer(deps: ScorerDeps) {
     return results;
   }
 
+  /** What scoring a bulk file needs, in one process or step by step. */
+  async function bulkDeps() {
+    const loaded = await ensureModel();
+    const modelRef: ModelRef = loaded instanceof ModelLoadError ? { name: binding.model } : { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
+    return { binding, objects, ledger, deployments, usage, log, metrics, now, loaded, modelRef, scope: ledgerScope(loaded), maxRecordBytes: maxBytes, ...deps.bulk };
+  }
+
+  /**
+   * A bulk file at least as large as the fan-out's threshold is handed to it (AWS Step Functions),
+   * once per version: claimed in the ledger here, finished by the fan-out's last step.
+   */
+  async function fanOutBulkObject(ref: ObjectCreated, fanOut: BulkFanOut): Promise<ObjectOutcome | undefined> {
+    const current = await objects.head(ref.bucket, ref.key);
+    if (!current) return 'missing';
+    if ((current.size ?? 0) < fanOut.minBytes) return undefined;
+    const claim = await ledger.claim(ledgerScope(await ensureModel()), ref.key, current.eTag, 0);
+    if (claim === 'done' && (await outcomeIsFor(ref.key, current.eTag))) return 'duplicate';
+    await fanOut.start({ bucket: ref.bucket, key: ref.key, eTag: current.eTag, ...(current.versionId ? { versionId: current.versionId } : {}) });
+    log.info('bulk file fanned out', { key: ref.key, eTag: current.eTag, bytes: current.size });
+    return 'fanned-out';
+  }
+
   async function scoreBulkObject(ref: ObjectCreated, round: number): Promise<ObjectOutcome> {
     const started = now();
     try {
       if (ref.eTag && finished.get(ref.key) === ref.eTag) return 'duplicate';
-      const loaded = await ensureModel();
-      const modelRef: ModelRef = loaded instanceof ModelLoadError ? { name: binding.model } : { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
-      const bulk = deps.bulk ?? {};
-      const deps_ = { binding, objects, ledger, deployments, usage, log, metrics, now, loaded, modelRef, scope: ledgerScope(loaded), maxRecordBytes: maxBytes, ...bulk };
-      const result = await scoreBulkFile(deps_, ref, bulkFormatOf(ref.key)!);
+      const fanOut = deps.bulk?.fanOut;
+      const handedOver = fanOut ? await fanOutBulkObject(ref, fanOut) : undefined;
+      if (handedOver) return handedOver;
+      const result = await scoreBulkFile(await bulkDeps(), ref, bulkFormatOf(ref.key)!);
       if (result.kind === 'duplicate' || result.kind === 'missing') return result.kind;
       if (result.kind === 'scored') {
         metrics.scoringLatency(now() - started);
@@ -334,6 +360,21 @@ export function createScorer(deps: ScorerDeps) {
 
     /** Scores objects and says, per object, how it ended (or why it must be retried). */
     scoreObjects: (refs: readonly ObjectCreated[]): Promise<ObjectOutcome[]> => scoreObjects(refs),
+
+    /** One step of a bulk file's fan-out (see bulk/fan-out-steps.ts); throws to have the state machine retry it. */
+    async runFanOutStep(event: FanOutStepEvent): Promise<FanOutStepResult> {
+      const stepDeps = await bulkDeps();
+      switch (event.dropscore) {
+        case BULK_STEP.plan:
+          return planStep(stepDeps, event.input, bulkFormatOf(event.input.key)!);
+        case BULK_STEP.parts:
+          return partsStep(stepDeps, event.parts);
+        case BULK_STEP.assemble:
+          return assembleStep(stepDeps, event.input, event.plan);
+        case BULK_STEP.abandon:
+          return abandonStep(stepDeps, event.input, event.failure);
+      }
+    },
 
     async handleEvent(event: unknown): Promise<EventReport> {
       const { objects: created, skipped } = parseS3Event(event);
