@@ -7,10 +7,10 @@
  * assembles the ordered outcome. A step that fails for good gives the file an
  * error outcome instead, so every input still ends in exactly one outcome.
  *
- * Why the ItemReader reads a plan and not the JSONL/CSV object itself:
- * Step Functions would parse each line, so one malformed line would fail the
- * whole Map Run (a bad line must only be that line's error record), items lose
- * their line numbers and blank lines, and each item is capped at 256 KiB.
+ * Why the ItemReader reads a plan and not the JSONL/CSV object itself: its
+ * items are lines Step Functions has already parsed, so a malformed line could
+ * not become that line's error record, items carry no line numbers, blank
+ * lines are not counted, and each item is capped at 256 KiB.
  */
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
