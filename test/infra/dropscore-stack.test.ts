@@ -202,7 +202,7 @@ describe('bulk fan-out', () => {
     // Every part must score (Step Functions' default when the field is absent is 0 % tolerated).
     expect(ScoreParts.ToleratedFailurePercentage ?? 0).toBe(0);
     const scorePart = ScoreParts.ItemProcessor.States[ScoreParts.ItemProcessor.StartAt];
-    expect(scorePart).toMatchObject({ Parameters: { dropscore: 'bulk-parts', 'parts.$': '$.Items' } });
+    expect(scorePart).toMatchObject({ Parameters: { dropscore: 'bulk-parts', 'items.$': '$.Items' } });
     expect(AssembleOutcome).toMatchObject({ Parameters: { dropscore: 'bulk-assemble', 'input.$': '$.input', 'plan.$': '$.plan' }, End: true });
     for (const step of [PlanParts, ScoreParts, AssembleOutcome]) {
       expect(step.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'GiveFileErrorOutcome' }]);

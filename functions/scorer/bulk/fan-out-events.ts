@@ -33,7 +33,7 @@ export interface PlanLocation {
 /** The scorer's payload for each step, as the state machine's tasks send it. */
 export type FanOutStepEvent =
   | { readonly dropscore: typeof BULK_STEP.plan; readonly input: InputRef }
-  | { readonly dropscore: typeof BULK_STEP.parts; readonly parts: readonly BulkPartItem[] }
+  | { readonly dropscore: typeof BULK_STEP.parts; readonly items: readonly BulkPartItem[] }
   | { readonly dropscore: typeof BULK_STEP.assemble; readonly input: InputRef; readonly plan: PlannedFile }
   | { readonly dropscore: typeof BULK_STEP.abandon; readonly input: InputRef; readonly failure: { readonly Error?: string; readonly Cause?: string } };
 

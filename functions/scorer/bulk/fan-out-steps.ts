@@ -26,7 +26,7 @@ export interface PlannedFile extends PlanLocation {
   readonly parts: number;
 }
 
-export type FanOutStepResult = PlannedFile | BulkPartResult[] | BulkCounts | void;
+export type FanOutStepResult = PlannedFile | { readonly results: BulkPartResult[] } | BulkCounts | void;
 
 /** A file whose fan-out failed for good: its outcome says so, and why. */
 export class FanOutFailed extends DropscoreError {

@@ -368,7 +368,7 @@ export function createScorer(deps: ScorerDeps) {
         case BULK_STEP.plan:
           return planStep(stepDeps, event.input, bulkFormatOf(event.input.key)!);
         case BULK_STEP.parts:
-          return partsStep(stepDeps, event.parts);
+          return { results: await partsStep(stepDeps, event.items) };
         case BULK_STEP.assemble:
           return assembleStep(stepDeps, event.input, event.plan);
         case BULK_STEP.abandon:

@@ -97,7 +97,7 @@ export class BulkFanOut extends Construct {
       // Parts report to the assemble step through their part objects, not through the execution's state.
       resultPath: JsonPath.DISCARD,
     });
-    scoreParts.itemProcessor(invoke('ScorePartBatch', BULK_STEP.parts, { 'parts.$': '$.Items' }, JsonPath.DISCARD));
+    scoreParts.itemProcessor(invoke('ScorePartBatch', BULK_STEP.parts, { 'items.$': '$.Items' }, JsonPath.DISCARD));
     const assemble = invoke('AssembleOutcome', BULK_STEP.assemble, { 'input.$': '$.input', 'plan.$': '$.plan' }, JsonPath.DISCARD);
     const definition: IChainable = giveUp(plan).next(giveUp(scoreParts)).next(giveUp(assemble));
 
