@@ -80,7 +80,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
   });
   // In S3's key order, so that what is done is always a prefix of the listing plus what was up to date.
   const pending = listed.filter((object) => !upToDate.has(object));
-  const results: Record<ObjectResult, number> = { scored: 0, failed: 0, duplicate: 0, ignored: 0, missing: 0 };
+  const results: Record<ObjectResult, number> = { scored: 0, failed: 0, duplicate: 0, ignored: 0, missing: 0, 'fanned-out': 0 };
   const base = { listed: listed.length, upToDate: listed.length - pending.length, toScore: pending.length, results };
   if (options.dryRun || pending.length === 0) return { ...base, notDone: [], complete: !options.dryRun, dryRun: Boolean(options.dryRun) };
 

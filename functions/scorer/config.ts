@@ -15,6 +15,14 @@ export interface ScorerConfig {
   readonly ledgerTable: string;
   readonly maxRecordBytes: number;
   readonly connection: AwsConnection;
+  readonly bulk: BulkConfig;
+}
+
+export interface BulkConfig {
+  /** About how many bytes of whole lines a part of a bulk file holds. */
+  readonly partBytes?: number;
+  /** AWS: the deployment's fan-out, for bulk files of at least `fanOutBytes`. */
+  readonly fanOut?: { readonly stateMachineArn: string; readonly fanOutBytes: number };
 }
 
 export function readScorerConfig(env: NodeJS.ProcessEnv): ScorerConfig {
@@ -41,6 +49,7 @@ export function readScorerConfig(env: NodeJS.ProcessEnv): ScorerConfig {
     ledgerTable: required('LEDGER_TABLE'),
     maxRecordBytes,
     connection: Object.freeze({ region: env['AWS_REGION'] ?? 'us-east-1', endpoint: env['AWS_ENDPOINT_URL'] || undefined }),
+    bulk: readBulkConfig(env),
   });
 }
 
@@ -56,4 +65,19 @@ function modelDirOf(env: NodeJS.ProcessEnv, model: string): string {
   const taskRoot = env['LAMBDA_TASK_ROOT'];
   if (!taskRoot) throw new ConfigError(`MODEL_DIR ${JSON.stringify(modelDir)} is relative to the function's code, but LAMBDA_TASK_ROOT is not set`);
   return resolve(taskRoot, modelDir);
+}
+
+function readBulkConfig(env: NodeJS.ProcessEnv): BulkConfig {
+  const bytes = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+    return n;
+  };
+  const partBytes = bytes('BULK_PART_BYTES');
+  const stateMachineArn = env['BULK_STATE_MACHINE_ARN'];
+  const fanOutBytes = bytes('BULK_FAN_OUT_BYTES');
+  if (stateMachineArn && fanOutBytes === undefined) throw new ConfigError('BULK_FAN_OUT_BYTES is required with BULK_STATE_MACHINE_ARN');
+  return Object.freeze({ ...(partBytes ? { partBytes } : {}), ...(stateMachineArn ? { fanOut: Object.freeze({ stateMachineArn, fanOutBytes: fanOutBytes! }) } : {}) });
 }

@@ -9,8 +9,12 @@ import { describeError } from './domain/errors.js';
 import { createModelLoader, type EngineTable } from './engines/engine-registry.js';
 import { createHandler } from './event-handler.js';
 import { createLambdaObservability } from './observability.js';
-import { createDynamoDbClient, createS3Client } from './store/aws-clients.js';
+import { createDynamoDbClient, createS3Client, createStepFunctionsClient } from './store/aws-clients.js';
+import { createStepFunctionsFanOut } from './store/step-functions-fan-out.js';
 import { createStoredScorerWith } from './wiring.js';
+import type { BulkConfig } from './config.js';
+import type { BulkOptions } from './domain/scorer.js';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 
 /** The Lambda handler, with the model loaded: awaited at the top level of an entry module (Lambda's init). */
 export async function initLambdaHandler(engines: EngineTable) {
@@ -25,8 +29,14 @@ export async function initLambdaHandler(engines: EngineTable) {
     log,
     metrics: observability.scoringMetrics,
   };
-  const scorer = createStoredScorerWith(createModelLoader(engines), wiring, config.binding, config.modelDir, config.maxRecordBytes);
+  const bulk = bulkOptionsOf(config.bulk, () => tracer.captureAWSv3Client(createStepFunctionsClient(config.connection)));
+  const scorer = createStoredScorerWith(createModelLoader(engines), wiring, config.binding, config.modelDir, config.maxRecordBytes, bulk);
   // A failed status write must not fail the init (Lambda would retry it blindly): the first event loads again.
   await scorer.warmUp().catch((error: unknown) => log.error('model not loaded at init, retried on the first event', { reason: describeError(error) }));
   return createHandler(() => scorer).use(observability.middlewares);
+}
+
+function bulkOptionsOf(config: BulkConfig, client: () => SFNClient): BulkOptions {
+  const { fanOut, partBytes } = config;
+  return { ...(partBytes ? { partBytes } : {}), ...(fanOut ? { fanOut: createStepFunctionsFanOut(client(), fanOut.stateMachineArn, fanOut.fanOutBytes) } : {}) };
 }

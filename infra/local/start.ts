@@ -109,7 +109,7 @@ async function printDelivery(delivery: Delivery): Promise<void> {
   }
   for (const { key, result } of delivery.report.results) {
     if (result !== 'scored' && result !== 'failed') {
-      const why = { duplicate: 'already scored (same content): outcome unchanged', ignored: 'not watched', missing: 'deleted before scoring' }[result];
+      const why = { duplicate: 'already scored (same content): outcome unchanged', ignored: 'not watched', missing: 'deleted before scoring', 'fanned-out': 'handed to the fan-out' }[result];
       console.log(`· ${delivery.deployment}  ${key}: ${why}`);
       continue;
     }

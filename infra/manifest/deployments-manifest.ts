@@ -39,7 +39,22 @@ export interface CloudOptions {
   /** SSE-KMS key of an `existing` source or target bucket: the scorer may decrypt (and encrypt) with it. */
   readonly sourceKmsKeyArn: string | undefined;
   readonly targetKmsKeyArn: string | undefined;
+  /** Bulk files (JSON Lines, CSV) too large for one invocation fan out through a Step Functions Distributed Map. */
+  readonly bulk: BulkFanOutOptions;
 }
+
+export interface BulkFanOutOptions {
+  /** Bulk files of at least this many bytes fan out; smaller ones are scored in the invocation their event reached. */
+  readonly fanOutBytes: number;
+  /** About how many bytes of whole lines one part holds. */
+  readonly partBytes: number;
+  /** Parts one scorer invocation scores (the Map's ItemBatcher). */
+  readonly partsPerInvocation: number;
+  /** Scorer invocations the Map runs at once; at most the reserved concurrency. */
+  readonly maxConcurrency: number;
+}
+
+const MIB = 1024 * 1024;
 
 export const DEFAULT_CLOUD_OPTIONS: CloudOptions = Object.freeze({
   existingSource: false,
@@ -53,6 +68,7 @@ export const DEFAULT_CLOUD_OPTIONS: CloudOptions = Object.freeze({
   maxConcurrency: 10,
   sourceKmsKeyArn: undefined,
   targetKmsKeyArn: undefined,
+  bulk: Object.freeze({ fanOutBytes: 64 * MIB, partBytes: 8 * MIB, partsPerInvocation: 1, maxConcurrency: 5 }),
 });
 
 // Lambda's limits: SQS event sources take batches over 10 only with a batching window, and run 2-1000 scorers at once.
@@ -193,6 +209,22 @@ function parseCloudOptions(e: Record<string, unknown>, where: string): CloudOpti
     maxConcurrency,
     sourceKmsKeyArn: kmsKeyArnOf(source, existingSource, `${where}: source`),
     targetKmsKeyArn: kmsKeyArnOf(target, existingTarget, `${where}: target`),
+    bulk: parseBulkOptions((e['bulk'] ?? {}) as Record<string, unknown>, reservedConcurrency, integer),
+  });
+}
+
+type IntegerField = (value: unknown, fallback: number, min: number, max: number, field: string) => number;
+
+function parseBulkOptions(bulk: Record<string, unknown>, reservedConcurrency: number | undefined, integer: IntegerField): BulkFanOutOptions {
+  const defaults = DEFAULT_CLOUD_OPTIONS.bulk;
+  // A Distributed Map runs up to 10,000 child workflows at once; Lambda throttles past the reserved concurrency.
+  const concurrencyCap = Math.min(reservedConcurrency ?? 10_000, 10_000);
+  return Object.freeze({
+    fanOutBytes: integer(bulk['fanOutBytes'], defaults.fanOutBytes, 1, Number.MAX_SAFE_INTEGER, 'bulk.fanOutBytes'),
+    // A part is read whole into a scorer: at least one line (the record size limit), well under its memory.
+    partBytes: integer(bulk['partBytes'], defaults.partBytes, MIB, 256 * MIB, 'bulk.partBytes'),
+    partsPerInvocation: integer(bulk['partsPerInvocation'], defaults.partsPerInvocation, 1, 100, 'bulk.partsPerInvocation'),
+    maxConcurrency: integer(bulk['maxConcurrency'], Math.min(defaults.maxConcurrency, concurrencyCap), 1, concurrencyCap, `bulk.maxConcurrency (at most reservedConcurrency, ${concurrencyCap})`),
   });
 }
 

@@ -160,6 +160,95 @@ describe('delivery', () => {
   });
 });
 
+describe('bulk fan-out', () => {
+  const machines = () => template.findResources('AWS::StepFunctions::StateMachine');
+  const machineOf = (deployment: string) => Object.entries(machines()).find(([id]) => id.startsWith(`Deployment${deployment}BulkFanOut`))!;
+  /** The definition as Step Functions reads it, with each CloudFormation reference written as `<ref>`. */
+  const definitionOf = (deployment: string) => {
+    const parts = machineOf(deployment)[1].Properties.DefinitionString['Fn::Join'][1] as unknown[];
+    return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : '<ref>')).join(''));
+  };
+  const rolePolicyOf = (deployment: string) => {
+    const roleId = machineOf(deployment)[1].Properties.RoleArn['Fn::GetAtt'][0];
+    return Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+  };
+
+  it('is one named Standard state machine per deployment, traced, logging every event without execution data', () => {
+    expect(Object.keys(machines())).toHaveLength(2);
+    expect(machineOf('digits')[1].Properties).toMatchObject({
+      StateMachineName: 'Dropscore-digits-bulk',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+  });
+
+  it('plans the file, scores batches of parts in a Distributed Map reading the plan from S3, then assembles; a failure gives the file its error outcome', () => {
+    const definition = definitionOf('digits');
+    expect(definition.StartAt).toBe('PlanParts');
+    const { PlanParts, ScoreParts, AssembleOutcome, GiveFileErrorOutcome, FileFailed } = definition.States;
+    expect(PlanParts).toMatchObject({ Parameters: { dropscore: 'bulk-plan', 'input.$': '$.input' }, ResultPath: '$.plan', Next: 'ScoreParts' });
+    expect(ScoreParts).toMatchObject({
+      Type: 'Map',
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      ItemReader: { Resource: 'arn:<ref>:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { 'Bucket.$': '$.plan.planBucket', 'Key.$': '$.plan.planKey' } },
+      ItemBatcher: { MaxItemsPerBatch: 1 },
+      MaxConcurrency: 5,
+      ResultPath: null,
+      Next: 'AssembleOutcome',
+    });
+    // Every part must score (Step Functions' default when the field is absent is 0 % tolerated).
+    expect(ScoreParts.ToleratedFailurePercentage ?? 0).toBe(0);
+    const scorePart = ScoreParts.ItemProcessor.States[ScoreParts.ItemProcessor.StartAt];
+    expect(scorePart).toMatchObject({ Parameters: { dropscore: 'bulk-parts', 'items.$': '$.Items' } });
+    expect(AssembleOutcome).toMatchObject({ Parameters: { dropscore: 'bulk-assemble', 'input.$': '$.input', 'plan.$': '$.plan' }, End: true });
+    for (const step of [PlanParts, ScoreParts, AssembleOutcome]) {
+      expect(step.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'GiveFileErrorOutcome' }]);
+    }
+    expect(GiveFileErrorOutcome).toMatchObject({ Parameters: { dropscore: 'bulk-abandon', 'input.$': '$.input', 'failure.$': '$.failure' }, Next: 'FileFailed' });
+    expect(FileFailed).toMatchObject({ Type: 'Fail', Error: 'BulkFileFailed' });
+    // Every scorer call is retried with jittered backoff, throttling longest: each step is idempotent.
+    for (const step of [PlanParts, scorePart, AssembleOutcome, GiveFileErrorOutcome]) {
+      expect(step.Retry).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException']), JitterStrategy: 'FULL' }),
+          expect.objectContaining({ ErrorEquals: ['States.TaskFailed'], JitterStrategy: 'FULL' }),
+        ]),
+      );
+    }
+  });
+
+  it('takes its sizes and concurrency from the manifest, never past the reserved concurrency', () => {
+    const custom = parseDeploymentsManifest(
+      { deployments: [{ name: 'big', model: 'mnist-cnn-onnx', source: { bucket: 'acme-big-in' }, target: { bucket: 'acme-big-out' }, reservedConcurrency: 40, bulk: { fanOutBytes: 1_000_000, partBytes: 4 * 1024 * 1024, partsPerInvocation: 3, maxConcurrency: 30 } }] },
+      'm',
+    );
+    const t = synth(false, { manifest: custom }).template;
+    const machine = Object.values(t.findResources('AWS::StepFunctions::StateMachine'))[0]!;
+    const definition = JSON.parse((machine.Properties.DefinitionString['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : '<ref>')).join(''));
+    expect(definition.States.ScoreParts).toMatchObject({ ItemBatcher: { MaxItemsPerBatch: 3 }, MaxConcurrency: 30 });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ BULK_FAN_OUT_BYTES: '1000000', BULK_PART_BYTES: String(4 * 1024 * 1024) }) } });
+    const over = { deployments: [{ name: 'big', model: 'mnist-cnn-onnx', source: { bucket: 'acme-big-in' }, target: { bucket: 'acme-big-out' }, bulk: { maxConcurrency: 11 } }] };
+    expect(() => parseDeploymentsManifest(over, 'm')).toThrow(/bulk\.maxConcurrency .*at most reservedConcurrency, 10/);
+  });
+
+  it('lets the scorer start only its own machine, and the machine invoke only its scorer and read only its plans', () => {
+    const arn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:123456789012:stateMachine:Dropscore-digits-bulk']] };
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('deployment digits '), Environment: { Variables: Match.objectLike({ BULK_STATE_MACHINE_ARN: arn }) } });
+    expect(scorerPolicy('digits').filter((s) => JSON.stringify(s.Action).includes('states:'))).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: arn })]);
+    const statements = rolePolicyOf('digits');
+    const invoke = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
+    expect(JSON.stringify(invoke)).toMatch(/DeploymentdigitsScorerFunction/);
+    expect(JSON.stringify(invoke)).not.toMatch(/Deploymentbulk/);
+    const reads = statements.filter((s) => JSON.stringify(s.Action).includes('s3:'));
+    expect(reads).toEqual([
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-digits-out/scored/.dropscore-parts/*']] } }),
+    ]);
+  });
+});
+
 describe('alarms', () => {
   const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
   const topicRef = () => ({ Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0]! });
@@ -178,7 +267,10 @@ describe('alarms', () => {
     }
     expect(on('ApproximateAgeOfOldestMessage', /DeploymentbulkDeliveries/)).toEqual([expect.objectContaining({ Threshold: 15 * 60 })]);
     expect(on('ApproximateAgeOfOldestMessage', /DeploymentdigitsDeliveries/)).toEqual([]);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    // Per deployment, the bulk fan-out's failed and timed-out executions (see 'bulk fan-out').
+    expect(on('ExecutionsFailed', /DeploymentdigitsBulkFanOut/)).toHaveLength(1);
+    expect(on('ExecutionsTimedOut', /DeploymentbulkBulkFanOut/)).toHaveLength(1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 14);
   });
 
   it('all notify the alarm topic when they fire and when they clear', () => {

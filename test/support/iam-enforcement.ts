@@ -41,6 +41,14 @@ function resolve(value: unknown, resources: Resources): unknown {
     const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
     return (resolve(parts, resources) as string[]).join(separator);
   }
+  if ('Fn::Split' in object) {
+    const [separator, source] = object['Fn::Split'] as [string, unknown];
+    return (resolve(source, resources) as string).split(separator);
+  }
+  if ('Fn::Select' in object) {
+    const [index, list] = object['Fn::Select'] as [number, unknown];
+    return (resolve(list, resources) as unknown[])[index];
+  }
   if ('Ref' in object) return refOf(object['Ref'] as string, resources);
   if ('Fn::GetAtt' in object) {
     const [id, attribute] = object['Fn::GetAtt'] as [string, string];
@@ -55,6 +63,8 @@ function refOf(id: string, resources: Resources): string {
   if (id === 'AWS::Region') return REGION;
   if (id === 'AWS::AccountId') return ACCOUNT;
   const resource = resources[id];
+  // A state machine's Ref is its ARN.
+  if (resource?.Type === 'AWS::StepFunctions::StateMachine') return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${resource.Properties!['StateMachineName']}`;
   const name = resource?.Properties?.['TableName'] ?? resource?.Properties?.['BucketName'];
   if (typeof name !== 'string') throw new Error(`cannot resolve Ref ${id}`);
   return name;

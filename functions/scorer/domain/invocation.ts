@@ -6,20 +6,18 @@
  *   reported one by one, so only they return to the queue);
  * - a warm-up request sent at deploy time, which loads the model so the
  *   deployment's status leaves INITIALIZING without waiting for a record;
- * - a batch of bulk-file parts from a fan-out (`bulk-parts`): each part
- *   scored and its part object written, the results returned;
+ * - a step of a bulk file's fan-out (AWS Step Functions: `bulk-plan`,
+ *   `bulk-parts` with an item batch of parts, `bulk-assemble`, `bulk-abandon`),
+ *   its result returned as the state machine's task result;
  * - an HTTPS request to the function URL (IAM auth): online scoring of rows.
  */
-import type { BulkPartItem } from '../bulk/bulk-plan.js';
-import type { BulkPartResult } from '../bulk/score-part.js';
+import { fanOutStepOf } from '../bulk/fan-out-events.js';
+import type { FanOutStepResult } from '../bulk/fan-out-steps.js';
 import { describeError } from './errors.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import type { EventReport, Scorer } from './scorer.js';
 
 export const WARM_UP_EVENT = Object.freeze({ dropscore: 'warm-up' });
-
-/** A fan-out's item batch of bulk-file parts: `{"dropscore": "bulk-parts", "items": [<BulkPartItem>, ...]}`. */
-export const BULK_PARTS_EVENT = 'bulk-parts';
 
 export interface BatchItemFailures {
   batchItemFailures: { itemIdentifier: string }[];
@@ -31,18 +29,16 @@ export interface HttpResponse {
   body: string;
 }
 
-export type InvocationResult = EventReport | BatchItemFailures | { warmedUp: true } | HttpResponse | { results: BulkPartResult[] };
+export type InvocationResult = EventReport | BatchItemFailures | { warmedUp: true } | HttpResponse | FanOutStepResult;
 
 export async function handleInvocation(scorer: Scorer, event: unknown): Promise<InvocationResult> {
   if ((event as { dropscore?: unknown })?.dropscore === WARM_UP_EVENT.dropscore) {
     await scorer.warmUp();
     return { warmedUp: true };
   }
-  const bulk = event as { dropscore?: unknown; items?: unknown };
-  if (bulk?.dropscore === BULK_PARTS_EVENT) {
-    if (!Array.isArray(bulk.items)) throw new Error(`a ${BULK_PARTS_EVENT} event needs an "items" array of bulk-file parts`);
-    return { results: await scorer.scoreBulkParts(bulk.items as BulkPartItem[]) };
-  }
+  // The state machine takes the step's result as it is (its tasks keep the payload only).
+  const step = fanOutStepOf(event);
+  if (step) return scorer.runFanOutStep(step);
   const http = event as { requestContext?: { http?: { method?: string } }; body?: string; isBase64Encoded?: boolean };
   if (http?.requestContext?.http) return handleHttp(scorer, http);
   const records = (event as { Records?: { eventSource?: string }[] })?.Records;

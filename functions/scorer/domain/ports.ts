@@ -202,3 +202,11 @@ export interface ScoringMetrics {
 }
 
 export const NO_METRICS: ScoringMetrics = Object.freeze({ outcomesCounted() {}, scoringLatency() {}, modelLoadTime() {} });
+
+/** Takes a bulk file too large for one invocation (AWS: a Step Functions Distributed Map); absent locally. */
+export interface BulkFanOut {
+  /** Bulk files of at least this many bytes fan out. */
+  readonly minBytes: number;
+  /** Starts the fan-out of one input version (a duplicate start while it runs is absorbed). */
+  start(input: { readonly bucket: string; readonly key: string; readonly eTag: string; readonly versionId?: string }): Promise<void>;
+}

@@ -19,10 +19,10 @@ import { ledgerOwner, ledgerScope } from './ledger-scope.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
 import { bulkFormatOf } from '../bulk/bulk-keys.js';
-import type { BulkPartItem } from '../bulk/bulk-plan.js';
-import { inProcessPartRunner, scoreBulkFile, type PartRunner } from '../bulk/score-bulk-file.js';
-import type { BulkPartResult } from '../bulk/score-part.js';
-import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter } from './ports.js';
+import { scoreBulkFile, type PartRunner } from '../bulk/score-bulk-file.js';
+import { BULK_STEP, type FanOutStepEvent } from '../bulk/fan-out-events.js';
+import { abandonStep, assembleStep, partsStep, planStep, type FanOutStepResult } from '../bulk/fan-out-steps.js';
+import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter, type BulkFanOut } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { scoreOnline, type OnlineOutcome } from './score-online.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, type Outcome } from './record-bytes.js';
@@ -49,9 +49,12 @@ export interface BulkOptions {
   readonly partBytes?: number;
   readonly microBatch?: number;
   readonly runParts?: PartRunner;
+  /** AWS: where bulk files too large for one invocation go; absent, every bulk file is scored where its event arrived. */
+  readonly fanOut?: BulkFanOut;
 }
 
-export type ObjectResult = 'scored' | 'failed' | 'duplicate' | 'ignored' | 'missing';
+/** `fanned-out`: a bulk file handed to the fan-out, which gives it its outcome. */
+export type ObjectResult = 'scored' | 'failed' | 'duplicate' | 'ignored' | 'missing' | 'fanned-out';
 
 /** How one object ended, or why it has to be retried (a store failed). */
 export type ObjectOutcome = ObjectResult | { readonly failure: string };
@@ -240,16 +243,38 @@ export function createScorer(deps: ScorerDeps) {
     return results;
   }
 
+  /** What scoring a bulk file needs, in one process or step by step. */
+  async function bulkDeps() {
+    const loaded = await ensureModel();
+    const modelRef: ModelRef = loaded instanceof ModelLoadError ? { name: binding.model } : { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
+    const { partBytes, microBatch, runParts } = deps.bulk ?? {};
+    // Without a model, every line's error is written in this process: nothing for parallel workers to do.
+    return { binding, objects, ledger, deployments, usage, log, metrics, now, loaded, modelRef, scope: scopeOf(loaded), maxRecordBytes: maxBytes, partBytes, microBatch, runParts: loaded instanceof ModelLoadError ? undefined : runParts };
+  }
+
+  /**
+   * A bulk file at least as large as the fan-out's threshold is handed to it (AWS Step Functions),
+   * once per version: claimed in the ledger here, finished by the fan-out's last step.
+   */
+  async function fanOutBulkObject(ref: ObjectCreated, fanOut: BulkFanOut): Promise<ObjectOutcome | undefined> {
+    const current = await objects.head(ref.bucket, ref.key);
+    if (!current) return 'missing';
+    if ((current.size ?? 0) < fanOut.minBytes) return undefined;
+    const claim = await ledger.claim(scopeOf(await ensureModel()), ref.key, current.eTag, 0);
+    if (claim === 'done' && (await outcomeIsFor(ref.key, current.eTag))) return 'duplicate';
+    await fanOut.start({ bucket: ref.bucket, key: ref.key, eTag: current.eTag, ...(current.versionId ? { versionId: current.versionId } : {}) });
+    log.info('bulk file fanned out', { key: ref.key, eTag: current.eTag, bytes: current.size });
+    return 'fanned-out';
+  }
+
   async function scoreBulkObject(ref: ObjectCreated, round: number): Promise<ObjectOutcome> {
     const started = now();
     try {
       if (ref.eTag && finished.get(ref.key) === ref.eTag) return 'duplicate';
-      const loaded = await ensureModel();
-      const modelRef: ModelRef = loaded instanceof ModelLoadError ? { name: binding.model } : { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
-      const { partBytes, microBatch, runParts } = deps.bulk ?? {};
-      const bulkDeps = { binding, objects, ledger, deployments, usage, log, metrics, now, loaded, modelRef, scope: scopeOf(loaded), maxRecordBytes: maxBytes, partBytes, microBatch };
-      // Without a model, every line's error is written here: nothing for parallel workers to do.
-      const result = await scoreBulkFile({ ...bulkDeps, runParts: loaded instanceof ModelLoadError ? undefined : runParts }, ref, bulkFormatOf(ref.key)!);
+      const fanOut = deps.bulk?.fanOut;
+      const handedOver = fanOut ? await fanOutBulkObject(ref, fanOut) : undefined;
+      if (handedOver) return handedOver;
+      const result = await scoreBulkFile(await bulkDeps(), ref, bulkFormatOf(ref.key)!);
       if (result.kind === 'duplicate' || result.kind === 'missing') return result.kind;
       if (result.kind === 'scored') {
         metrics.scoringLatency(now() - started);
@@ -339,19 +364,26 @@ export function createScorer(deps: ScorerDeps) {
       return scoreOnline(payload, loaded, usage);
     },
 
-    /**
-     * A fan-out's batch of bulk-file parts (the item-batch contract): scored with this scorer's
-     * model by the same function the local workers run; their part objects written, results returned.
-     */
-    async scoreBulkParts(items: readonly BulkPartItem[]): Promise<BulkPartResult[]> {
-      const foreign = items.find((item) => !isWatched(binding, item.input.bucket, item.input.key) || bulkFormatOf(item.input.key) !== item.format);
-      if (foreign) throw new Error(`part of s3://${foreign.input.bucket}/${foreign.input.key} (${foreign.format}) is not a bulk file deployment ${binding.name} scores`);
-      const loaded = await ensureModel();
-      return inProcessPartRunner({ binding, objects, usage, loaded, maxRecordBytes: maxBytes, microBatch: deps.bulk?.microBatch })(items);
-    },
-
     /** Scores objects and says, per object, how it ended (or why it must be retried). */
     scoreObjects: (refs: readonly ObjectCreated[]): Promise<ObjectOutcome[]> => scoreObjects(refs),
+
+    /** One step of a bulk file's fan-out (see bulk/fan-out-steps.ts); throws to have the state machine retry it. */
+    async runFanOutStep(event: FanOutStepEvent): Promise<FanOutStepResult> {
+      const inputs = event.dropscore === BULK_STEP.parts ? event.items.map((item) => item.input) : [event.input];
+      const foreign = inputs.find((input) => !isWatched(binding, input.bucket, input.key) || bulkFormatOf(input.key) === undefined);
+      if (foreign) throw new Error(`s3://${foreign.bucket}/${foreign.key} is not a bulk file deployment ${binding.name} scores`);
+      const stepDeps = await bulkDeps();
+      switch (event.dropscore) {
+        case BULK_STEP.plan:
+          return planStep(stepDeps, event.input, bulkFormatOf(event.input.key)!);
+        case BULK_STEP.parts:
+          return { results: await partsStep(stepDeps, event.items) };
+        case BULK_STEP.assemble:
+          return assembleStep(stepDeps, event.input, event.plan);
+        case BULK_STEP.abandon:
+          return abandonStep(stepDeps, event.input, event.failure);
+      }
+    },
 
     async handleEvent(event: unknown): Promise<EventReport> {
       const { objects: created, skipped } = parseS3Event(event);

@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 
 export interface AwsConnection {
   readonly region: string;
@@ -29,6 +30,11 @@ export function createS3Client(connection: AwsConnection): S3Client {
 
 export function createDynamoDbClient(connection: AwsConnection): DynamoDBClient {
   return new DynamoDBClient({ cacheMiddleware: true, region: connection.region, endpoint: connection.endpoint, credentials: copyOf(connection.credentials) });
+}
+
+/** The bulk fan-out's starter (AWS only: the local stack runs parts in a worker pool). */
+export function createStepFunctionsClient(connection: AwsConnection): SFNClient {
+  return new SFNClient({ region: connection.region, endpoint: connection.endpoint, credentials: copyOf(connection.credentials) });
 }
 
 // The SDK annotates the credentials object it is given, so it must not be a shared frozen one.

@@ -6,7 +6,7 @@
  * least-privilege permissions, and its record in the deployments table.
  */
 import { join } from 'node:path';
-import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission, FunctionUrlAuthType, Tracing, type FunctionUrl, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
@@ -22,6 +22,7 @@ import { USAGE_ITEM_ID } from '../../../functions/scorer/store/dynamodb-usage-me
 import { BULK_PARTS_DIR } from '../../../functions/scorer/bulk/bulk-keys.js';
 import type { DeploymentSpec } from '../../manifest/deployments-manifest.js';
 import { scorerPackageFor, TFJS_WASM_FILES } from '../scorer-package.js';
+import { BulkFanOut } from './bulk-fan-out.js';
 import { DeploymentAlarms } from './deployment-alarms.js';
 import { copyCommands } from './local-asset.js';
 import { ModelLayer, modelFiles, modelPathOf } from './model-layer.js';
@@ -76,6 +77,7 @@ export class BatchDeployment extends Construct {
   readonly queue?: Queue;
   readonly scoringUrl: FunctionUrl;
   readonly alarms: DeploymentAlarms;
+  readonly bulkFanOut: BulkFanOut;
 
   constructor(scope: Construct, id: string, props: BatchDeploymentProps) {
     super(scope, id);
@@ -90,6 +92,9 @@ export class BatchDeployment extends Construct {
         ? this.source
         : createSecureBucket(this, 'Target', { bucketName: spec.target.bucket, accessLogs: props.accessLogs, versioned: true });
 
+    // Named, so the scorer can start it by ARN while the machine invokes the scorer (no reference cycle).
+    const fanOutName = `${Stack.of(this).stackName}-${spec.name}-bulk`;
+    const fanOutArn = Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: fanOutName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const pkg = scorerPackageFor(props.framework, join(props.modelsRoot, spec.model));
     const model = props.localstack ? undefined : new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
     // What the LocalStack scorer carries beside its bundle: its model, and onnxruntime in node_modules where Node looks first.
@@ -130,9 +135,27 @@ export class BatchDeployment extends Construct {
         TARGET_PREFIX: spec.target.prefix,
         DEPLOYMENTS_TABLE: props.deploymentsTable.tableName,
         LEDGER_TABLE: props.ledgerTable.tableName,
+        BULK_STATE_MACHINE_ARN: fanOutArn,
+        BULK_FAN_OUT_BYTES: String(spec.cloud.bulk.fanOutBytes),
+        BULK_PART_BYTES: String(spec.cloud.bulk.partBytes),
       },
     });
     this.grantLeastPrivilege(props);
+    this.bulkFanOut = new BulkFanOut(this, 'BulkFanOut', {
+      deploymentName: spec.name,
+      stateMachineName: fanOutName,
+      scorer: this.scorer.fn,
+      planBucket: spec.target.bucket,
+      planPrefix: `${spec.target.prefix}${BULK_PARTS_DIR}`,
+      partition: Stack.of(this).partition,
+      maxConcurrency: spec.cloud.bulk.maxConcurrency,
+      partsPerInvocation: spec.cloud.bulk.partsPerInvocation,
+      logRetention: props.logRetention,
+      alarmTopic: props.alarmTopic,
+      tracing: !props.localstack,
+    });
+    // The scorer starts this deployment's fan-out and no other (an execution per bulk file version).
+    this.scorer.role.addToPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [fanOutArn] }));
 
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,

@@ -1,0 +1,134 @@
+/**
+ * The scorer's side of the AWS fan-out (infra/lib/constructs/bulk-fan-out.ts):
+ * the same plan → parts → assembly as a bulk file scored in one process, cut
+ * into the steps a state machine runs, each in its own invocation and each
+ * idempotent (Step Functions retries them). Steps share nothing but S3: the
+ * parts list the plan step writes (the Distributed Map reads its items from
+ * it), one small result object per scored part, and the part objects.
+ */
+import { ObjectChangedError, describeError, DropscoreError } from '../domain/errors.js';
+import { errorRecord, inputOf, lineageMetadata, outcomeKey } from '../domain/outcome-object.js';
+import { assembleBulkOutcome, removeIntermediates, type AssemblyDeps, type BulkCounts } from './assemble-outcome.js';
+import { partListKey, partsFolder, type BulkFormat } from './bulk-keys.js';
+import { DEFAULT_PART_BYTES, bulkPartItems, planBulkFile, type BulkInput, type BulkPartItem, type BulkPlan } from './bulk-plan.js';
+import type { PlanLocation } from './fan-out-events.js';
+import { scoreBulkPart, type BulkPartResult, type PartScoringDeps } from './score-part.js';
+
+export interface FanOutStepDeps extends PartScoringDeps, AssemblyDeps {
+  readonly partBytes?: number;
+}
+
+/** What the plan step hands the next steps through the execution's state (small: the parts stay in S3). */
+export interface PlannedFile extends PlanLocation {
+  readonly format: BulkFormat;
+  readonly lineCount: number;
+  readonly records: number;
+  readonly parts: number;
+}
+
+export type FanOutStepResult = PlannedFile | { readonly results: BulkPartResult[] } | BulkCounts | void;
+
+/** A file whose fan-out failed for good: its outcome says so, and why. */
+export class FanOutFailed extends DropscoreError {
+  constructor(message: string) {
+    super('BULK_FILE_FAILED', message);
+  }
+}
+
+export async function planStep(deps: FanOutStepDeps, input: BulkInput, format: BulkFormat): Promise<PlannedFile> {
+  const plan = await planBulkFile(deps.objects, input, format, deps.partBytes ?? DEFAULT_PART_BYTES);
+  const planKey = partListKey(deps.binding, input.key, input.eTag);
+  await deps.objects.write(deps.binding.target.bucket, planKey, JSON.stringify(bulkPartItems(plan)), {});
+  return { planBucket: deps.binding.target.bucket, planKey, format, lineCount: plan.lineCount, records: plan.records, parts: plan.parts.length };
+}
+
+/** Scores a batch of parts (the Map's ItemBatcher) and leaves each one's counts beside its part object. */
+export async function partsStep(deps: FanOutStepDeps, items: readonly BulkPartItem[]): Promise<BulkPartResult[]> {
+  const results: BulkPartResult[] = [];
+  for (const item of items) {
+    const result = await scoreBulkPart(deps, item);
+    await deps.objects.write(deps.binding.target.bucket, partResultKey(deps, item.input, item.part.index), JSON.stringify(result), {});
+    results.push(result);
+  }
+  return results;
+}
+
+export async function assembleStep(deps: FanOutStepDeps, input: BulkInput, planned: PlannedFile): Promise<BulkCounts> {
+  const items = await readPartsList(deps, planned);
+  const plan = planOf(input, items, planned);
+  const results = await Promise.all(items.map((item) => readPartResult(deps, input, item.part.index)));
+  const missing = results.flatMap((r, i) => (r ? [] : [i]));
+  if (missing.length > 0) throw new Error(`cannot assemble s3://${input.bucket}/${input.key}: part(s) ${missing.join(', ')} have no result`);
+  const { counts } = await assembleBulkOutcome(deps, plan, results as BulkPartResult[]);
+  await removePartResults(deps, input, items.length);
+  return counts;
+}
+
+/**
+ * The last step when another failed for good: the file's one outcome is an error record saying
+ * why, its version is finished as failed in the ledger, and predictions parts made are given back.
+ */
+export async function abandonStep(deps: FanOutStepDeps, input: BulkInput, failure: { readonly Error?: string; readonly Cause?: string }): Promise<void> {
+  const { binding, objects, log } = deps;
+  const items = await readPartsList(deps, { planBucket: binding.target.bucket, planKey: partListKey(binding, input.key, input.eTag) }).catch(() => [] as BulkPartItem[]);
+  const results = await Promise.all(items.map((item) => readPartResult(deps, input, item.part.index)));
+  const made = results.reduce((n, r) => n + (r?.scored ?? 0), 0);
+  const records = items.reduce((n, item) => n + item.part.records, 0);
+  const cleanUp = async () => {
+    if (made > 0) await deps.usage.refundPredictions(made).catch((error: unknown) => log.error('predictions not given back', { count: made, reason: describeError(error) }));
+    if (items.length === 0) return;
+    await removeIntermediates(deps, planOf(input, items, { format: items[0]!.format, lineCount: 0, records })).catch(() => undefined);
+    await removePartResults(deps, input, items.length).catch(() => undefined);
+  };
+  // Overwritten meanwhile (a pinned read failed): the newer version has its own event and outcome.
+  const current = await objects.head(input.bucket, input.key);
+  if (current?.eTag !== input.eTag) {
+    log.info('bulk file overwritten during its fan-out; the newer version gets the outcome', { key: input.key });
+    return cleanUp();
+  }
+  const why = new FanOutFailed(`the file could not be scored in parts: ${failure.Error ?? 'error'}: ${failure.Cause ?? 'no cause given'}`);
+
+  const body = errorRecord(why, { input: inputOf(input), deployment: binding, model: deps.modelRef });
+  await objects.write(binding.target.bucket, outcomeKey(binding, input.key), JSON.stringify(body), lineageMetadata({ outcome: 'error', input, deployment: binding, model: deps.modelRef, latencyMs: 0 }));
+  // Records count as received and failed once the plan knew them; none ends as a result.
+  const completion = await deps.ledger.complete(deps.scope, input.key, input.eTag, 'failed', { received: records, scored: 0, failed: records });
+  if (completion.counted) await deps.deployments.addCounters(binding.id, { received: records, failed: records }, `${input.key}: ${why.code}: ${why.message}`);
+  await cleanUp();
+}
+
+function partResultKey(deps: FanOutStepDeps, input: BulkInput, index: number): string {
+  return `${partsFolder(deps.binding, input.key, input.eTag)}${String(index).padStart(6, '0')}.result.json`;
+}
+
+async function readPartsList(deps: FanOutStepDeps, where: PlanLocation): Promise<BulkPartItem[]> {
+  const stream = await deps.objects.stream(where.planBucket, where.planKey);
+  if (!stream) throw new ObjectChangedError(where.planBucket, where.planKey, 'the parts list');
+  return JSON.parse(await text(stream.body)) as BulkPartItem[];
+}
+
+async function readPartResult(deps: FanOutStepDeps, input: BulkInput, index: number): Promise<BulkPartResult | undefined> {
+  const stream = await deps.objects.stream(deps.binding.target.bucket, partResultKey(deps, input, index));
+  return stream ? (JSON.parse(await text(stream.body)) as BulkPartResult) : undefined;
+}
+
+async function removePartResults(deps: FanOutStepDeps, input: BulkInput, parts: number): Promise<void> {
+  await deps.objects.remove(deps.binding.target.bucket, Array.from({ length: parts }, (_, i) => partResultKey(deps, input, i)));
+}
+
+function planOf(input: BulkInput, items: readonly BulkPartItem[], planned: Pick<PlannedFile, 'format' | 'lineCount' | 'records'>): BulkPlan {
+  const first = items[0];
+  return {
+    input,
+    format: planned.format,
+    ...(first?.header ? { header: first.header, headerLine: first.headerLine } : {}),
+    lineCount: planned.lineCount,
+    records: planned.records,
+    parts: items.map((item) => item.part),
+  };
+}
+
+async function text(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts).toString('utf8');
+}
