@@ -15,6 +15,7 @@ import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import type { ObjectResult } from '../functions/scorer/domain/scorer.js';
 import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
 import { formEncodeKey } from '../infra/local/s3/s3-notification.js';
+import type { BatchProgress } from './batch-run.js';
 import type { ScorerInvoker } from './scorer-invoker.js';
 
 export interface BackfillOptions {
@@ -36,14 +37,8 @@ export interface BackfillOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface BackfillProgress {
-  readonly total: number;
-  readonly done: number;
-  readonly failed: number;
-  readonly pending: number;
-  readonly ratePerSecond: number;
-  readonly etaSeconds?: number;
-}
+/** As a batch's progress, without bulk files' records (backfill reports objects). */
+export type BackfillProgress = Omit<BatchProgress, 'bulk'>;
 
 export interface BackfillReport {
   /** Objects the deployment watches, listed after `startAfter`. */

@@ -8,10 +8,9 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
+import { runCli } from '../support/cli-run.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
 import { ensureBucket } from '../../infra/local/provision.js';
 import { parseDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
@@ -44,12 +43,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _enc, done) => (append(String(chunk)), done()) });
-  const code = await main([...argv, '--endpoint', stack.endpoint, '--data-dir', dataDir, '--manifest', manifestPath, '--models', MODELS_ROOT], sink((t) => (out += t)), sink((t) => (err += t)));
-  return { code, out, err };
+function cli(...argv: string[]) {
+  return runCli([...argv, '--endpoint', stack.endpoint, '--data-dir', dataDir, '--manifest', manifestPath, '--models', MODELS_ROOT]);
 }
 
 describe('dropscore backfill', () => {

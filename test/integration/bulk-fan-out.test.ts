@@ -13,16 +13,13 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Template } from 'aws-cdk-lib/assertions';
+import { createStoredScorer } from '../../functions/scorer/wiring.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BulkFanOut, Logger } from '../../functions/scorer/domain/ports.js';
 import { handleInvocation } from '../../functions/scorer/domain/invocation.js';
-import { createScorer } from '../../functions/scorer/domain/scorer.js';
-import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
-import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb-input-ledger.js';
 import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
-import { createS3ObjectStore } from '../../functions/scorer/store/s3-object-store.js';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
@@ -84,17 +81,8 @@ function enforcedClients(policies: readonly PolicyDocument[], principal: string)
 function container(enforcements: Enforcement[], fanOut?: BulkFanOut) {
   const { s3, db, enforcement } = enforcedClients(scorerPolicies, 'scorer');
   enforcements.push(enforcement);
-  return createScorer({
-    binding: spec,
-    modelDir: join(MODELS_ROOT, spec.model),
-    objects: createS3ObjectStore(s3),
-    deployments: createDynamoDbDeploymentStore(db, DEFAULT_TABLES.deploymentsTable),
-    ledger: createDynamoDbInputLedger(db, DEFAULT_TABLES.ledgerTable),
-    usage: createDynamoDbUsageMeter(db, DEFAULT_TABLES.deploymentsTable),
-    log: quiet,
-    load: loadModel,
-    bulk: { partBytes: PART_BYTES, ...(fanOut ? { fanOut } : {}) },
-  });
+  const tables = { deploymentsTable: DEFAULT_TABLES.deploymentsTable, ledgerTable: DEFAULT_TABLES.ledgerTable };
+  return createStoredScorer({ s3, db, ...tables, log: quiet }, spec, join(MODELS_ROOT, spec.model), undefined, { partBytes: PART_BYTES, ...(fanOut ? { fanOut } : {}) });
 }
 
 async function put(key: string, body: string) {

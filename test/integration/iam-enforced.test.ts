@@ -9,14 +9,13 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { BulkOptions } from '../../functions/scorer/domain/scorer.js';
+import { createStoredScorer } from '../../functions/scorer/wiring.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../functions/scorer/domain/ports.js';
-import { createScorer } from '../../functions/scorer/domain/scorer.js';
-import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
-import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
-import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb-input-ledger.js';
-import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
 import { createS3ObjectStore } from '../../functions/scorer/store/s3-object-store.js';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
 import { CDK_JSON_CONTEXT } from '../support/cdk-context.js';
@@ -59,19 +58,16 @@ function scorerClients(policies: readonly PolicyDocument[]) {
   return { s3, db, enforcement };
 }
 
+/** The scorer on stores reached through these clients (as in a Lambda container). */
+function storedScorer(s3: S3Client, db: DynamoDBClient, bulk?: BulkOptions) {
+  const tables = { deploymentsTable: DEFAULT_TABLES.deploymentsTable, ledgerTable: DEFAULT_TABLES.ledgerTable };
+  return createStoredScorer({ s3, db, ...tables, log: quiet }, spec, join(MODELS_ROOT, spec.model), undefined, bulk);
+}
+
 /** A scorer as one Lambda container runs it, with the role's permissions. */
 function container(policies: readonly PolicyDocument[]) {
   const { s3, db, enforcement } = scorerClients(policies);
-  const scorer = createScorer({
-    binding: spec,
-    modelDir: join(MODELS_ROOT, spec.model),
-    objects: createS3ObjectStore(s3),
-    deployments: createDynamoDbDeploymentStore(db, DEFAULT_TABLES.deploymentsTable),
-    ledger: createDynamoDbInputLedger(db, DEFAULT_TABLES.ledgerTable),
-    usage: createDynamoDbUsageMeter(db, DEFAULT_TABLES.deploymentsTable),
-    log: quiet,
-    load: loadModel,
-  });
+  const scorer = storedScorer(s3, db);
   return { scorer, enforcement };
 }
 
@@ -97,17 +93,7 @@ describe('the scorer under the IAM policies cdk synth gives it', () => {
 
   it('scores a bulk file in parts, assembles its outcome and deletes its parts, with only the permissions it is given', async () => {
     const { s3, db, enforcement } = scorerClients(scorerPolicies);
-    const scorer = createScorer({
-      binding: spec,
-      modelDir: join(MODELS_ROOT, spec.model),
-      objects: createS3ObjectStore(s3),
-      deployments: createDynamoDbDeploymentStore(db, DEFAULT_TABLES.deploymentsTable),
-      ledger: createDynamoDbInputLedger(db, DEFAULT_TABLES.ledgerTable),
-      usage: createDynamoDbUsageMeter(db, DEFAULT_TABLES.deploymentsTable),
-      log: quiet,
-      load: loadModel,
-      bulk: { partBytes: 4096 },
-    });
+    const scorer = storedScorer(s3, db, { partBytes: 4096 });
     const line = JSON.stringify(JSON.parse(record.toString()));
     const body = `${line}\nnot json\n\n${line}\n${line}\n`;
     await ensureBucket(stack.s3, 'zl-in');

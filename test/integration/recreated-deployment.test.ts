@@ -6,9 +6,8 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
+import { runCli } from '../support/cli-run.js';
 import { startConsole, type ConsoleHandle } from '../../console/console-server.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
 import { tempRoot } from '../support/model-dir.js';
@@ -33,12 +32,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _enc, done) => (append(String(chunk)), done()) });
-  const code = await main([...argv, '--endpoint', stack.endpoint, '--manifest', manifest, '--models', MODELS_ROOT], sink((t) => (out += t)), sink((t) => (err += t)));
-  return { code, out, err };
+function cli(...argv: string[]) {
+  return runCli([...argv, '--endpoint', stack.endpoint, '--manifest', manifest, '--models', MODELS_ROOT]);
 }
 
 async function api(method: string, path: string, body?: unknown) {

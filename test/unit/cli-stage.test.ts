@@ -3,20 +3,15 @@
  * `cdk deploy -c stage=<name>` made (infra/lib/stage.ts); without it, the
  * default stage's. (AWS calls are mocked: aws-sdk-client-mock.)
  */
-import { Writable } from 'node:stream';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
+import { runCli } from '../support/cli-run.js';
 
 const dbMock = mockClient(DynamoDBClient);
 
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _enc, done) => (append(String(chunk)), done()) });
-  const code = await main(argv, sink((t) => (out += t)), sink((t) => (err += t)));
-  return { code, out, err };
+function run(...argv: string[]) {
+  return runCli(argv);
 }
 
 beforeEach(() => {

@@ -9,11 +9,10 @@ import h5wasm from 'h5wasm/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../functions/scorer/domain/errors.js';
 import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
-import { decodeTensor } from '../../functions/scorer/formats/tensor-json.js';
-import { expectedCases } from '../support/expected-cases.js';
+import { expectedCases, referenceError } from '../support/expected-cases.js';
 import { makeModelDir, tempRoot } from '../support/model-dir.js';
 import { FIXTURES } from '../support/paths.js';
-import { TOLERANCE, maxRelativeError } from '../support/tensor-proto.js';
+import { TOLERANCE } from '../support/tensor-proto.js';
 
 const root = tempRoot();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -37,13 +36,7 @@ describe.each(MODELS)('%s', (folder, artifact, framework, inputName, outputName)
 
   it.each(expectedCases(fixture).map((c) => [c.name, c] as const))('matches the reference on %s', async (_name, testCase) => {
     const loaded = await loadModel(modelDir);
-    const [inputSpec] = loaded.model.signature.inputs;
-    const [outputSpec] = loaded.model.signature.outputs;
-    expect([inputSpec!.name, outputSpec!.name]).toEqual([inputName, outputName]);
-    const [recordInput] = Object.values(testCase.input);
-    const outputs = await loaded.model.predict({ [inputSpec!.name]: decodeTensor(recordInput, inputSpec!, inputSpec!.name) });
-    const expected = (Object.values(testCase.output)[0] as unknown[]).flat(Infinity) as number[];
-    expect(maxRelativeError(outputs[outputSpec!.name]!.data as Float32Array, expected)).toBeLessThanOrEqual(TOLERANCE);
+    expect(await referenceError(loaded, testCase, { input: inputName, output: outputName })).toBeLessThanOrEqual(TOLERANCE);
   });
 });
 

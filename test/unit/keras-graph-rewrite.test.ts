@@ -17,10 +17,10 @@ import { packageKerasGraph } from '../../functions/scorer/engines/keras/keras-gr
 import { decodeTensor } from '../../functions/scorer/formats/tensor-json.js';
 import { scorerPackageFor } from '../../infra/lib/scorer-package.js';
 import { addModel } from '../../manage/model-catalog.js';
-import { expectedCases } from '../support/expected-cases.js';
+import { expectedCases, referenceError } from '../support/expected-cases.js';
 import { makeModelDir, tempRoot } from '../support/model-dir.js';
 import { FIXTURES } from '../support/paths.js';
-import { TOLERANCE, maxRelativeError } from '../support/tensor-proto.js';
+import { TOLERANCE } from '../support/tensor-proto.js';
 
 const root = tempRoot();
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,13 +53,7 @@ describe.each(REWRITTEN)('the graph rewrite of %s', (folder, artifact, inputName
     await packaged;
     const loaded = await loadGraphOnly(modelDir);
     expect(loaded.model.notes?.[0]).toContain('graph rewrite');
-    const [inputSpec] = loaded.model.signature.inputs;
-    const [outputSpec] = loaded.model.signature.outputs;
-    expect([inputSpec!.name, outputSpec!.name]).toEqual([inputName, outputName]);
-    const [recordInput] = Object.values(testCase.input);
-    const outputs = await loaded.model.predict({ [inputSpec!.name]: decodeTensor(recordInput, inputSpec!, inputSpec!.name) });
-    const expected = (Object.values(testCase.output)[0] as unknown[]).flat(Infinity) as number[];
-    expect(maxRelativeError(outputs[outputSpec!.name]!.data as Float32Array, expected)).toBeLessThanOrEqual(TOLERANCE);
+    expect(await referenceError(loaded, testCase, { input: inputName, output: outputName })).toBeLessThanOrEqual(TOLERANCE);
   });
 });
 
