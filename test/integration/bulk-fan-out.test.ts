@@ -155,6 +155,14 @@ describe('a bulk file fanned out through the synthesized state machine', () => {
     expect((await predictions()) - usedBefore).toBe(600 - blank - failed);
     expect((await stack.s3.send(new ListObjectsV2Command({ Bucket: 'fan-out', Prefix: '.dropscore-parts/' }))).KeyCount).toBe(0);
 
+    // A step run again after it finished (a lost answer, a retried Lambda) changes nothing: assembly, or giving up.
+    const outcomeBefore = await text('fan-out', 'fan/big.jsonl');
+    const { input, plan } = execution!.output as { input: unknown; plan: unknown };
+    expect(await handleInvocation(container(enforcements), { dropscore: 'bulk-assemble', input, plan })).toMatchObject({ records: 600 - blank, failed });
+    await handleInvocation(container(enforcements), { dropscore: 'bulk-abandon', input, failure: { Error: 'Lambda.Unknown', Cause: 'late' } });
+    expect(await text('fan-out', 'fan/big.jsonl')).toBe(outcomeBefore);
+    expect(await counters()).toEqual(after);
+
     // Redelivered after it finished: nothing started, nothing counted.
     expect((await container(enforcements, sfn.fanOut).handleEvent(fanned.event)).results).toEqual([{ key: 'fan/big.jsonl', result: 'duplicate' }]);
     expect(sfn.started).toEqual([]);

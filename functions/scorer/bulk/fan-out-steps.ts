@@ -54,6 +54,14 @@ export async function partsStep(deps: FanOutStepDeps, items: readonly BulkPartIt
 }
 
 export async function assembleStep(deps: FanOutStepDeps, input: BulkInput, planned: PlannedFile): Promise<BulkCounts> {
+  // A retry after an assembly that wrote the outcome (its answer lost, or its ledger write failed):
+  // finish the version in the ledger, which counts it only if that was not done yet.
+  const finished = await finishedOutcome(deps, input);
+  if (finished) {
+    const completion = await deps.ledger.complete(deps.scope, input.key, input.eTag, 'scored', { received: finished.records, scored: finished.scored, failed: finished.failed });
+    if (completion.counted) await deps.deployments.addCounters(deps.binding.id, { received: finished.records, scored: finished.scored, failed: finished.failed });
+    return finished;
+  }
   const items = await readPartsList(deps, planned);
   const plan = planOf(input, items, planned);
   const results = await Promise.all(items.map((item) => readPartResult(deps, input, item.part.index)));
@@ -86,6 +94,8 @@ export async function abandonStep(deps: FanOutStepDeps, input: BulkInput, failur
     log.info('bulk file overwritten during its fan-out; the newer version gets the outcome', { key: input.key });
     return cleanUp();
   }
+  // Assembled already (a later step failed, or its answer was lost): that outcome stands.
+  if (await finishedOutcome(deps, input)) return cleanUp();
   const why = new FanOutFailed(`the file could not be scored in parts: ${failure.Error ?? 'error'}: ${failure.Cause ?? 'no cause given'}`);
 
   const body = errorRecord(why, { input: inputOf(input), deployment: binding, model: deps.modelRef });
@@ -94,6 +104,15 @@ export async function abandonStep(deps: FanOutStepDeps, input: BulkInput, failur
   const completion = await deps.ledger.complete(deps.scope, input.key, input.eTag, 'failed', { received: records, scored: 0, failed: records });
   if (completion.counted) await deps.deployments.addCounters(binding.id, { received: records, failed: records }, `${input.key}: ${why.code}: ${why.message}`);
   await cleanUp();
+}
+
+/** The counts of this version's assembled outcome, if it has one. */
+async function finishedOutcome(deps: FanOutStepDeps, input: BulkInput): Promise<BulkCounts | undefined> {
+  const outcome = await deps.objects.head(deps.binding.target.bucket, outcomeKey(deps.binding, input.key));
+  const meta = outcome?.metadata;
+  if (meta?.['dropscore-input-etag'] !== input.eTag || meta['dropscore-outcome'] !== 'result' || meta['dropscore-records'] === undefined) return undefined;
+  const count = (field: string) => Number(meta[`dropscore-${field}`] ?? 0);
+  return { records: count('records'), scored: count('scored'), failed: count('failed'), blank: count('blank') };
 }
 
 function partResultKey(deps: FanOutStepDeps, input: BulkInput, index: number): string {
