@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { bulkFormatOf } from '../../functions/scorer/bulk/bulk-keys.js';
 import { describeError } from '../../functions/scorer/domain/errors.js';
 import { outcomeKey } from '../../functions/scorer/domain/outcome-object.js';
 import type { DeploymentBinding, DeploymentRecord, Logger } from '../../functions/scorer/domain/ports.js';
@@ -87,13 +88,14 @@ async function dropSamples(spec: DeploymentSpec): Promise<void> {
   const dir = join(args.samples!, spec.name);
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir).filter((f) => f.endsWith('.json') || bulkFormatOf(f) !== undefined).sort();
   } catch {
     return;
   }
   for (const file of files) {
     const key = `${spec.source.prefix}${file}`;
-    await stack.s3.send(new PutObjectCommand({ Bucket: spec.source.bucket, Key: key, Body: readFileSync(join(dir, file)), ContentType: 'application/json' }));
+    const contentType = bulkFormatOf(file) === 'csv' ? 'text/csv' : bulkFormatOf(file) ? 'application/x-ndjson' : 'application/json';
+    await stack.s3.send(new PutObjectCommand({ Bucket: spec.source.bucket, Key: key, Body: readFileSync(join(dir, file)), ContentType: contentType }));
     console.log(`dropped s3://${spec.source.bucket}/${key}`);
   }
 }
@@ -117,7 +119,9 @@ async function printDelivery(delivery: Delivery): Promise<void> {
     const response = await stack.s3.send(new GetObjectCommand({ Bucket: spec.target.bucket, Key: target }));
     const body = await response.Body!.transformToString();
     const mark = result === 'scored' ? '✔' : '✖';
-    console.log(`${mark} ${delivery.deployment}  ${key} → s3://${spec.target.bucket}/${target}\n    ${summarise(body)}`);
+    // A bulk file's outcome is JSON Lines: one line per record, in order.
+    const shown = bulkFormatOf(key) ? body.trimEnd().split('\n').map(summarise).join('\n    ') : summarise(body);
+    console.log(`${mark} ${delivery.deployment}  ${key} → s3://${spec.target.bucket}/${target}\n    ${shown}`);
   }
 }
 

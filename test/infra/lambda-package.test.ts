@@ -166,7 +166,7 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     await ensureBucket(stack.s3, spec.source.bucket);
     await ensureBucket(stack.s3, spec.target.bucket);
     await stack.deployments.upsert({ ...spec, framework: 'from-cdk-test' });
-    const record = readdirSync(`${REPO_ROOT}samples/${spec.name}`).sort().find((f) => !f.includes('wrong'))!;
+    const record = readdirSync(`${REPO_ROOT}samples/${spec.name}`).sort().find((f) => f.endsWith('.json') && !f.includes('wrong'))!;
     await stack.s3.send(new PutObjectCommand({ Bucket: spec.source.bucket, Key: record, Body: readFileSync(`${REPO_ROOT}samples/${spec.name}/${record}`, 'utf8') }));
 
     const driver = join(root, `invoke-${spec.id}.mjs`);

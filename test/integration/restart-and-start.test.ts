@@ -27,7 +27,9 @@ describe('npm start --once', () => {
     expect(stdout).toMatch(/✖ mnist-onnx {2}wrong-shape\.json .*\n {4}\{"error":\{"code":"SHAPE_MISMATCH"/);
     expect(stdout).toContain('mnist-onnx  DEPLOY_SUCCESS  received 3, scored 2, failed 1');
     expect(stdout).toMatch(/✔ mnist-keras {2}seven-drawn\.json .*\n {4}\{"seven-drawn\.json":\{"fields":\["prediction","prediction_classes","probability"\],"values":\[\[[^\]]*\],7,/);
-    expect(stdout).toContain('mnist-keras  DEPLOY_SUCCESS  received 3, scored 3, failed 0');
+    // The bulk sample: one outcome of JSON Lines, a line per record in order (the blank line skipped, a bad record its error).
+    expect(stdout).toMatch(/✔ mnist-keras {2}digits\.jsonl .*\n {4}\{"digits\.jsonl#1":\{"fields":.*\],5,.*\n {4}\{"digits\.jsonl#2":.*\],7,.*\n {4}\{"error":\{"line":4,"code":"SHAPE_MISMATCH"/);
+    expect(stdout).toContain('mnist-keras  DEPLOY_SUCCESS  received 6, scored 5, failed 1');
     expect(stdout).toMatch(/✔ mnist-caffe {2}seven-drawn\.json .*\n {4}\{"seven-drawn\.json":\{"prob":\[\[/);
     expect(stdout).toContain('mnist-caffe  DEPLOY_SUCCESS  received 2, scored 2, failed 0');
     expect(stdout).toMatch(/✔ mnist-tensorflow {2}mnist1-digit\.json .*\n {4}\[\{"filename":"mnist1-digit\.json","y":\[\[/);
