@@ -6,7 +6,9 @@
  * folder.
  */
 import { dirname, resolve, sep } from 'node:path';
+import { ModelLoadError } from '../domain/errors.js';
 import type { ModelArtifact } from '../models/model-artifact.js';
+import type { Engine, Model } from './engine.js';
 
 export function withoutModelPaths(message: string, artifact: Pick<ModelArtifact, 'dir' | 'artifactPath'>): string {
   const folders = [...new Set([artifact.dir, dirname(artifact.artifactPath), resolve(artifact.dir)])].filter((f) => f.length > 1).sort((a, b) => b.length - a.length);
@@ -16,4 +18,19 @@ export function withoutModelPaths(message: string, artifact: Pick<ModelArtifact,
     out = out.split(`${base}${sep}`).join('').split(base).join('.');
   }
   return out;
+}
+
+/** An engine whose load errors are written relative to the model folder. */
+export function engineWithoutModelPaths(load: (artifact: ModelArtifact) => Promise<Model>): Engine {
+  return {
+    async load(artifact: ModelArtifact): Promise<Model> {
+      try {
+        return await load(artifact);
+      } catch (error) {
+        if (!(error instanceof ModelLoadError)) throw error;
+        const message = withoutModelPaths(error.message, artifact);
+        throw message === error.message ? error : new ModelLoadError(message, { cause: error });
+      }
+    },
+  };
 }

@@ -8,22 +8,12 @@
 import { ModelLoadError } from '../../domain/errors.js';
 import type { ModelArtifact } from '../../models/model-artifact.js';
 import type { Engine, Model } from '../engine.js';
-import { withoutModelPaths } from '../model-paths.js';
+import { engineWithoutModelPaths } from '../model-paths.js';
 import { loadGraphModelJson } from '../tensorflow/graph-model-loader.js';
 import { createTfjsModel } from '../tensorflow/tfjs-executor.js';
 import { KERAS_GRAPH_DIR, kerasGraphPath, readKerasGraphSource } from './keras-graph-files.js';
 
-export const kerasGraphEngine: Engine = {
-  async load(artifact: ModelArtifact): Promise<Model> {
-    try {
-      return await loadRewrite(artifact);
-    } catch (error) {
-      if (!(error instanceof ModelLoadError)) throw error;
-      const message = withoutModelPaths(error.message, artifact);
-      throw message === error.message ? error : new ModelLoadError(message, { cause: error });
-    }
-  },
-};
+export const kerasGraphEngine: Engine = engineWithoutModelPaths(loadRewrite);
 
 async function loadRewrite(artifact: ModelArtifact): Promise<Model> {
   const origin = `model "${artifact.meta.name}"`;

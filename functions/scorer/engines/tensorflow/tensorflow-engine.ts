@@ -12,24 +12,14 @@ import { basename, dirname } from 'node:path';
 import { ModelLoadError } from '../../domain/errors.js';
 import type { ModelArtifact } from '../../models/model-artifact.js';
 import type { Engine, Model } from '../engine.js';
-import { withoutModelPaths } from '../model-paths.js';
+import { engineWithoutModelPaths } from '../model-paths.js';
 import { loadGraphModelJson } from './graph-model-loader.js';
 import { loadSavedModelGraph } from './saved-model-loader.js';
 import { createTfjsModel, type ExecutableGraph } from './tfjs-executor.js';
 
 const SAVED_MODEL_FILE = 'saved_model.pb';
 
-export const tensorflowEngine: Engine = {
-  async load(artifact: ModelArtifact): Promise<Model> {
-    try {
-      return await loadTensorflowModel(artifact);
-    } catch (error) {
-      if (!(error instanceof ModelLoadError)) throw error;
-      const message = withoutModelPaths(error.message, artifact);
-      throw message === error.message ? error : new ModelLoadError(message, { cause: error });
-    }
-  },
-};
+export const tensorflowEngine: Engine = engineWithoutModelPaths(loadTensorflowModel);
 
 async function loadTensorflowModel(artifact: ModelArtifact): Promise<Model> {
   const origin = `model "${artifact.meta.name}"`;
