@@ -105,17 +105,15 @@ export function createScorer(deps: ScorerDeps) {
   }
 
   async function loadAndReport(): Promise<LoadedModel | ModelLoadError> {
-    const record = await deployments.get(binding.id);
+    const started = now();
+    // The record's read overlaps the model's load: both are on the cold start's path.
+    const [record, loaded] = await Promise.all([
+      deployments.get(binding.id),
+      load(deps.modelDir).catch((error: unknown) => (error instanceof ModelLoadError ? error : new ModelLoadError(describeError(error), { cause: error }))),
+    ]);
     // Deleted, and maybe about to be created again as its next generation: not this scorer's to score (retried).
     if (record?.status === 'DELETED') throw new Error(`deployment ${binding.name} is DELETED: its record must be created again before it scores`);
     generation = record?.generation ?? 0;
-    const started = now();
-    let loaded: LoadedModel | ModelLoadError;
-    try {
-      loaded = await load(deps.modelDir);
-    } catch (error) {
-      loaded = error instanceof ModelLoadError ? error : new ModelLoadError(describeError(error), { cause: error });
-    }
     if (loaded instanceof ModelLoadError) {
       log.error('model failed to load', { deployment: binding.name, model: binding.model, reason: loaded.message });
       await deployments.setStatus(binding.id, 'FAILED', loaded.message);
