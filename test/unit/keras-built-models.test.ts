@@ -140,15 +140,21 @@ describe('Keras 1 Convolution2D', () => {
 
   const pixel = (c: number, y: number, x: number) => Math.sin(1 + c * 31 + y * 7 + x * 3);
 
-  it('reads a Theano "th" kernel: channels-first and spatially flipped (true convolution)', async () => {
-    const dir = writeModelMeta(join(root, 'keras1-th'), 'keras1-th', 'model.h5');
+  /** The Keras 1.2.2 model with its convolution kernel stored in `ordering`'s layout. */
+  async function writeConvModel(ordering: 'th' | 'tf', kernelShape: number[], kernelData: Float32Array): Promise<string> {
+    const dir = writeModelMeta(join(root, `keras1-${ordering}`), `keras1-${ordering}`, 'model.h5');
     await writeKerasH5(join(dir, 'model.h5'), {
-      modelConfig: modelConfig('th'), kerasVersion: '1.2.2',
+      modelConfig: modelConfig(ordering), kerasVersion: '1.2.2',
       weights: {
-        convolution2d_1: [{ name: 'convolution2d_1_W', shape: [F, C, KH, KW], data: kernel }, { name: 'convolution2d_1_b', shape: [F], data: bias }],
+        convolution2d_1: [{ name: 'convolution2d_1_W', shape: kernelShape, data: kernelData }, { name: 'convolution2d_1_b', shape: [F], data: bias }],
         dense_1: [{ name: 'dense_1_W', shape: [F * PH * PW, 3], data: denseKernel }, { name: 'dense_1_b', shape: [3], data: denseBias }],
       },
     });
+    return dir;
+  }
+
+  it('reads a Theano "th" kernel: channels-first and spatially flipped (true convolution)', async () => {
+    const dir = await writeConvModel('th', [F, C, KH, KW], kernel);
     const image = [[...Array(C)].map((_, c) => [...Array(H)].map((_, y) => [...Array(W)].map((_, x) => pixel(c, y, x))))];
     const body = await scoreJson(dir, { convolution2d_input_1: image });
     const expected = reference(pixel, true, true);
@@ -160,14 +166,7 @@ describe('Keras 1 Convolution2D', () => {
   it('reads a "tf" kernel as TensorFlow\'s (rows, cols, channels, filters) correlation', async () => {
     const tfKernel = new Float32Array(kernel.length);
     for (let o = 0; o < F; o++) for (let c = 0; c < C; c++) for (let i = 0; i < KH; i++) for (let j = 0; j < KW; j++) tfKernel[((i * KW + j) * C + c) * F + o] = k(o, c, i, j);
-    const dir = writeModelMeta(join(root, 'keras1-tf'), 'keras1-tf', 'model.h5');
-    await writeKerasH5(join(dir, 'model.h5'), {
-      modelConfig: modelConfig('tf'), kerasVersion: '1.2.2',
-      weights: {
-        convolution2d_1: [{ name: 'convolution2d_1_W', shape: [KH, KW, C, F], data: tfKernel }, { name: 'convolution2d_1_b', shape: [F], data: bias }],
-        dense_1: [{ name: 'dense_1_W', shape: [F * PH * PW, 3], data: denseKernel }, { name: 'dense_1_b', shape: [3], data: denseBias }],
-      },
-    });
+    const dir = await writeConvModel('tf', [KH, KW, C, F], tfKernel);
     const image = [[...Array(H)].map((_, y) => [...Array(W)].map((_, x) => [...Array(C)].map((_, c) => pixel(c, y, x))))];
     const body = await scoreJson(dir, { values: image });
     expect(maxRelativeError((body as unknown as { values: unknown[] }).values[0] as number[], reference(pixel, false, false))).toBeLessThanOrEqual(TOLERANCE);

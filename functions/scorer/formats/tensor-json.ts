@@ -133,7 +133,8 @@ function toTypedArray(leaves: ArrayLike<unknown>, dtype: DType, field: string, s
   }
 }
 
-function indexPath(flatIndex: number, shape: readonly number[]): string {
+/** Where a flat element sits in a tensor of this shape, as `[i][j]...` (for error messages). */
+export function indexPath(flatIndex: number, shape: readonly number[]): string {
   const idx: number[] = [];
   let rest = flatIndex;
   for (let d = shape.length - 1; d >= 0; d--) {

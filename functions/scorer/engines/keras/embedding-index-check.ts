@@ -6,6 +6,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InvalidRecordError } from '../../domain/errors.js';
+import { indexPath } from '../../formats/tensor-json.js';
 import type { TensorMap } from '../engine.js';
 
 export interface EmbeddingInput {
@@ -45,14 +46,4 @@ export function checkEmbeddingIndices(embeddings: readonly EmbeddingInput[], inp
       );
     }
   }
-}
-
-function indexPath(flatIndex: number, shape: readonly number[]): string {
-  const index: number[] = [];
-  let rest = flatIndex;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    index.unshift(rest % shape[d]!);
-    rest = Math.floor(rest / shape[d]!);
-  }
-  return index.map((i) => `[${i}]`).join('') || '[]';
 }
