@@ -10,6 +10,8 @@ export interface ObjectCreated {
   readonly eTag?: string;
   readonly versionId?: string;
   readonly sequencer?: string;
+  /** The size of the version the event is about, when it says. */
+  readonly size?: number;
 }
 
 export interface ParsedS3Event {
@@ -52,6 +54,7 @@ export function parseS3Event(event: unknown): ParsedS3Event {
       eTag: optionalString(object['eTag']),
       versionId: optionalString(object['versionId']),
       sequencer: optionalString(object['sequencer']),
+      ...(typeof object['size'] === 'number' ? { size: object['size'] } : {}),
     });
   });
   return { objects, skipped };

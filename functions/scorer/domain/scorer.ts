@@ -270,7 +270,9 @@ export function createScorer(deps: ScorerDeps) {
     try {
       if (ref.eTag && finished.get(ref.key) === ref.eTag) return 'duplicate';
       const fanOut = deps.bulk?.fanOut;
-      const handedOver = fanOut ? await fanOutBulkObject(ref, fanOut) : undefined;
+      // An event that says its file is small needs no look at the key: it is scored here.
+      const mayFanOut = fanOut !== undefined && (ref.size === undefined || ref.size >= fanOut.minBytes);
+      const handedOver = mayFanOut ? await fanOutBulkObject(ref, fanOut) : undefined;
       if (handedOver) return handedOver;
       const result = await scoreBulkFile(await bulkDeps(), ref, bulkFormatOf(ref.key)!);
       if (result.kind === 'duplicate' || result.kind === 'missing') return result.kind;
