@@ -175,6 +175,19 @@ describe('a bulk file fanned out through the synthesized state machine', () => {
     expect(machineReads.length).toBeGreaterThan(0);
   });
 
+  it('scores a file under the threshold in the invocation its event reached, whether or not the event gives its size', async () => {
+    const enforcements: Enforcement[] = [];
+    const started: unknown[] = [];
+    const fanOut: BulkFanOut = { minBytes: 1024 * 1024, start: async (input) => void started.push(input) };
+    const sized = await put('fan/small.jsonl', lines(20));
+    expect((await container(enforcements, fanOut).handleEvent(sized.event)).results).toEqual([{ key: 'fan/small.jsonl', result: 'scored' }]);
+    const unsized = await put('fan/small-unsized.jsonl', lines(20));
+    delete (unsized.event.Records[0]!.s3.object as { size?: number }).size;
+    expect((await container(enforcements, fanOut).handleEvent(unsized.event)).results).toEqual([{ key: 'fan/small-unsized.jsonl', result: 'scored' }]);
+    expect(started).toEqual([]);
+    expect((await text('fan-out', 'fan/small-unsized.jsonl')).trimEnd().split('\n')).toHaveLength(20 - lines(20).split('\n').slice(0, -1).filter((l) => l === '').length);
+  });
+
   it('leaves a file whose fan-out failed for good its error outcome, counts its records failed and gives back their predictions', async () => {
     const enforcements: Enforcement[] = [];
     const sfn = stepFunctions(enforcements, 'bulk-assemble');

@@ -10,8 +10,9 @@ import { ObjectChangedError, describeError, DropscoreError } from '../domain/err
 import { errorRecord, inputOf, lineageMetadata, outcomeKey } from '../domain/outcome-object.js';
 import { assembleBulkOutcome, removeIntermediates, type AssemblyDeps, type BulkCounts } from './assemble-outcome.js';
 import { partListKey, partsFolder, type BulkFormat } from './bulk-keys.js';
-import { DEFAULT_PART_BYTES, bulkPartItems, planBulkFile, type BulkInput, type BulkPartItem, type BulkPlan } from './bulk-plan.js';
+import type { BulkInput, BulkPartItem, BulkPlan } from './bulk-plan.js';
 import type { PlanLocation } from './fan-out-events.js';
+import { planAndListParts } from './score-bulk-file.js';
 import { scoreBulkPart, type BulkPartResult, type PartScoringDeps } from './score-part.js';
 
 export interface FanOutStepDeps extends PartScoringDeps, AssemblyDeps {
@@ -36,9 +37,8 @@ export class FanOutFailed extends DropscoreError {
 }
 
 export async function planStep(deps: FanOutStepDeps, input: BulkInput, format: BulkFormat): Promise<PlannedFile> {
-  const plan = await planBulkFile(deps.objects, input, format, deps.partBytes ?? DEFAULT_PART_BYTES);
+  const plan = await planAndListParts(deps, input, format);
   const planKey = partListKey(deps.binding, input.key, input.eTag);
-  await deps.objects.write(deps.binding.target.bucket, planKey, JSON.stringify(bulkPartItems(plan)), {});
   return { planBucket: deps.binding.target.bucket, planKey, format, lineCount: plan.lineCount, records: plan.records, parts: plan.parts.length };
 }
 

@@ -8,7 +8,7 @@ import { ObjectChangedError, describeError } from '../domain/errors.js';
 import { outcomeKey } from '../domain/outcome-object.js';
 import { partListKey, type BulkFormat } from './bulk-keys.js';
 import { assembleBulkOutcome, removeIntermediates, type AssemblyDeps, type BulkCounts } from './assemble-outcome.js';
-import { DEFAULT_PART_BYTES, bulkPartItems, planBulkFile, type BulkPartItem, type BulkPlan } from './bulk-plan.js';
+import { DEFAULT_PART_BYTES, bulkPartItems, planBulkFile, type BulkInput, type BulkPartItem, type BulkPlan } from './bulk-plan.js';
 import { scoreBulkPart, type BulkPartResult, type PartScoringDeps } from './score-part.js';
 
 /** Scores a file's parts, in any order or in parallel; results in the items' order. */
@@ -35,52 +35,62 @@ export type BulkFileResult =
   | { readonly kind: 'scored'; readonly eTag: string; readonly counts: BulkCounts; readonly otherVersionClaimed: boolean }
   | { readonly kind: 'duplicate' | 'missing' | 'overwritten' };
 
-/** A planned file, its parts listed for the workers; or why there is nothing to score. */
-export type BulkStart = { readonly kind: 'planned'; readonly plan: BulkPlan } | { readonly kind: 'duplicate' | 'missing' | 'overwritten' };
 
 export async function scoreBulkFile(deps: BulkFileDeps, ref: { readonly bucket: string; readonly key: string }, format: BulkFormat): Promise<BulkFileResult> {
+  const claimed = await claimBulkVersion(deps, ref);
+  return claimed.kind === 'claimed' ? scoreClaimedBulkFile(deps, claimed.version, format) : claimed;
+}
+
+/** A claimed version's way to its outcome: plan, parts (on the part runner when there are several), assembly. */
+export async function scoreClaimedBulkFile(deps: BulkFileDeps, version: BulkInput, format: BulkFormat): Promise<BulkFileResult> {
   const now = deps.now ?? (() => performance.now());
   const started = now();
-  const start = await startBulkFile(deps, ref, format);
-  if (start.kind !== 'planned') return start;
-  const items = bulkPartItems(start.plan);
+  let plan: BulkPlan;
+  try {
+    plan = await planAndListParts(deps, version, format);
+  } catch (error) {
+    if (error instanceof ObjectChangedError) return { kind: 'overwritten' };
+    throw error;
+  }
+  const items = bulkPartItems(plan);
   const runParts = items.length > 1 && deps.runParts ? deps.runParts : inProcessPartRunner(deps);
   let results: BulkPartResult[];
   try {
     results = await runParts(items);
   } catch (error) {
     if (!(error instanceof ObjectChangedError)) throw error;
-    await removeIntermediates(deps, start.plan).catch((e: unknown) => deps.log.warn('bulk file parts not deleted', { key: ref.key, reason: describeError(e) }));
+    await removeIntermediates(deps, plan).catch((e: unknown) => deps.log.warn('bulk file parts not deleted', { key: version.key, reason: describeError(e) }));
     return { kind: 'overwritten' };
   }
-  return finishBulkFile(deps, start.plan, results, now() - started);
+  return finishBulkFile(deps, plan, results, now() - started);
 }
 
 /**
- * The first step: claims the key's current version (counting nothing yet), answers a
- * redelivery of a finished version as a duplicate, plans the file and writes its parts list.
+ * Claims the key's current version (counting nothing yet: records are counted as received
+ * when the file completes, its record count known then), and answers a redelivery of a
+ * finished version as a duplicate.
  */
-export async function startBulkFile(deps: BulkFileDeps, ref: { readonly bucket: string; readonly key: string }, format: BulkFormat): Promise<BulkStart> {
+export async function claimBulkVersion(
+  deps: Pick<BulkFileDeps, 'binding' | 'objects' | 'ledger' | 'scope'>,
+  ref: { readonly bucket: string; readonly key: string },
+): Promise<{ readonly kind: 'claimed'; readonly version: BulkInput; readonly size?: number } | { readonly kind: 'duplicate' | 'missing' }> {
   const { binding, objects, ledger } = deps;
   const current = await objects.head(ref.bucket, ref.key);
   if (!current) return { kind: 'missing' };
   const version = { bucket: ref.bucket, key: ref.key, eTag: current.eTag, ...(current.versionId ? { versionId: current.versionId } : {}) };
-  // Records are counted as received when the file completes (its record count known then).
   const claim = await ledger.claim(deps.scope, ref.key, version.eTag, 0);
   if (claim === 'done') {
     const outcome = await objects.head(binding.target.bucket, outcomeKey(binding, ref.key));
     if (outcome?.metadata['dropscore-input-etag'] === version.eTag) return { kind: 'duplicate' };
   }
-  let plan: BulkPlan;
-  try {
-    plan = await planBulkFile(objects, version, format, deps.partBytes ?? DEFAULT_PART_BYTES);
-  } catch (error) {
-    if (error instanceof ObjectChangedError) return { kind: 'overwritten' };
-    throw error;
-  }
-  // The parts list: what a fan-out reads its items from, and what progress reports count.
-  await objects.write(binding.target.bucket, partListKey(binding, ref.key, version.eTag), JSON.stringify(bulkPartItems(plan)), {});
-  return { kind: 'planned', plan };
+  return { kind: 'claimed', version, ...(current.size !== undefined ? { size: current.size } : {}) };
+}
+
+/** Plans the version (throws ObjectChangedError if it is gone) and writes its parts list: what a fan-out reads its items from, and what progress reports count. */
+export async function planAndListParts(deps: Pick<BulkFileDeps, 'binding' | 'objects' | 'partBytes'>, version: BulkInput, format: BulkFormat): Promise<BulkPlan> {
+  const plan = await planBulkFile(deps.objects, version, format, deps.partBytes ?? DEFAULT_PART_BYTES);
+  await deps.objects.write(deps.binding.target.bucket, partListKey(deps.binding, version.key, version.eTag), JSON.stringify(bulkPartItems(plan)), {});
+  return plan;
 }
 
 /** The last step, once every part is scored: the outcome, counted once. */

@@ -19,7 +19,7 @@ import { ledgerOwner, ledgerScope } from './ledger-scope.js';
 import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
 import { bulkFormatOf } from '../bulk/bulk-keys.js';
-import { scoreBulkFile, type PartRunner } from '../bulk/score-bulk-file.js';
+import { claimBulkVersion, scoreBulkFile, scoreClaimedBulkFile, type BulkFileResult, type PartRunner } from '../bulk/score-bulk-file.js';
 import { BULK_STEP, type FanOutStepEvent } from '../bulk/fan-out-events.js';
 import { abandonStep, assembleStep, partsStep, planStep, type FanOutStepResult } from '../bulk/fan-out-steps.js';
 import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter, type BulkFanOut } from './ports.js';
@@ -252,16 +252,16 @@ export function createScorer(deps: ScorerDeps) {
 
   /**
    * A bulk file at least as large as the fan-out's threshold is handed to it (AWS Step Functions),
-   * once per version: claimed in the ledger here, finished by the fan-out's last step.
+   * once per version: claimed in the ledger here, finished by the fan-out's last step. A smaller
+   * one is scored here, already claimed.
    */
-  async function fanOutBulkObject(ref: ObjectCreated, fanOut: BulkFanOut): Promise<ObjectOutcome | undefined> {
-    const current = await objects.head(ref.bucket, ref.key);
-    if (!current) return 'missing';
-    if ((current.size ?? 0) < fanOut.minBytes) return undefined;
-    const claim = await ledger.claim(scopeOf(await ensureModel()), ref.key, current.eTag, 0);
-    if (claim === 'done' && (await outcomeIsFor(ref.key, current.eTag))) return 'duplicate';
-    await fanOut.start({ bucket: ref.bucket, key: ref.key, eTag: current.eTag, ...(current.versionId ? { versionId: current.versionId } : {}) });
-    log.info('bulk file fanned out', { key: ref.key, eTag: current.eTag, bytes: current.size });
+  async function fanOutOrScore(ref: ObjectCreated, fanOut: BulkFanOut): Promise<BulkFileResult | 'fanned-out'> {
+    const fileDeps = await bulkDeps();
+    const claimed = await claimBulkVersion(fileDeps, ref);
+    if (claimed.kind !== 'claimed') return claimed;
+    if ((claimed.size ?? 0) < fanOut.minBytes) return scoreClaimedBulkFile(fileDeps, claimed.version, bulkFormatOf(ref.key)!);
+    await fanOut.start(claimed.version);
+    log.info('bulk file fanned out', { key: ref.key, eTag: claimed.version.eTag, bytes: claimed.size });
     return 'fanned-out';
   }
 
@@ -272,9 +272,8 @@ export function createScorer(deps: ScorerDeps) {
       const fanOut = deps.bulk?.fanOut;
       // An event that says its file is small needs no look at the key: it is scored here.
       const mayFanOut = fanOut !== undefined && (ref.size === undefined || ref.size >= fanOut.minBytes);
-      const handedOver = mayFanOut ? await fanOutBulkObject(ref, fanOut) : undefined;
-      if (handedOver) return handedOver;
-      const result = await scoreBulkFile(await bulkDeps(), ref, bulkFormatOf(ref.key)!);
+      const result = mayFanOut ? await fanOutOrScore(ref, fanOut) : await scoreBulkFile(await bulkDeps(), ref, bulkFormatOf(ref.key)!);
+      if (result === 'fanned-out') return result;
       if (result.kind === 'duplicate' || result.kind === 'missing') return result.kind;
       if (result.kind === 'scored') {
         metrics.scoringLatency(now() - started);
@@ -287,7 +286,8 @@ export function createScorer(deps: ScorerDeps) {
       // Overwritten while it was scored: score what the key holds now, as for a record file.
       if (round >= MAX_OVERWRITE_ROUNDS) return failure(ref, new Error('the key kept changing while it was scored'));
       log.info('bulk file overwritten while scoring, scoring the newer version', { key: ref.key });
-      const [again] = await scoreObjects([{ ...ref, eTag: undefined }], round + 1);
+      // Without the event's eTag and size: they were the older version's.
+      const [again] = await scoreObjects([{ bucket: ref.bucket, key: ref.key }], round + 1);
       return again === 'duplicate' ? 'scored' : again!;
     } catch (error) {
       return failure(ref, error);
