@@ -3,7 +3,8 @@
  * attribute names follow the batch-scoring service's snake_case
  * (`status_details`, `created_at`).
  */
-import { ConditionalCheckFailedException, GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from './dynamodb-errors.js';
 import type { AwsResources, Counters, DeploymentRecord, DeploymentStatus, DeploymentStore, NewDeployment } from '../domain/ports.js';
 
 // Rounds of "live or new" then "deleted" before giving up (each lost only to a concurrent delete or create).
@@ -169,8 +170,4 @@ const RESOURCE_ATTRIBUTES: Record<string, keyof AwsResources> = {
 /** The record's attributes for what is set of `resources`. */
 function resourceAttributes(resources: AwsResources | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(RESOURCE_ATTRIBUTES).flatMap(([attribute, field]) => (resources?.[field] ? [[attribute, resources[field]!]] : [])));
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
 }

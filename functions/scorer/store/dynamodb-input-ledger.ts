@@ -13,7 +13,8 @@
  * table, they are what the deployments' counters must say, whatever crash
  * fell between a ledger write and a counter write.
  */
-import { ConditionalCheckFailedException, GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from './dynamodb-errors.js';
 import { ownerOfScope } from '../domain/ledger-scope.js';
 import type { ClaimState, Completion, InputLedger, LedgerTally } from '../domain/ports.js';
 
@@ -136,10 +137,6 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
       return totals as ReadonlyMap<string, LedgerTally>;
     },
   };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
 function versionsOf(item: Item): string[] {

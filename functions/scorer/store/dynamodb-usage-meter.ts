@@ -13,7 +13,8 @@
  * learn why (the limit changed, or only part of the request fits), then tries
  * what fits, backing off with jitter when the writes keep being refused.
  */
-import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from './dynamodb-errors.js';
 import type { PredictionOptions, PredictionQuota, UsageLimits, UsageMeter } from '../domain/ports.js';
 
 export const USAGE_ITEM_ID = '__usage__';
@@ -33,10 +34,6 @@ const BACKOFF_CAP_MS = 500;
 export interface UsageMeterTiming {
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
 }
 
 export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string, timing: UsageMeterTiming = {}): UsageMeter {
