@@ -12,13 +12,16 @@
  * the TensorFlow.js wasm floor (an MNIST CNN graph model). A Keras
  * deployment whose model has a graph rewrite is measured twice: as shipped
  * (the graph-only scorer) and with the Keras engine, as it shipped before and
- * still ships for models the rewrite cannot express. Each round runs
+ * still ships for models the rewrite cannot express. The ONNX deployment is
+ * also measured with its AWS calls traced (the manifest's traceAwsCalls), as
+ * Lambda runs it for a sampled invocation. Each round runs
  * both in fresh processes, alternating which goes first; the table gives the
  * median and the range over rounds.
  *
  *   npx tsx bench/cold-start.ts [rounds=5]
  */
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,7 +31,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { KERAS_GRAPH_DIR } from '../functions/scorer/engines/keras/keras-graph-files.js';
 import { createDropscoreApp } from '../infra/lib/dropscore-app.js';
-import { ESM_BANNER } from '../infra/lib/constructs/node-function.js';
+import { BUNDLE_OPTIONS } from '../infra/lib/constructs/node-function.js';
 import { TFJS_WASM_FILES } from '../infra/lib/scorer-package.js';
 import { LOCAL_CREDENTIALS } from '../infra/local/auth/local-credentials.js';
 import { startLocalStack } from '../infra/local/local-stack.js';
@@ -50,8 +53,14 @@ interface Measured {
   peakRssMb: number;
 }
 
+interface Staged {
+  task: string;
+  opt: string;
+  env: Record<string, string>;
+}
+
 /** The deployment's function as Lambda would run it: its bundle in task-<name>, its layers merged in opt-<name>. */
-function stagePackage(name: string): { task: string; opt: string; env: Record<string, string> } {
+function stagePackage(name: string): Staged {
   const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties['Environment']?.Variables?.DEPLOYMENT_NAME === name)!;
   const task = join(root, `task-${name}`);
   const opt = join(root, `opt-${name}`);
@@ -66,8 +75,8 @@ function stagePackage(name: string): { task: string; opt: string; env: Record<st
 async function buildFloor(floor: Floor): Promise<string> {
   const dir = join(root, `floor-${floor}`);
   await build({
-    entryPoints: [`bench/floors/${floor}-floor.ts`], outfile: join(dir, 'index.mjs'), bundle: true, platform: 'node', format: 'esm',
-    target: 'node22', minify: true, banner: { js: ESM_BANNER }, external: ['onnxruntime-node'], logLevel: 'error',
+    entryPoints: [`bench/floors/${floor}-floor.ts`], outfile: join(dir, 'index.mjs'), ...BUNDLE_OPTIONS,
+    external: ['onnxruntime-node'], logLevel: 'error',
   });
   if (floor === 'tfjs') for (const file of TFJS_WASM_FILES) cpSync(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`, join(dir, file));
   return join(dir, 'index.mjs');
@@ -78,11 +87,11 @@ async function buildFloor(floor: Floor): Promise<string> {
  * the same deployment as it shipped before (and still ships for models the rewrite cannot express):
  * the keras entry bundled the same way, its layers without keras-graph/, so the Keras engine loads.
  */
-async function stageKerasEngine(staged: { task: string; opt: string; env: Record<string, string> }, name: string) {
+async function stageKerasEngine(staged: Staged, name: string): Promise<Staged> {
   const task = join(root, `task-${name}-keras-engine`);
   await build({
-    entryPoints: ['functions/scorer/lambda/keras-scorer.ts'], outfile: join(task, 'index.mjs'), bundle: true, platform: 'node', format: 'esm',
-    target: 'node22', minify: true, banner: { js: ESM_BANNER }, external: ['onnxruntime-node'], logLevel: 'error',
+    entryPoints: ['functions/scorer/lambda/keras-scorer.ts'], outfile: join(task, 'index.mjs'), ...BUNDLE_OPTIONS,
+    external: ['onnxruntime-node'], logLevel: 'error',
   });
   for (const file of TFJS_WASM_FILES) cpSync(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`, join(task, file));
   const opt = join(root, `opt-${name}-keras-engine`);
@@ -125,6 +134,9 @@ const floors: Record<Floor, { script: string; model: string; sample: string }> =
 const FLOOR_BUCKET = 'dropscore-cold-floor';
 
 const stack = await startLocalStack({ dataDir: join(root, 'data'), edgePort: 0, modelsRoot: resolve('layers/models'), log: { info() {}, warn() {}, error() {} } });
+// A deployment with traceAwsCalls, as Lambda runs it for a sampled invocation: the X-Ray SDK sends its segments to a daemon on loopback.
+const daemon = createSocket('udp4');
+await new Promise<void>((bound) => daemon.bind(0, '127.0.0.1', bound));
 try {
   const common = {
     AWS_REGION: 'us-east-1',
@@ -137,8 +149,16 @@ try {
   await ensureBucket(stack.s3, FLOOR_BUCKET);
   const put = (bucket: string, key: string, file: string) => stack.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(file) }));
   const rows: string[] = [];
+  const traced = (staged: Staged): Staged => ({
+    ...staged,
+    env: {
+      ...staged.env, TRACE_AWS_CALLS: 'true', AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`, LAMBDA_TASK_ROOT: staged.task,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', AWS_LAMBDA_FUNCTION_NAME: 'scorer', _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+    },
+  });
   const variants = manifest.deployments.flatMap((spec) => {
     const shipped = { spec, label: `${spec.name} (${framework(spec.model)})`, stage: async () => stagePackage(spec.name) };
+    if (framework(spec.model) === 'onnx') return [shipped, { spec, label: `${spec.name} (onnx, AWS calls traced)`, stage: async () => traced(stagePackage(spec.name)) }];
     if (!existsSync(join('layers/models', spec.model, KERAS_GRAPH_DIR))) return [shipped];
     return [
       { ...shipped, label: `${spec.name} (keras, graph rewrite: shipped)` },
@@ -177,6 +197,7 @@ try {
   console.log('|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 } finally {
+  daemon.close();
   await stack.close();
   rmSync(root, { recursive: true, force: true });
 }

@@ -16,6 +16,8 @@ export interface ScorerConfig {
   readonly maxRecordBytes: number;
   readonly connection: AwsConnection;
   readonly bulk: BulkConfig;
+  /** X-Ray subsegments for each AWS call (the manifest's traceAwsCalls). */
+  readonly traceAwsCalls: boolean;
 }
 
 export interface BulkConfig {
@@ -50,6 +52,7 @@ export function readScorerConfig(env: NodeJS.ProcessEnv): ScorerConfig {
     maxRecordBytes,
     connection: Object.freeze({ region: env['AWS_REGION'] ?? 'us-east-1', endpoint: env['AWS_ENDPOINT_URL'] || undefined }),
     bulk: readBulkConfig(env),
+    traceAwsCalls: env['TRACE_AWS_CALLS'] === 'true',
   });
 }
 

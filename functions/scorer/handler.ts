@@ -19,17 +19,17 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 /** The Lambda handler, with the model loaded: awaited at the top level of an entry module (Lambda's init). */
 export async function initLambdaHandler(engines: EngineTable) {
   const config = readScorerConfig(process.env);
-  const observability = createLambdaObservability(config.binding);
-  const { log, tracer } = observability;
+  const observability = await createLambdaObservability(config.binding, { traceAwsCalls: config.traceAwsCalls });
+  const { log, traceClient } = observability;
   const wiring = {
-    s3: tracer.captureAWSv3Client(createS3Client(config.connection)),
-    db: tracer.captureAWSv3Client(createDynamoDbClient(config.connection)),
+    s3: traceClient(createS3Client(config.connection)),
+    db: traceClient(createDynamoDbClient(config.connection)),
     deploymentsTable: config.deploymentsTable,
     ledgerTable: config.ledgerTable,
     log,
     metrics: observability.scoringMetrics,
   };
-  const bulk = bulkOptionsOf(config.bulk, () => tracer.captureAWSv3Client(createStepFunctionsClient(config.connection)));
+  const bulk = bulkOptionsOf(config.bulk, () => traceClient(createStepFunctionsClient(config.connection)));
   const scorer = createStoredScorerWith(createModelLoader(engines), wiring, config.binding, config.modelDir, config.maxRecordBytes, bulk);
   // A failed status write must not fail the init (Lambda would retry it blindly): the first event loads again.
   await scorer.warmUp().catch((error: unknown) => log.error('model not loaded at init, retried on the first event', { reason: describeError(error) }));

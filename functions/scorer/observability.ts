@@ -1,15 +1,16 @@
 /**
  * The scorer's observability on Lambda, with Powertools for AWS Lambda:
  * structured logs carrying the request id and the deployment, CloudWatch
- * metrics in the embedded metric format (no API calls), and X-Ray traces of
- * each invocation and of its S3 and DynamoDB calls. The domain sees only its
- * Logger and ScoringMetrics ports; the local stack keeps its plain JSON logs.
+ * metrics in the embedded metric format (no API calls), and, where the
+ * deployment asks for it, X-Ray subsegments for each AWS call (aws-call-tracing.ts,
+ * imported only then: the X-Ray SDK's import and its async hook on every
+ * promise cost the cold start). Lambda's active tracing records each
+ * invocation either way. The domain sees only its Logger and ScoringMetrics
+ * ports; the local stack keeps its plain JSON logs.
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import type { InvocationResult } from './domain/invocation.js';
 import type { DeploymentBinding, Logger, ScoringMetrics } from './domain/ports.js';
@@ -20,25 +21,26 @@ export const METRICS_NAMESPACE = 'dropscore';
 export interface LambdaObservability {
   readonly logger: PowertoolsLogger;
   readonly metrics: Metrics;
-  readonly tracer: Tracer;
   /** The domain's ports over the Powertools utilities. */
   readonly log: Logger;
   readonly scoringMetrics: ScoringMetrics;
-  /** Request id and cold start on every log line, one trace segment per invocation, metrics flushed after each. */
+  /** An AWS SDK client whose calls are traced when the deployment traces AWS calls; else the client itself. */
+  traceClient<Client>(client: Client): Client;
+  /** Request id and cold start on every log line, metrics flushed after each invocation (and its trace segment, when traced). */
   readonly middlewares: MiddlewareObj[];
 }
 
-export function createLambdaObservability(binding: DeploymentBinding): LambdaObservability {
+export async function createLambdaObservability(binding: DeploymentBinding, options: { traceAwsCalls: boolean }): Promise<LambdaObservability> {
   const logger = new PowertoolsLogger({ serviceName: SERVICE_NAME, persistentKeys: { deployment: binding.name, deploymentId: binding.id, model: binding.model } });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, defaultDimensions: { deployment: binding.name } });
-  const tracer = new Tracer({ serviceName: SERVICE_NAME });
+  const tracing = options.traceAwsCalls ? (await import('./aws-call-tracing.js')).createAwsCallTracing(SERVICE_NAME) : undefined;
   return {
     logger,
     metrics,
-    tracer,
     log: loggerPortOf(logger),
     scoringMetrics: scoringMetricsOf(metrics),
-    middlewares: [captureLambdaHandler(tracer, { captureResponse: false }), injectLambdaContext(logger), publishMetrics(metrics), logInvocation(logger)],
+    traceClient: (client) => (tracing ? tracing.traceClient(client) : client),
+    middlewares: [...(tracing ? [tracing.middleware] : []), injectLambdaContext(logger), publishMetrics(metrics), logInvocation(logger)],
   };
 }
 

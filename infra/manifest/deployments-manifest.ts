@@ -41,6 +41,12 @@ export interface CloudOptions {
   readonly targetKmsKeyArn: string | undefined;
   /** Bulk files (JSON Lines, CSV) too large for one invocation fan out through a Step Functions Distributed Map. */
   readonly bulk: BulkFanOutOptions;
+  /**
+   * X-Ray subsegments for each S3, DynamoDB and Step Functions call (Powertools' tracer). Off by default:
+   * Lambda's active tracing records every invocation anyway, and the X-Ray SDK costs the cold start its
+   * import and an async hook on every promise (BENCHMARKS.md, "Cold start").
+   */
+  readonly traceAwsCalls: boolean;
 }
 
 export interface BulkFanOutOptions {
@@ -69,6 +75,7 @@ export const DEFAULT_CLOUD_OPTIONS: CloudOptions = Object.freeze({
   sourceKmsKeyArn: undefined,
   targetKmsKeyArn: undefined,
   bulk: Object.freeze({ fanOutBytes: 64 * MIB, partBytes: 8 * MIB, partsPerInvocation: 1, maxConcurrency: 5 }),
+  traceAwsCalls: false,
 });
 
 // Lambda's limits: SQS event sources take batches over 10 only with a batching window, and run 2-1000 scorers at once.
@@ -210,7 +217,14 @@ function parseCloudOptions(e: Record<string, unknown>, where: string): CloudOpti
     sourceKmsKeyArn: kmsKeyArnOf(source, existingSource, `${where}: source`),
     targetKmsKeyArn: kmsKeyArnOf(target, existingTarget, `${where}: target`),
     bulk: parseBulkOptions((e['bulk'] ?? {}) as Record<string, unknown>, reservedConcurrency, integer),
+    traceAwsCalls: traceAwsCallsOf(e['traceAwsCalls'], where),
   });
+}
+
+function traceAwsCallsOf(value: unknown, where: string): boolean {
+  if (value === undefined) return DEFAULT_CLOUD_OPTIONS.traceAwsCalls;
+  if (typeof value !== 'boolean') throw new ConfigError(`${where}: traceAwsCalls must be true or false, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 type IntegerField = (value: unknown, fallback: number, min: number, max: number, field: string) => number;

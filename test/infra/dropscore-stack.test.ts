@@ -18,7 +18,7 @@ const manifest = parseDeploymentsManifest(
   {
     deployments: [
       { name: 'digits', model: 'mnist-cnn-onnx', source: { bucket: 'acme-digits-in', prefix: 'drop/', suffix: '.json' }, target: { bucket: 'acme-digits-out', prefix: 'scored/' } },
-      { name: 'bulk', model: 'mnist-keras', source: { bucket: 'acme-bulk' , prefix: 'in/' }, target: { bucket: 'acme-bulk', prefix: 'out/' }, delivery: { mode: 'queued', batchSize: 25, batchWindowSeconds: 2 } },
+      { name: 'bulk', model: 'mnist-keras', source: { bucket: 'acme-bulk' , prefix: 'in/' }, target: { bucket: 'acme-bulk', prefix: 'out/' }, delivery: { mode: 'queued', batchSize: 25, batchWindowSeconds: 2 }, traceAwsCalls: true },
     ],
   },
   'test manifest',
@@ -317,17 +317,19 @@ describe('alarms', () => {
     expect(scorers.map((fn) => fn.Properties.Environment.Variables.MODEL_DIR).sort()).toEqual(['models/mnist-cnn-onnx', 'models/mnist-keras']);
     for (const fn of scorers) {
       expect(fn.Properties).not.toHaveProperty('TracingConfig');
-      expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('false');
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty('TRACE_AWS_CALLS');
       // The rest is as on AWS: runtime, architecture, reserved concurrency.
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', ReservedConcurrentExecutions: 10 });
     }
     expect(JSON.stringify(local.template.findResources('AWS::IAM::Policy'))).not.toContain('xray:');
-    // On AWS (the default), the same scorers keep their layers, /opt model and active tracing, and trace.
+    // On AWS (the default), the same scorers keep their layers, /opt model and active tracing; the one whose
+    // manifest entry asks for it traces its AWS calls too.
     const scorersOnAws = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^dropscore scorer') } }));
     for (const fn of scorersOnAws) {
       expect(fn.Properties.Environment.Variables.MODEL_DIR).toMatch(/^\/opt\/models\//);
-      expect(fn.Properties.Environment.Variables).not.toHaveProperty('POWERTOOLS_TRACE_ENABLED');
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     }
+    expect(Object.fromEntries(scorersOnAws.map((fn) => [fn.Properties.Environment.Variables.DEPLOYMENT_NAME, fn.Properties.Environment.Variables.TRACE_AWS_CALLS]))).toEqual({ digits: undefined, bulk: 'true' });
   });
 });
 

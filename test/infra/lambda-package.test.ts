@@ -7,6 +7,7 @@
  * loading only its own engine.
  */
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasCurrentKerasGraphSync, KERAS_GRAPH_DIR } from '../../functions/scorer/engines/keras/keras-graph-files.js';
-import { ESM_BANNER } from '../../infra/lib/constructs/node-function.js';
+import { BUNDLE_OPTIONS } from '../../infra/lib/constructs/node-function.js';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
 import { scorerPackageFor, TFJS_WASM_FILES } from '../../infra/lib/scorer-package.js';
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
@@ -149,8 +150,8 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     const { layers, modelDir } = scorerPackage(spec.name);
     const task = join(root, `task-${spec.name}-keras-engine`);
     await build({
-      entryPoints: [join(REPO_ROOT, scorerPackageFor('keras').entry)], outfile: join(task, 'index.mjs'), bundle: true, platform: 'node', format: 'esm',
-      target: 'node22', minify: true, banner: { js: ESM_BANNER }, external: ['onnxruntime-node'], logLevel: 'error',
+      entryPoints: [join(REPO_ROOT, scorerPackageFor('keras').entry)], outfile: join(task, 'index.mjs'), ...BUNDLE_OPTIONS,
+      external: ['onnxruntime-node'], logLevel: 'error',
     });
     for (const file of TFJS_WASM_FILES) cpSync(join(REPO_ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', file), join(task, file));
     expect(readFileSync(join(task, 'index.mjs'), 'utf8')).toContain('H5Fopen');
@@ -162,7 +163,39 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     await scoresFromLayers(fresh, task, opt, modelDir);
   });
 
-  async function scoresFromLayers(spec: (typeof manifest.deployments)[number], task: string, opt: string, modelDir: string) {
+  it('of a deployment that traces AWS calls sends X-Ray subsegments of each S3 and DynamoDB call', async () => {
+    const spec = manifest.deployments.find((d) => frameworkOf(d.name) === 'onnx')!;
+    const { bundle, layers, modelDir } = scorerPackage(spec.name);
+    const task = join(root, `task-${spec.name}-traced`);
+    cpSync(bundle, task, { recursive: true });
+    const opt = join(root, `opt-${spec.name}-traced`);
+    for (const layer of layers) cpSync(layer, opt, { recursive: true });
+    // The X-Ray daemon Lambda runs beside the function: a UDP port on loopback.
+    const daemon = createSocket('udp4');
+    const segments: Record<string, any>[] = [];
+    daemon.on('message', (datagram) => segments.push(JSON.parse(String(datagram).split('\n')[1]!)));
+    await new Promise<void>((bound) => daemon.bind(0, '127.0.0.1', bound));
+    try {
+      const fresh = { ...spec, id: `${spec.id}-traced`, source: { ...spec.source, bucket: `${spec.source.bucket}-tr` }, target: { ...spec.target, bucket: `${spec.target.bucket}-tr` } };
+      await scoresFromLayers(fresh, task, opt, modelDir, {
+        TRACE_AWS_CALLS: 'true',
+        // What Lambda sets for an invocation whose trace is sampled.
+        AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+        LAMBDA_TASK_ROOT: task,
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+        AWS_LAMBDA_FUNCTION_NAME: 'scorer',
+        _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+      }, true);
+      await new Promise((drained) => setTimeout(drained, 200));
+      const calls = segments.flatMap((segment) => [segment, ...(segment['subsegments'] ?? [])]).filter((s) => s['namespace'] === 'aws').map((s) => `${s['name']}.${s['aws']['operation']}`);
+      expect(calls).toEqual(expect.arrayContaining(['S3.GetObject', 'S3.PutObject', 'DynamoDB.UpdateItem']));
+    } finally {
+      daemon.close();
+    }
+  });
+
+  /** `extraEnv` on top of the function's own; `traced`: whether it then traces its AWS calls. */
+  async function scoresFromLayers(spec: (typeof manifest.deployments)[number], task: string, opt: string, modelDir: string, extraEnv: Record<string, string> = {}, traced = false) {
     await ensureBucket(stack.s3, spec.source.bucket);
     await ensureBucket(stack.s3, spec.target.bucket);
     await stack.deployments.upsert({ ...spec, framework: 'from-cdk-test' });
@@ -175,9 +208,10 @@ describe('the bundled scorer, run as Lambda runs it', () => {
       const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});
       const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: ${JSON.stringify(spec.source.bucket)} }, object: { key: ${JSON.stringify(record)} } } }] };
       const result = await handler(event, { awsRequestId: 'req-package-test', functionName: 'scorer', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:scorer' });
-      // Which runtimes this process loaded: onnxruntime through require (from the layer), TensorFlow.js by its global engine.
+      // Which runtimes this process loaded: onnxruntime through require (from the layer), TensorFlow.js by its global engine,
+      // the X-Ray SDK by the namespace table its context tracking (cls-hooked) puts on process.
       const onnxruntime = Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('onnxruntime-node'));
-      console.log(JSON.stringify({ result, onnxruntime, tfjs: '_tfengine' in globalThis }));
+      console.log(JSON.stringify({ result, onnxruntime, tfjs: '_tfengine' in globalThis, xray: 'namespaces' in process }));
     `);
     const env = {
       PATH: process.env['PATH'],
@@ -194,10 +228,11 @@ describe('the bundled scorer, run as Lambda runs it', () => {
       MODEL_DIR: join(opt, modelDir.replace(/^\/opt\//, '')),
       DEPLOYMENTS_TABLE: DEFAULT_TABLES.deploymentsTable,
       LEDGER_TABLE: DEFAULT_TABLES.ledgerTable,
+      ...extraEnv,
     } as NodeJS.ProcessEnv;
     const { stdout } = await promisify(execFile)('node', [driver], { env, timeout: 60_000 });
     const native = ONNX_RUNTIME_FRAMEWORKS.includes(frameworkOf(spec.name));
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ result: { results: [{ key: record, result: 'scored' }] }, onnxruntime: native, tfjs: !native });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ result: { results: [{ key: record, result: 'scored' }] }, onnxruntime: native, tfjs: !native, xray: traced });
     // Loaded at init: the model-loaded log line comes before the record is read.
     expect(stdout.indexOf('"model loaded"')).toBeGreaterThanOrEqual(0);
     // Powertools in the bundle: log lines with the request id and deployment, metrics in the embedded metric format.

@@ -31,10 +31,12 @@ describe('deployments manifest', () => {
       source: { bucket: 'in-bucket', existing: true, suffix: '.json' },
       delivery: { mode: 'queued', batchSize: 50, batchWindowSeconds: 10 },
       memoryMb: 2048,
+      traceAwsCalls: true,
     });
     const [spec] = parseDeploymentsManifest({ deployments: [d] }, 'm.json').deployments;
     expect(spec!.source).toEqual({ bucket: 'in-bucket', prefix: '', suffix: '.json' });
-    expect(spec!.cloud).toEqual({ ...DEFAULT_CLOUD_OPTIONS, existingSource: true, delivery: 'queued', batchSize: 50, batchWindowSeconds: 10, memoryMb: 2048 });
+    expect(spec!.cloud).toEqual({ ...DEFAULT_CLOUD_OPTIONS, existingSource: true, delivery: 'queued', batchSize: 50, batchWindowSeconds: 10, memoryMb: 2048, traceAwsCalls: true });
+    expect(DEFAULT_CLOUD_OPTIONS.traceAwsCalls).toBe(false);
   });
 
   it('reserves 10 concurrent scorers by default, and caps queued delivery at the reserved concurrency', () => {
@@ -105,6 +107,7 @@ describe('deployments manifest', () => {
     ['a reserved concurrency of 0 (the scorer would never run)', [deployment({ reservedConcurrency: 0 })], 'reservedConcurrency (or null for none) must be an integer from 1'],
     ['a kmsKeyArn on a bucket the stack creates', [deployment({ source: { bucket: 'in-bucket', kmsKeyArn: KEY_ARN } })], 'source.kmsKeyArn is only for an existing bucket'],
     ['a KMS alias instead of a key ARN', [deployment({ target: { bucket: 'out-bucket', existing: true, kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/data' } })], 'target.kmsKeyArn must be a KMS key ARN'],
+    ['traceAwsCalls that is not a boolean', [deployment({ traceAwsCalls: 'yes' })], 'traceAwsCalls must be true or false, got "yes"'],
     ['a batch window over Lambda\'s limit', [deployment({ delivery: { mode: 'queued', batchWindowSeconds: 301 } })], 'delivery.batchWindowSeconds must be an integer from 0 to 300'],
   ])('rejects %s', (_label, deployments, message) => {
     expect(() => parseDeploymentsManifest({ deployments }, 'm.json')).toThrow(message);

@@ -269,6 +269,22 @@ describe('scorer handler', () => {
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
+  it.each([
+    ['DEPLOY_SUCCESS', undefined, []],
+    ['FAILED', 'the model did not load', [{ S: 'DEPLOY_SUCCESS' }]],
+    ['INITIALIZING', undefined, [{ S: 'DEPLOY_SUCCESS' }]],
+  ])('writes the status at a container start only when it changes (record says %s)', async (status, details, written) => {
+    const item = { id: { S: 'dep-1' }, status: { S: status }, ...(details ? { status_details: { S: details } } : {}) };
+    dbMock.on(GetItemCommand, { TableName: 'deployments', Key: { id: { S: 'dep-1' } } }).resolves({ Item: item });
+    const handler = createHandler(() => createStoredScorer(
+      { s3: new S3Client({ region: 'us-east-1' }), db: new DynamoDBClient({ region: 'us-east-1' }), deploymentsTable: 'deployments', ledgerTable: 'ledger', log: quietLog },
+      binding,
+      `${MODELS_ROOT}/mnist-cnn-onnx`,
+    ));
+    expect(await handler({ dropscore: 'warm-up' }, {} as never)).toEqual({ warmedUp: true });
+    expect(ledgerUpdates().map((u) => u.ExpressionAttributeValues?.[':status'])).toEqual(written);
+  });
+
   it('reports only the failed messages of a queued (SQS) batch', async () => {
     s3Mock.on(GetObjectCommand, { Key: 'drop/flaky.json' }).rejects(new Error('InternalError'));
     const sqs = (messageId: string, body: string) => ({ eventSource: 'aws:sqs', messageId, body });

@@ -45,7 +45,7 @@ afterEach(() => vi.restoreAllMocks());
 const jsonLines = () => written.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, any>);
 
 async function invokeLambdaShell(event: unknown) {
-  const observability = createLambdaObservability(binding);
+  const observability = await createLambdaObservability(binding, { traceAwsCalls: false });
   const wiring = { s3: new S3Client({ region: 'eu-west-1' }), db: new DynamoDBClient({ region: 'eu-west-1' }), deploymentsTable: 'deployments', ledgerTable: 'ledger', log: observability.log, metrics: observability.scoringMetrics };
   const scorer = createStoredScorer(wiring, binding, `${MODELS_ROOT}/mnist-cnn-onnx`);
   await scorer.warmUp();
@@ -82,7 +82,7 @@ describe('the scorer on Lambda', () => {
   });
 
   it('publishes nothing, and warns about nothing, for an invocation that counted nothing', async () => {
-    const observability = createLambdaObservability(binding);
+    const observability = await createLambdaObservability(binding, { traceAwsCalls: false });
     await createHandler(() => ({}) as never).use(observability.middlewares)({ requestContext: { http: { method: 'GET' } } }, context as never).catch(() => undefined);
     expect(written.join('')).not.toMatch(/CloudWatchMetrics|No application metrics/);
   });

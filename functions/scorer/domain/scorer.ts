@@ -22,7 +22,7 @@ import { bulkFormatOf } from '../bulk/bulk-keys.js';
 import { claimBulkVersion, scoreBulkFile, scoreClaimedBulkFile, type BulkFileResult, type PartRunner } from '../bulk/score-bulk-file.js';
 import { BULK_STEP, type FanOutStepEvent } from '../bulk/fan-out-events.js';
 import { abandonStep, assembleStep, partsStep, planStep, type FanOutStepResult } from '../bulk/fan-out-steps.js';
-import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter, type BulkFanOut } from './ports.js';
+import { NO_METRICS, type ClaimState, type Completion, type DeploymentBinding, type DeploymentStatus, type DeploymentStore, type InputLedger, type Logger, type ObjectRead, type ObjectStore, type ScoringMetrics, type UsageMeter, type BulkFanOut } from './ports.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
 import { scoreOnline, type OnlineOutcome } from './score-online.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge, type Outcome } from './record-bytes.js';
@@ -114,15 +114,20 @@ export function createScorer(deps: ScorerDeps) {
     // Deleted, and maybe about to be created again as its next generation: not this scorer's to score (retried).
     if (record?.status === 'DELETED') throw new Error(`deployment ${binding.name} is DELETED: its record must be created again before it scores`);
     generation = record?.generation ?? 0;
+    // Every container's start reports its status; one that finds it already said (the usual
+    // cold start, after the deploy-time warm-up) spares the cold start a write.
+    const report = async (status: DeploymentStatus, details?: string) => {
+      if (record?.status !== status || record.statusDetails !== details) await deployments.setStatus(binding.id, status, details);
+    };
     if (loaded instanceof ModelLoadError) {
       log.error('model failed to load', { deployment: binding.name, model: binding.model, reason: loaded.message });
-      await deployments.setStatus(binding.id, 'FAILED', loaded.message);
+      await report('FAILED', loaded.message);
     } else {
       const notes = loaded.model.notes?.length ? { notes: loaded.model.notes } : {};
       const ms = now() - started;
       metrics.modelLoadTime(ms);
       log.info('model loaded', { deployment: binding.name, model: binding.model, ms: Math.round(ms), ...notes });
-      await deployments.setStatus(binding.id, 'DEPLOY_SUCCESS');
+      await report('DEPLOY_SUCCESS');
     }
     return loaded;
   }

@@ -119,10 +119,10 @@ export class BatchDeployment extends Construct {
       ],
       logRetention: props.logRetention,
       reservedConcurrency: spec.cloud.reservedConcurrency,
-      // X-Ray is not in LocalStack Community: no tracing config, and Powertools' tracer off.
+      // X-Ray is not in LocalStack Community: no tracing there, nor traced AWS calls.
       tracing: props.localstack ? undefined : Tracing.ACTIVE,
       environment: {
-        ...(props.localstack ? { POWERTOOLS_TRACE_ENABLED: 'false' } : {}),
+        ...(spec.cloud.traceAwsCalls && !props.localstack ? { TRACE_AWS_CALLS: 'true' } : {}),
         DEPLOYMENT_ID: spec.id,
         DEPLOYMENT_NAME: spec.name,
         MODEL_NAME: spec.model,

@@ -39,7 +39,7 @@ export interface NodeFunctionProps {
 
 // CommonJS dependencies bundled into an ES module still call require() and read __dirname
 // (TensorFlow.js's wasm backend finds its .wasm files beside the bundle by it).
-export const ESM_BANNER = [
+const ESM_BANNER = [
   "import { createRequire as __createRequire } from 'node:module';",
   "import { fileURLToPath as __fileURLToPath } from 'node:url';",
   "import { dirname as __pathDirname } from 'node:path';",
@@ -47,6 +47,24 @@ export const ESM_BANNER = [
   'const __filename = __fileURLToPath(import.meta.url);',
   'const __dirname = __pathDirname(__filename);',
 ].join(' ');
+
+/**
+ * How every function is bundled: one minified ES module for Node 22. Packages'
+ * ES module builds come first: the AWS SDK's CommonJS builds are one eager file
+ * per client (every command of DynamoDB evaluated at import), its ES modules
+ * are tree-shaken to the commands used (BENCHMARKS.md "Cold start": about 50
+ * ms less from process start to the first request). The benches and the
+ * package test bundle with these same options.
+ */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node' as const,
+  format: 'esm' as const,
+  target: 'node22',
+  minify: true,
+  mainFields: ['module', 'main'],
+  banner: { js: ESM_BANNER },
+};
 
 export class NodeFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -77,11 +95,12 @@ export class NodeFunction extends Construct {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
+        target: BUNDLE_OPTIONS.target,
+        minify: BUNDLE_OPTIONS.minify,
+        mainFields: BUNDLE_OPTIONS.mainFields,
         sourceMap: false,
         externalModules: props.externalModules ?? [],
-        banner: ESM_BANNER,
+        banner: BUNDLE_OPTIONS.banner.js,
         esbuildArgs: Object.fromEntries(Object.entries(props.aliases ?? {}).map(([from, to]) => [`--alias:${from}`, to])),
         commandHooks: {
           beforeBundling: () => [],
