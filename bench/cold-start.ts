@@ -171,7 +171,7 @@ try {
     await ensureBucket(stack.s3, spec.source.bucket);
     await ensureBucket(stack.s3, spec.target.bucket);
     await stack.deployments.upsert({ ...spec, framework: 'cold-start-bench' });
-    const sample = readdirSync(`samples/${spec.name}`).sort().find((f) => !f.includes('wrong'))!;
+    const sample = readdirSync(`samples/${spec.name}`).sort().find((f) => f.endsWith('.json') && !f.includes('wrong'))!; // one record, as the floor scores
     const prefix = `cold-${rows.length}`;
     const floorRuns: Measured[] = [];
     const scorerRuns: Measured[] = [];

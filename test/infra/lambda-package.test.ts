@@ -211,7 +211,8 @@ describe('the bundled scorer, run as Lambda runs it', () => {
       // Which runtimes this process loaded: onnxruntime through require (from the layer), TensorFlow.js by its global engine,
       // the X-Ray SDK by the namespace table its context tracking (cls-hooked) puts on process.
       const onnxruntime = Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('onnxruntime-node'));
-      console.log(JSON.stringify({ result, onnxruntime, tfjs: '_tfengine' in globalThis, xray: 'namespaces' in process }));
+      const tfjsBackends = Object.keys(globalThis._tfengine?.registryFactory ?? {});
+      console.log(JSON.stringify({ result, onnxruntime, tfjs: '_tfengine' in globalThis, tfjsBackends, xray: 'namespaces' in process }));
     `);
     const env = {
       PATH: process.env['PATH'],
@@ -232,7 +233,8 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     } as NodeJS.ProcessEnv;
     const { stdout } = await promisify(execFile)('node', [driver], { env, timeout: 60_000 });
     const native = ONNX_RUNTIME_FRAMEWORKS.includes(frameworkOf(spec.name));
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ result: { results: [{ key: record, result: 'scored' }] }, onnxruntime: native, tfjs: !native, xray: traced });
+    // TensorFlow.js scorers run on wasm alone: the cpu backend is not in their bundle.
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ result: { results: [{ key: record, result: 'scored' }] }, onnxruntime: native, tfjs: !native, tfjsBackends: native ? [] : ['wasm'], xray: traced });
     // Loaded at init: the model-loaded log line comes before the record is read.
     expect(stdout.indexOf('"model loaded"')).toBeGreaterThanOrEqual(0);
     // Powertools in the bundle: log lines with the request id and deployment, metrics in the embedded metric format.

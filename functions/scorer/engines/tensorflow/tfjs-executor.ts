@@ -8,7 +8,7 @@
 import { loadGraphModelSync, type GraphModel } from '@tensorflow/tfjs-converter';
 import { ModelLoadError, PredictionError, describeError } from '../../domain/errors.js';
 import type { DType, ExampleSignature, Model, Signature, Tensor, TensorData, TensorMap, TensorSpec } from '../engine.js';
-import { tf, useTfjs } from '../tfjs-runtime.js';
+import { loadCpuBackend, tf, useTfjs } from '../tfjs-runtime.js';
 
 export interface TensorBinding {
   readonly spec: TensorSpec;
@@ -50,7 +50,8 @@ export async function createTfjsModel(graph: ExecutableGraph): Promise<Model> {
     model.dispose();
     throw new ModelLoadError(`${graph.origin} uses op type(s) that TensorFlow.js cannot run: ${unsupported.join(', ')}`);
   }
-  const kernelless = [...ops.keys()].filter((op) => lacksKernel(op, backend)).sort();
+  // The cpu backend's kernels are the reference; a Lambda bundle has none, and relies on this check made when the model was added.
+  const kernelless = backend !== 'cpu' && (await loadCpuBackend()) ? [...ops.keys()].filter((op) => lacksKernel(op, backend)).sort() : [];
   if (kernelless.length > 0) {
     model.dispose();
     throw new ModelLoadError(`${graph.origin} uses op type(s) that the TensorFlow.js ${backend} backend has no kernel for: ${kernelless.join(', ')}`);
