@@ -13,8 +13,9 @@
  * deployment whose model has a graph rewrite is measured twice: as shipped
  * (the graph-only scorer) and with the Keras engine, as it shipped before and
  * still ships for models the rewrite cannot express. The ONNX deployment is
- * also measured with its AWS calls traced (the manifest's traceAwsCalls), as
- * Lambda runs it for a sampled invocation. Each round runs
+ * also measured as a deployment tracing its AWS calls (the manifest's
+ * traceAwsCalls: its scorer built with Powertools' tracer), as Lambda runs it
+ * for a sampled invocation. Each round runs
  * both in fresh processes, alternating which goes first; the table gives the
  * median and the range over rounds.
  *
@@ -36,13 +37,19 @@ import { TFJS_WASM_FILES } from '../infra/lib/scorer-package.js';
 import { LOCAL_CREDENTIALS } from '../infra/local/auth/local-credentials.js';
 import { startLocalStack } from '../infra/local/local-stack.js';
 import { DEFAULT_TABLES, ensureBucket } from '../infra/local/provision.js';
-import { readDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';
+import { parseDeploymentsManifest, readDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const root = mkdtempSync(join(tmpdir(), 'dropscore-cold-'));
 const outdir = join(root, 'cdk.out');
+const framework = (model: string) => (JSON.parse(readFileSync(`layers/models/${model}/model-meta.json`, 'utf8')) as { framework: string }).framework;
 const manifest = readDeploymentsManifest('deployments.json');
-const { app } = createDropscoreApp({ manifest, projectRoot: resolve('.'), localstack: false, appProps: { outdir } });
+// The ONNX deployment once more, tracing its AWS calls (its scorer is built with Powertools' tracer).
+const onnxSpec = manifest.deployments.find((d) => framework(d.model) === 'onnx')!;
+const tracedSpec = parseDeploymentsManifest({
+  deployments: [{ name: `${onnxSpec.name}-traced`, model: onnxSpec.model, source: { bucket: `${onnxSpec.source.bucket}-tr` }, target: { bucket: `${onnxSpec.target.bucket}-tr` }, traceAwsCalls: true }],
+}, 'traced deployment').deployments[0]!;
+const { app } = createDropscoreApp({ manifest: { ...manifest, deployments: [...manifest.deployments, tracedSpec] }, projectRoot: resolve('.'), localstack: false, appProps: { outdir } });
 const template = app.synth().getStackByName('Dropscore').template as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 const assetDir = (code: { S3Key: string }) => join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
 
@@ -125,7 +132,6 @@ async function run(script: string, env: Record<string, string>): Promise<Measure
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
-const framework = (model: string) => (JSON.parse(readFileSync(`layers/models/${model}/model-meta.json`, 'utf8')) as { framework: string }).framework;
 
 const floors: Record<Floor, { script: string; model: string; sample: string }> = {
   onnx: { script: await buildFloor('onnx'), model: resolve('layers/models/mnist-cnn-onnx/mnist-cnn.onnx'), sample: 'samples/mnist-onnx/mnist1-digit.json' },
@@ -152,32 +158,33 @@ try {
   const traced = (staged: Staged): Staged => ({
     ...staged,
     env: {
-      ...staged.env, TRACE_AWS_CALLS: 'true', AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`, LAMBDA_TASK_ROOT: staged.task,
+      ...staged.env, AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`, LAMBDA_TASK_ROOT: staged.task,
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', AWS_LAMBDA_FUNCTION_NAME: 'scorer', _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
     },
   });
   const variants = manifest.deployments.flatMap((spec) => {
-    const shipped = { spec, label: `${spec.name} (${framework(spec.model)})`, stage: async () => stagePackage(spec.name) };
-    if (framework(spec.model) === 'onnx') return [shipped, { spec, label: `${spec.name} (onnx, AWS calls traced)`, stage: async () => traced(stagePackage(spec.name)) }];
+    const samples = spec.name;
+    const shipped = { spec, samples, label: `${spec.name} (${framework(spec.model)})`, stage: async () => stagePackage(spec.name) };
+    if (spec === onnxSpec) return [shipped, { spec: tracedSpec, samples, label: `${tracedSpec.name} (onnx, AWS calls traced)`, stage: async () => traced(stagePackage(tracedSpec.name)) }];
     if (!existsSync(join('layers/models', spec.model, KERAS_GRAPH_DIR))) return [shipped];
     return [
       { ...shipped, label: `${spec.name} (keras, graph rewrite: shipped)` },
-      { spec, label: `${spec.name} (keras engine, before)`, stage: async () => stageKerasEngine(stagePackage(spec.name), spec.name) },
+      { spec, samples, label: `${spec.name} (keras engine, before)`, stage: async () => stageKerasEngine(stagePackage(spec.name), spec.name) },
     ];
   });
-  for (const { spec, label, stage } of variants) {
+  for (const { spec, samples, label, stage } of variants) {
     const floor: Floor = ['onnx', 'caffe'].includes(framework(spec.model)) ? 'onnx' : 'tfjs';
     const staged = await stage();
     await ensureBucket(stack.s3, spec.source.bucket);
     await ensureBucket(stack.s3, spec.target.bucket);
     await stack.deployments.upsert({ ...spec, framework: 'cold-start-bench' });
-    const sample = readdirSync(`samples/${spec.name}`).sort().find((f) => f.endsWith('.json') && !f.includes('wrong'))!; // one record, as the floor scores
+    const sample = readdirSync(`samples/${samples}`).sort().find((f) => f.endsWith('.json') && !f.includes('wrong'))!; // one record, as the floor scores
     const prefix = `cold-${rows.length}`;
     const floorRuns: Measured[] = [];
     const scorerRuns: Measured[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const key = `${prefix}-${round}-${sample}`; // a new key each round: the ledger would call a repeat a duplicate
-      await put(spec.source.bucket, key, `samples/${spec.name}/${sample}`);
+      await put(spec.source.bucket, key, `samples/${samples}/${sample}`);
       await put(FLOOR_BUCKET, key, floors[floor].sample);
       const runFloor = async () => floorRuns.push(await run(floors[floor].script, { ...common, NODE_PATH: join(staged.opt, 'nodejs/node_modules'), FLOOR_MODEL: floors[floor].model, SOURCE_BUCKET: FLOOR_BUCKET, TARGET_BUCKET: FLOOR_BUCKET, RECORD_KEY: `${key}` }));
       const runScorer = async () => scorerRuns.push(await run(probe, {

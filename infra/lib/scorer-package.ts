@@ -16,12 +16,23 @@ export interface ScorerPackage {
   readonly onnxRuntime: boolean;
   /** Ships TensorFlow.js's wasm backend binaries beside the bundle. */
   readonly tfjsWasm: boolean;
+  /** Import specifiers bundled from another file, relative to the project root (esbuild's alias). */
+  readonly aliases: Readonly<Record<string, string>>;
+  /** Packages left to run-time resolution. */
+  readonly externalModules: readonly string[];
 }
+
+export interface ScorerBuildOptions {
+  /** The deployment traces its AWS calls (the manifest's traceAwsCalls): only then is Powertools' tracer bundled. */
+  readonly traceAwsCalls: boolean;
+}
+
+const TRACING_LEFT_OUT = 'functions/scorer/lambda/tracing-left-out.ts';
 
 const ONNX_RUNTIME = { architecture: Architecture.X86_64, onnxRuntime: true, tfjsWasm: false } as const;
 const TFJS_WASM = { architecture: Architecture.ARM_64, onnxRuntime: false, tfjsWasm: true } as const;
 
-const PACKAGES: Readonly<Record<string, Omit<ScorerPackage, 'entry'>>> = {
+const PACKAGES: Readonly<Record<string, Pick<ScorerPackage, 'architecture' | 'onnxRuntime' | 'tfjsWasm'>>> = {
   onnx: ONNX_RUNTIME,
   caffe: ONNX_RUNTIME,
   keras: TFJS_WASM,
@@ -34,11 +45,21 @@ const PACKAGES: Readonly<Record<string, Omit<ScorerPackage, 'entry'>>> = {
  * current graph rewrite (keras-graph/) gets the graph-only scorer, which
  * leaves h5wasm and TensorFlow.js layers out of the bundle.
  */
-export function scorerPackageFor(framework: string, modelDir?: string): ScorerPackage {
+export function scorerPackageFor(framework: string, modelDir?: string, options: ScorerBuildOptions = { traceAwsCalls: false }): ScorerPackage {
   const pkg = PACKAGES[framework];
   if (!pkg) throw new Error(`no scorer is built for framework "${framework}" (known: ${Object.keys(PACKAGES).join(', ')})`);
   const entry = framework === 'keras' && modelDir !== undefined && hasCurrentKerasGraphSync(modelDir) ? 'keras-graph' : framework;
-  return { entry: `functions/scorer/lambda/${entry}-scorer.ts`, ...pkg };
+  return {
+    entry: `functions/scorer/lambda/${entry}-scorer.ts`,
+    ...pkg,
+    aliases: {
+      // esbuild resolves every import before dropping unused engines: onnxruntime must resolve to the runtime's
+      // copy (layer, or node_modules beside the bundle) where it is used, and stay out of the bundle everywhere.
+      ...(pkg.onnxRuntime ? { 'onnxruntime-node': 'functions/scorer/lambda/onnxruntime-required.ts' } : {}),
+      ...(options.traceAwsCalls ? {} : { '@aws-lambda-powertools/tracer': TRACING_LEFT_OUT, '@aws-lambda-powertools/tracer/middleware': TRACING_LEFT_OUT }),
+    },
+    externalModules: pkg.onnxRuntime ? [] : ['onnxruntime-node'],
+  };
 }
 
 // Node has no wasm threads in TensorFlow.js: it runs the SIMD binary, or the plain one without SIMD.

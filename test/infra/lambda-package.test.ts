@@ -23,7 +23,7 @@ import { scorerPackageFor, TFJS_WASM_FILES } from '../../infra/lib/scorer-packag
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
 import { LOCAL_CREDENTIALS } from '../../infra/local/auth/local-credentials.js';
-import { readDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
+import { parseDeploymentsManifest, readDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
 import { readOutcome, startTestStack } from '../support/local-stack-harness.js';
 import { MODELS_ROOT, REPO_ROOT } from '../support/paths.js';
 
@@ -34,10 +34,15 @@ const CEILING_MIB: Readonly<Record<string, number>> = { onnx: 50, caffe: 50, ker
 const ONNX_RUNTIME_FRAMEWORKS = ['onnx', 'caffe'];
 const outdir = mkdtempSync(join(tmpdir(), 'dropscore-cdk-'));
 const manifest = readDeploymentsManifest(`${REPO_ROOT}deployments.json`);
+// The ONNX deployment once more, tracing its AWS calls: its scorer is built with Powertools' tracer.
+const onnxSpec = manifest.deployments.find((d) => frameworkOfModel(d.model) === 'onnx')!;
+const tracedSpec = parseDeploymentsManifest({
+  deployments: [{ name: `${onnxSpec.name}-traced`, model: onnxSpec.model, source: { bucket: `${onnxSpec.source.bucket}-tr` }, target: { bucket: `${onnxSpec.target.bucket}-tr` }, traceAwsCalls: true }],
+}, 'traced deployment').deployments[0]!;
 let template: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 
 beforeAll(() => {
-  const { app } = createDropscoreApp({ manifest, projectRoot: REPO_ROOT, localstack: false, appProps: { outdir } });
+  const { app } = createDropscoreApp({ manifest: { ...manifest, deployments: [...manifest.deployments, tracedSpec] }, projectRoot: REPO_ROOT, localstack: false, appProps: { outdir } });
   const assembly = app.synth();
   template = assembly.getStackByName('Dropscore').template;
 }, 120_000);
@@ -60,6 +65,12 @@ function scorerPackage(deployment: string) {
   const [fn] = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties['Environment']?.Variables?.DEPLOYMENT_NAME === deployment);
   const layers = (fn!.Properties['Layers'] as { Ref: string }[]).map((ref) => assetDir(template.Resources[ref.Ref]!.Properties['Content']));
   return { fn: fn!, bundle: assetDir(fn!.Properties['Code']), layers, modelDir: fn!.Properties['Environment'].Variables.MODEL_DIR as string };
+}
+
+/** The scorer's environment as the template sets it, but for the values CloudFormation resolves (table names). */
+function functionEnv(deployment: string): Record<string, string> {
+  const variables = scorerPackage(deployment).fn.Properties['Environment'].Variables as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(variables).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 function frameworkOfModel(model: string): string {
@@ -164,11 +175,12 @@ describe('the bundled scorer, run as Lambda runs it', () => {
   });
 
   it('of a deployment that traces AWS calls sends X-Ray subsegments of each S3 and DynamoDB call', async () => {
-    const spec = manifest.deployments.find((d) => frameworkOf(d.name) === 'onnx')!;
-    const { bundle, layers, modelDir } = scorerPackage(spec.name);
-    const task = join(root, `task-${spec.name}-traced`);
+    const { bundle, layers, modelDir, fn } = scorerPackage(tracedSpec.name);
+    expect(fn.Properties['Environment'].Variables.TRACE_AWS_CALLS).toBe('true');
+    expect(readFileSync(join(bundle, 'index.mjs'), 'utf8')).toContain('AWS_XRAY_DAEMON_ADDRESS');
+    const task = join(root, `task-${tracedSpec.name}`);
     cpSync(bundle, task, { recursive: true });
-    const opt = join(root, `opt-${spec.name}-traced`);
+    const opt = join(root, `opt-${tracedSpec.name}`);
     for (const layer of layers) cpSync(layer, opt, { recursive: true });
     // The X-Ray daemon Lambda runs beside the function: a UDP port on loopback.
     const daemon = createSocket('udp4');
@@ -176,16 +188,15 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     daemon.on('message', (datagram) => segments.push(JSON.parse(String(datagram).split('\n')[1]!)));
     await new Promise<void>((bound) => daemon.bind(0, '127.0.0.1', bound));
     try {
-      const fresh = { ...spec, id: `${spec.id}-traced`, source: { ...spec.source, bucket: `${spec.source.bucket}-tr` }, target: { ...spec.target, bucket: `${spec.target.bucket}-tr` } };
-      await scoresFromLayers(fresh, task, opt, modelDir, {
-        TRACE_AWS_CALLS: 'true',
-        // What Lambda sets for an invocation whose trace is sampled.
+      // What Lambda sets for an invocation whose trace is sampled.
+      const env = {
         AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
         LAMBDA_TASK_ROOT: task,
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
         AWS_LAMBDA_FUNCTION_NAME: 'scorer',
         _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
-      }, true);
+      };
+      await scoresFromLayers(tracedSpec, task, opt, modelDir, { env, traced: true, samples: onnxSpec.name });
       await new Promise((drained) => setTimeout(drained, 200));
       const calls = segments.flatMap((segment) => [segment, ...(segment['subsegments'] ?? [])]).filter((s) => s['namespace'] === 'aws').map((s) => `${s['name']}.${s['aws']['operation']}`);
       expect(calls).toEqual(expect.arrayContaining(['S3.GetObject', 'S3.PutObject', 'DynamoDB.UpdateItem']));
@@ -194,13 +205,23 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     }
   });
 
-  /** `extraEnv` on top of the function's own; `traced`: whether it then traces its AWS calls. */
-  async function scoresFromLayers(spec: (typeof manifest.deployments)[number], task: string, opt: string, modelDir: string, extraEnv: Record<string, string> = {}, traced = false) {
+  it('of a deployment that does not trace AWS calls has no tracer, and says so if told to trace', async () => {
+    const { bundle } = scorerPackage(onnxSpec.name);
+    expect(readFileSync(join(bundle, 'index.mjs'), 'utf8')).not.toContain('AWS_XRAY_DAEMON_ADDRESS');
+    const script = `await import(${JSON.stringify(pathToFileURL(join(bundle, 'index.mjs')).href)});`;
+    const env = { PATH: process.env['PATH'], ...functionEnv(onnxSpec.name), DEPLOYMENTS_TABLE: 'deployments', LEDGER_TABLE: 'ledger', TRACE_AWS_CALLS: 'true' };
+    const run = promisify(execFile)('node', ['--input-type=module', '-e', script], { env, timeout: 60_000 });
+    await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('this scorer was built without AWS call tracing: set "traceAwsCalls": true') });
+  });
+
+  /** `env` on top of the function's own; `traced`: whether it then traces its AWS calls; `samples`: the deployment whose samples/ it scores. */
+  async function scoresFromLayers(spec: (typeof manifest.deployments)[number], task: string, opt: string, modelDir: string, options: { env?: Record<string, string>; traced?: boolean; samples?: string } = {}) {
+    const { env: extraEnv = {}, traced = false, samples = spec.name } = options;
     await ensureBucket(stack.s3, spec.source.bucket);
     await ensureBucket(stack.s3, spec.target.bucket);
     await stack.deployments.upsert({ ...spec, framework: 'from-cdk-test' });
-    const record = readdirSync(`${REPO_ROOT}samples/${spec.name}`).sort().find((f) => f.endsWith('.json') && !f.includes('wrong'))!;
-    await stack.s3.send(new PutObjectCommand({ Bucket: spec.source.bucket, Key: record, Body: readFileSync(`${REPO_ROOT}samples/${spec.name}/${record}`, 'utf8') }));
+    const record = readdirSync(`${REPO_ROOT}samples/${samples}`).sort().find((f) => f.endsWith('.json') && !f.includes('wrong'))!;
+    await stack.s3.send(new PutObjectCommand({ Bucket: spec.source.bucket, Key: record, Body: readFileSync(`${REPO_ROOT}samples/${samples}/${record}`, 'utf8') }));
 
     const driver = join(root, `invoke-${spec.id}.mjs`);
     writeFileSync(driver, `
@@ -222,7 +243,7 @@ describe('the bundled scorer, run as Lambda runs it', () => {
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...Object.fromEntries(Object.entries(template.Resources).filter(([, r]) => r.Properties['Environment']?.Variables?.DEPLOYMENT_NAME === spec.name).flatMap(([, r]) => Object.entries(r.Properties['Environment'].Variables as Record<string, unknown>)).filter(([, v]) => typeof v === 'string')),
+      ...functionEnv(spec.name),
       DEPLOYMENT_ID: spec.id,
       SOURCE_BUCKET: spec.source.bucket,
       TARGET_BUCKET: spec.target.bucket,

@@ -164,6 +164,31 @@ describe('scorer handler', () => {
     });
   });
 
+  it('counts a new input as received while its prediction is counted, not one round trip before', async () => {
+    const order: string[] = [];
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'SET modified_at = :now ADD received :received' }).callsFake(async () => {
+      order.push('received sent');
+      await new Promise((later) => setTimeout(later, 30));
+      order.push('received done');
+      return {};
+    });
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :count' }).callsFake(async () => (order.push('predictions counted'), {}));
+    const report = await handlerFor()(s3Event('drop/a.json'));
+    expect(report.results[0]!.result).toBe('scored');
+    expect(order).toEqual(['received sent', 'predictions counted', 'received done']);
+  });
+
+  it('gives back the predictions counted and retries the input when its received count fails', async () => {
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'SET modified_at = :now ADD received :received' }).rejects(new Error('throttled'));
+    await expect(handlerFor()(s3Event('drop/a.json'))).rejects.toThrow('1 of 1 object(s) not finished: drop/a.json: throttled');
+    expect(putsTo('out')).toHaveLength(0);
+    const usage = ledgerUpdates().filter((u) => u.UpdateExpression?.startsWith('ADD predictions'));
+    expect(usage.map((u) => [u.UpdateExpression, u.ExpressionAttributeValues?.[':count'] ?? u.ExpressionAttributeValues?.[':minus']])).toEqual([
+      ['ADD predictions :count', { N: '1' }],
+      ['ADD predictions :minus', { N: '-1' }],
+    ]);
+  });
+
   it('does nothing for a redelivered event whose input already has its outcome', async () => {
     claimedBefore({ 'etag-1': 'scored' });
     s3Mock.on(HeadObjectCommand, { Bucket: 'out' }).resolves({ ETag: '"x"', Metadata: { 'dropscore-input-etag': 'etag-1' } });

@@ -302,9 +302,12 @@ export function createScorer(deps: ScorerDeps) {
   /** Gives every work item its outcome; returns the model they were scored with, for their lineage. */
   async function scoreWork(work: Work[]): Promise<ModelRef> {
     const fresh = work.filter((item) => item.claim === 'new');
-    if (fresh.length > 0) await deployments.addCounters(binding.id, { received: fresh.length });
+    // Counted while the records decode and their predictions are counted (another item, another
+    // round trip); the set fails, to be retried, if this write does.
+    const received = settled(fresh.length > 0 ? deployments.addCounters(binding.id, { received: fresh.length }) : Promise.resolve());
     const loaded = await ensureModel();
     if (loaded instanceof ModelLoadError) {
+      await succeeded(received);
       for (const item of work) item.outcome = { kind: 'error', error: loaded };
       return { name: binding.model };
     }
@@ -312,11 +315,17 @@ export function createScorer(deps: ScorerDeps) {
     // countOutcomes unless they end as results this delivery finished: so the count is the
     // ledger's number of scored inputs, which a recount after a crash restores.
     const admit = async (valid: readonly number[]) => {
-      const quota = await usage.consumePredictions(valid.length);
-      valid.slice(0, quota.granted).forEach((i) => (work[i]!.predictionCounted = true));
-      return new Map(valid.slice(quota.granted).map((i) => [i, predictionLimitReached(quota)]));
+      const [quota, receivedCounted] = await Promise.all([settled(usage.consumePredictions(valid.length)), received]);
+      if (receivedCounted.status === 'rejected') {
+        if (quota.status === 'fulfilled' && quota.value.granted > 0) await refund(quota.value.granted);
+        throw receivedCounted.reason;
+      }
+      if (quota.status === 'rejected') throw quota.reason;
+      valid.slice(0, quota.value.granted).forEach((i) => (work[i]!.predictionCounted = true));
+      return new Map(valid.slice(quota.value.granted).map((i) => [i, predictionLimitReached(quota.value)]));
     };
     const outcomes = await scoreRecords(work.map((item) => ({ bytes: item.read.body, size: item.read.size, fileName: fileNameOf(item.ref.key) })), loaded, maxBytes, admit);
+    await succeeded(received); // no valid record: admit never waited for it
     work.forEach((item, i) => (item.outcome = outcomes[i]));
     return { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework, sha256: loaded.artifact.sha256 };
   }
@@ -331,12 +340,14 @@ export function createScorer(deps: ScorerDeps) {
     return result;
   }
 
+  async function refund(count: number): Promise<void> {
+    await usage.refundPredictions(count).catch((error: unknown) => log.error('predictions not given back', { deployment: binding.name, count, reason: describeError(error) }));
+  }
+
   /** Counts what this delivery finished, and gives back predictions that did not end as such a result. */
   async function countOutcomes(work: readonly Work[]): Promise<void> {
     const unmade = work.filter((item) => item.predictionCounted && !(item.outcome?.kind === 'result' && item.completion?.counted)).length;
-    if (unmade > 0) {
-      await usage.refundPredictions(unmade).catch((error: unknown) => log.error('predictions not given back', { deployment: binding.name, count: unmade, reason: describeError(error) }));
-    }
+    if (unmade > 0) await refund(unmade);
     const counted = work.filter((item) => item.completion?.counted);
     if (counted.length === 0) return;
     const errors = counted.filter((item) => item.outcome!.kind === 'error');
@@ -416,6 +427,17 @@ function createRecentMap(capacity: number) {
       if (entries.size > capacity) entries.delete(entries.keys().next().value!);
     },
   };
+}
+
+/** A write started now and awaited later, whose failure is handled where it is awaited. */
+function settled<T>(write: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return write.then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason }));
+}
+
+async function succeeded<T>(result: Promise<PromiseSettledResult<T>>): Promise<T> {
+  const outcome = await result;
+  if (outcome.status === 'rejected') throw outcome.reason;
+  return outcome.value;
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

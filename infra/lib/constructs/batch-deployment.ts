@@ -95,7 +95,7 @@ export class BatchDeployment extends Construct {
     // Named, so the scorer can start it by ARN while the machine invokes the scorer (no reference cycle).
     const fanOutName = `${Stack.of(this).stackName}-${spec.name}-bulk`;
     const fanOutArn = Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: fanOutName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const pkg = scorerPackageFor(props.framework, join(props.modelsRoot, spec.model));
+    const pkg = scorerPackageFor(props.framework, join(props.modelsRoot, spec.model), { traceAwsCalls: spec.cloud.traceAwsCalls && !props.localstack });
     const model = props.localstack ? undefined : new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
     // What the LocalStack scorer carries beside its bundle: its model, and onnxruntime in node_modules where Node looks first.
     const carried = props.localstack ? [...modelFiles(props.modelsRoot, spec.model), ...(pkg.onnxRuntime ? runtimeFiles(props.nodeModules, 'node_modules') : [])] : [];
@@ -107,11 +107,8 @@ export class BatchDeployment extends Construct {
       memoryMb: spec.cloud.memoryMb,
       timeout: Duration.seconds(spec.cloud.timeoutSeconds),
       layers: model && (pkg.onnxRuntime ? [runtimeLayerOf(props), model.layer] : [model.layer]),
-      // esbuild resolves every import before dropping unused engines: onnxruntime must resolve
-      // to the runtime's copy (layer, or node_modules beside the bundle) where it is used, and stay out of the bundle everywhere.
-      ...(pkg.onnxRuntime
-        ? { aliases: { 'onnxruntime-node': `${props.projectRoot}/functions/scorer/lambda/onnxruntime-required.ts` } }
-        : { externalModules: ['onnxruntime-node'] }),
+      aliases: Object.fromEntries(Object.entries(pkg.aliases).map(([from, to]) => [from, `${props.projectRoot}/${to}`])),
+      externalModules: [...pkg.externalModules],
       // TensorFlow.js's wasm backend loads its .wasm files from beside the bundle.
       afterBundling: (inputDir, outputDir) => [
         ...(pkg.tfjsWasm ? TFJS_WASM_FILES.map((file) => `cp ${inputDir}/node_modules/@tensorflow/tfjs-backend-wasm/dist/${file} ${outputDir}/`) : []),
