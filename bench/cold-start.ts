@@ -30,7 +30,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
-import { KERAS_GRAPH_DIR } from '../functions/scorer/engines/keras/keras-graph-files.js';
+import { KERAS_GRAPH } from '../functions/scorer/engines/graph-rewrite/graph-rewrite-files.js';
 import { createDropscoreApp } from '../infra/lib/dropscore-app.js';
 import { BUNDLE_OPTIONS } from '../infra/lib/constructs/node-function.js';
 import { TFJS_WASM_FILES } from '../infra/lib/scorer-package.js';
@@ -104,7 +104,7 @@ async function stageKerasEngine(staged: Staged, name: string): Promise<Staged> {
   const opt = join(root, `opt-${name}-keras-engine`);
   cpSync(staged.opt, opt, { recursive: true });
   const modelDir = join(opt, staged.env['MODEL_DIR']!.slice(staged.opt.length));
-  rmSync(join(modelDir, KERAS_GRAPH_DIR), { recursive: true, force: true });
+  rmSync(join(modelDir, KERAS_GRAPH.dir), { recursive: true, force: true });
   return { task, opt, env: { ...staged.env, MODEL_DIR: modelDir } };
 }
 
@@ -166,7 +166,7 @@ try {
     const samples = spec.name;
     const shipped = { spec, samples, label: `${spec.name} (${framework(spec.model)})`, stage: async () => stagePackage(spec.name) };
     if (spec === onnxSpec) return [shipped, { spec: tracedSpec, samples, label: `${tracedSpec.name} (onnx, AWS calls traced)`, stage: async () => traced(stagePackage(tracedSpec.name)) }];
-    if (!existsSync(join('layers/models', spec.model, KERAS_GRAPH_DIR))) return [shipped];
+    if (!existsSync(join('layers/models', spec.model, KERAS_GRAPH.dir))) return [shipped];
     return [
       { ...shipped, label: `${spec.name} (keras, graph rewrite: shipped)` },
       { spec, samples, label: `${spec.name} (keras engine, before)`, stage: async () => stageKerasEngine(stagePackage(spec.name), spec.name) },

@@ -98,7 +98,8 @@ export async function addModel(modelsRoot: string, source: string, options: AddM
     const loaded = await loadModel(dir);
     const signature = loaded.model.signature;
     writeFileSync(join(dir, MODEL_META_FILE), `${JSON.stringify({ ...meta, inputs: signature.inputs, outputs: signature.outputs }, null, 2)}\n`);
-    return { summary: await summarise(modelsRoot, name), signature, notes: framework === 'keras' ? [await packageKeras(dir)] : [] };
+    const packaged = await packageGraphRewrite(dir, framework);
+    return { summary: await summarise(modelsRoot, name), signature, notes: packaged ? [packaged] : [] };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     if (error instanceof ModelLoadError) throw new ModelLoadError(`not added: ${error.message}`, { cause: error });
@@ -106,13 +107,26 @@ export async function addModel(modelsRoot: string, source: string, options: AddM
   }
 }
 
-/** Keras models are packaged with their graph rewrite when it can express them (a lighter, faster-starting scorer). */
-async function packageKeras(dir: string): Promise<string> {
-  const { packageKerasGraph } = await import('../functions/scorer/engines/keras/keras-graph-packaging.js');
-  const outcome = await packageKerasGraph(dir);
-  return outcome.rewritten
-    ? 'rewritten as a TensorFlow graph (keras-graph/): deployments of it run without h5wasm and TensorFlow.js layers'
-    : `scored by the Keras engine (no graph rewrite): ${outcome.reason}`;
+/**
+ * Keras models and SavedModels are packaged with their graph rewrite when it can express them
+ * (a lighter, faster-starting scorer); says what was done, for the caller to show.
+ */
+export async function packageGraphRewrite(dir: string, framework: string): Promise<string | undefined> {
+  if (framework === 'keras') {
+    const { packageKerasGraph } = await import('../functions/scorer/engines/keras/keras-graph-packaging.js');
+    const outcome = await packageKerasGraph(dir);
+    return outcome.rewritten
+      ? 'rewritten as a TensorFlow graph (keras-graph/): deployments of it run without h5wasm and TensorFlow.js layers'
+      : `scored by the Keras engine (no graph rewrite): ${outcome.reason}`;
+  }
+  if (framework === 'tensorflow') {
+    const { packageSavedModelGraph } = await import('../functions/scorer/engines/tensorflow/saved-model-graph-packaging.js');
+    const outcome = await packageSavedModelGraph(dir);
+    return outcome.rewritten
+      ? 'packaged with its frozen graph (tf-graph/): deployments of it start without decoding and freezing the SavedModel'
+      : `frozen at each start (no tf-graph/): ${outcome.reason}`;
+  }
+  return undefined;
 }
 
 function toModelName(stem: string): string {

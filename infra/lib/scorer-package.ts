@@ -6,7 +6,7 @@
  * engines are pure WebAssembly and run on arm64 with no runtime layer.
  */
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
-import { hasCurrentKerasGraphSync } from '../../functions/scorer/engines/keras/keras-graph-files.js';
+import { hasCurrentRewriteSync, KERAS_GRAPH, SAVED_MODEL_GRAPH } from '../../functions/scorer/engines/graph-rewrite/graph-rewrite-files.js';
 
 export interface ScorerPackage {
   /** Relative to the project root. */
@@ -41,14 +41,17 @@ const PACKAGES: Readonly<Record<string, Pick<ScorerPackage, 'architecture' | 'on
 };
 
 /**
- * `modelDir`: the model folder on this machine. A Keras model packaged with a
- * current graph rewrite (keras-graph/) gets the graph-only scorer, which
- * leaves h5wasm and TensorFlow.js layers out of the bundle.
+ * `modelDir`: the model folder on this machine. A model packaged with a
+ * current graph rewrite gets the graph-only scorer: a Keras model's
+ * (keras-graph/) leaves h5wasm and TensorFlow.js layers out of the bundle, a
+ * SavedModel's (tf-graph/) the SavedModel decoder.
  */
 export function scorerPackageFor(framework: string, modelDir?: string, options: ScorerBuildOptions = { traceAwsCalls: false }): ScorerPackage {
   const pkg = PACKAGES[framework];
   if (!pkg) throw new Error(`no scorer is built for framework "${framework}" (known: ${Object.keys(PACKAGES).join(', ')})`);
-  const entry = framework === 'keras' && modelDir !== undefined && hasCurrentKerasGraphSync(modelDir) ? 'keras-graph' : framework;
+  const entry = framework === 'keras' && modelDir !== undefined && hasCurrentRewriteSync(modelDir, KERAS_GRAPH)
+    ? 'keras-graph'
+    : framework === 'tensorflow' && modelDir !== undefined && hasCurrentRewriteSync(modelDir, SAVED_MODEL_GRAPH) ? 'tensorflow-graph' : framework;
   return {
     entry: `functions/scorer/lambda/${entry}-scorer.ts`,
     ...pkg,

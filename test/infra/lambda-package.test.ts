@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasCurrentKerasGraphSync, KERAS_GRAPH_DIR } from '../../functions/scorer/engines/keras/keras-graph-files.js';
+import { hasCurrentRewriteSync, KERAS_GRAPH, SAVED_MODEL_GRAPH } from '../../functions/scorer/engines/graph-rewrite/graph-rewrite-files.js';
 import { BUNDLE_OPTIONS } from '../../infra/lib/constructs/node-function.js';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
 import { scorerPackageFor, TFJS_WASM_FILES } from '../../infra/lib/scorer-package.js';
@@ -117,12 +117,21 @@ describe('the Lambda package', () => {
 
   it.each(kerasDeployments)('of %s runs its model\'s graph rewrite: no h5wasm, no TensorFlow.js layers in the bundle', (name) => {
     const { bundle, modelDir } = scorerPackage(name);
-    expect(hasCurrentKerasGraphSync(join(MODELS_ROOT, modelDir.replace(/^\/opt\/models\//, '')))).toBe(true);
+    expect(hasCurrentRewriteSync(join(MODELS_ROOT, modelDir.replace(/^\/opt\/models\//, '')), KERAS_GRAPH)).toBe(true);
     const code = readFileSync(join(bundle, 'index.mjs'), 'utf8');
     // h5wasm's HDF5 calls and TensorFlow.js layers' model class, present in a bundle of the Keras engine.
     expect(code).not.toContain('H5Fopen');
     expect(code).not.toContain('LayersModel');
     expect(code).toContain('_FusedConv2D');
+  });
+
+  it.each(manifest.deployments.filter((d) => frameworkOfModel(d.model) === 'tensorflow').map((d) => d.name))('of %s runs its SavedModel\'s frozen graph: no SavedModel decoder in the bundle', (name) => {
+    const { bundle, modelDir } = scorerPackage(name);
+    expect(hasCurrentRewriteSync(join(MODELS_ROOT, modelDir.replace(/^\/opt\/models\//, '')), SAVED_MODEL_GRAPH)).toBe(true);
+    const code = readFileSync(join(bundle, 'index.mjs'), 'utf8');
+    // The SavedModel loader skips TF2's initialiser signature by this name.
+    expect(code).not.toContain('__saved_model_init_op');
+    expect(code).toContain('tf-graph');
   });
 
   it('ships only linux-x64 native binaries', () => {
@@ -168,7 +177,7 @@ describe('the bundled scorer, run as Lambda runs it', () => {
     expect(readFileSync(join(task, 'index.mjs'), 'utf8')).toContain('H5Fopen');
     const opt = join(root, `opt-${spec.name}-keras-engine`);
     for (const layer of layers) cpSync(layer, opt, { recursive: true });
-    rmSync(join(opt, modelDir.replace(/^\/opt\//, ''), KERAS_GRAPH_DIR), { recursive: true });
+    rmSync(join(opt, modelDir.replace(/^\/opt\//, ''), KERAS_GRAPH.dir), { recursive: true });
     // A fresh deployment record and buckets: the counters below start from zero.
     const fresh = { ...spec, id: `${spec.id}-keras-engine`, source: { ...spec.source, bucket: `${spec.source.bucket}-ke` }, target: { ...spec.target, bucket: `${spec.target.bucket}-ke` } };
     await scoresFromLayers(fresh, task, opt, modelDir);

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../functions/scorer/domain/errors.js';
 import { createModelLoader } from '../../functions/scorer/engines/engine-registry.js';
 import { kerasGraphSupport, loadModel } from '../../functions/scorer/engines/framework-engines.js';
-import { hasCurrentKerasGraphSync, KERAS_GRAPH_DIR } from '../../functions/scorer/engines/keras/keras-graph-files.js';
+import { hasCurrentRewriteSync, KERAS_GRAPH } from '../../functions/scorer/engines/graph-rewrite/graph-rewrite-files.js';
 import { packageKerasGraph } from '../../functions/scorer/engines/keras/keras-graph-packaging.js';
 import { decodeTensor } from '../../functions/scorer/formats/tensor-json.js';
 import { scorerPackageFor } from '../../infra/lib/scorer-package.js';
@@ -44,8 +44,8 @@ describe.each(REWRITTEN)('the graph rewrite of %s', (folder, artifact, inputName
   it('is made, and agrees with the Keras engine on the probe batch', async () => {
     const outcome = await packaged;
     expect(outcome).toMatchObject({ rewritten: true });
-    expect(existsSync(join(modelDir, KERAS_GRAPH_DIR, 'model.json'))).toBe(true);
-    expect(hasCurrentKerasGraphSync(modelDir)).toBe(true);
+    expect(existsSync(join(modelDir, KERAS_GRAPH.dir, 'model.json'))).toBe(true);
+    expect(hasCurrentRewriteSync(modelDir, KERAS_GRAPH)).toBe(true);
     expect(scorerPackageFor('keras', modelDir).entry).toBe('functions/scorer/lambda/keras-graph-scorer.ts');
   });
 
@@ -65,7 +65,7 @@ describe('a model the rewrite cannot express', () => {
       rewritten: false,
       reason: 'simple_lstm_th_keras_1_model.h5: cannot be rewritten as a TensorFlow graph: LSTM (layer "lstm_1"): no graph rewrite for this layer class',
     });
-    expect(existsSync(join(dir, KERAS_GRAPH_DIR))).toBe(false);
+    expect(existsSync(join(dir, KERAS_GRAPH.dir))).toBe(false);
     expect(scorerPackageFor('keras', dir).entry).toBe('functions/scorer/lambda/keras-scorer.ts');
     await expect(loadGraphOnly(dir)).rejects.toThrow(/no graph rewrite of simple_lstm_th_keras_1_model\.h5 in keras-graph\//);
     const [testCase] = expectedCases(fixture);
@@ -83,11 +83,11 @@ describe('a rewrite of another version of the file', () => {
     expect(await packageKerasGraph(dir)).toMatchObject({ rewritten: true });
     // The user replaces the model file by hand, under the same name.
     copyFileSync(`${FIXTURES}/models/keras_h5/wml_mnist_cnn_keras213/mnistCNN.h5`, join(dir, 'mnist_model.h5'));
-    expect(hasCurrentKerasGraphSync(dir)).toBe(false);
+    expect(hasCurrentRewriteSync(dir, KERAS_GRAPH)).toBe(false);
     expect(scorerPackageFor('keras', dir).entry).toBe('functions/scorer/lambda/keras-scorer.ts');
     const refused = await loadGraphOnly(dir).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ModelLoadError);
-    expect((refused as Error).message).toBe('model "rewrite-stale": keras-graph/ was made from another mnist_model.h5 than the folder holds; rewrite it again (tools/keras-graph.ts)');
+    expect((refused as Error).message).toBe('model "rewrite-stale": keras-graph/ was made from other files than the folder holds; make it again (`dropscore models add` makes it; tools/graph-rewrite.ts for a folder changed by hand)');
     const loaded = await loadModel(dir);
     expect(loaded.model.signature.outputs[0]!.name).toBe('dense_2'); // the replaced file's model, by the Keras engine
   });
@@ -99,9 +99,9 @@ describe('dropscore models add', () => {
     mkdirSync(modelsRoot);
     const added = await addModel(modelsRoot, `${FIXTURES}/models/keras_v3/moonflower_mnist_cnn_keras311/mnist_model.keras`, { framework: 'keras', name: 'digits' });
     expect(added.notes).toEqual(['rewritten as a TensorFlow graph (keras-graph/): deployments of it run without h5wasm and TensorFlow.js layers']);
-    expect(hasCurrentKerasGraphSync(join(modelsRoot, 'digits'))).toBe(true);
+    expect(hasCurrentRewriteSync(join(modelsRoot, 'digits'), KERAS_GRAPH)).toBe(true);
     const lstm = await addModel(modelsRoot, `${FIXTURES}/models/keras_h5/dl4j_simple_lstm_theano_keras122/simple_lstm_th_keras_1_model.h5`, { framework: 'keras', name: 'lstm' });
     expect(lstm.notes).toEqual(['scored by the Keras engine (no graph rewrite): simple_lstm_th_keras_1_model.h5: cannot be rewritten as a TensorFlow graph: LSTM (layer "lstm_1"): no graph rewrite for this layer class']);
-    expect(existsSync(join(modelsRoot, 'lstm', KERAS_GRAPH_DIR))).toBe(false);
+    expect(existsSync(join(modelsRoot, 'lstm', KERAS_GRAPH.dir))).toBe(false);
   });
 });

@@ -8,25 +8,30 @@ import { namedTensorsFormat } from '../formats/named-tensors-format.js';
 import { tensorflowFormat } from '../formats/tensorflow-format.js';
 import type { EngineTable, ModelLoader, SupportLoader } from './engine-registry.js';
 import { createModelLoader } from './engine-registry.js';
-import { readKerasGraphSource } from './keras/keras-graph-files.js';
+import { hasCurrentRewrite, KERAS_GRAPH, SAVED_MODEL_GRAPH } from './graph-rewrite/graph-rewrite-files.js';
 
 export const onnxSupport: SupportLoader = async () => ({ engine: (await import('./onnx-engine.js')).onnxEngine, format: namedTensorsFormat });
 
 // Caffe nets are translated to ONNX at load; records use the named-tensor convention.
 export const caffeSupport: SupportLoader = async () => ({ engine: (await import('./caffe/caffe-engine.js')).caffeEngine, format: namedTensorsFormat });
 
-// A Keras model packaged with its graph rewrite (keras/keras-graph-files.ts) runs on the graph executor:
+// A Keras model packaged with its graph rewrite (graph-rewrite/graph-rewrite-files.ts) runs on the graph executor:
 // its bundle leaves out h5wasm and TensorFlow.js layers. Without a current rewrite, the Keras engine.
 export const kerasGraphSupport: SupportLoader = async () => ({ engine: (await import('./keras/keras-graph-engine.js')).kerasGraphEngine, format: kerasFormat });
 
 export const kerasSupport: SupportLoader = async (artifact) => {
-  const rewrite = await readKerasGraphSource(artifact.dir);
-  if (rewrite?.artifact === artifact.meta.artifact && rewrite.sha256 === artifact.sha256) return kerasGraphSupport(artifact);
+  if (await hasCurrentRewrite(artifact, KERAS_GRAPH)) return kerasGraphSupport(artifact);
   return { engine: (await import('./keras/keras-engine.js')).kerasEngine, format: kerasFormat };
 };
 
-// SavedModels run on TensorFlow.js's graph executor, frozen and inlined at load.
-export const tensorflowSupport: SupportLoader = async () => ({ engine: (await import('./tensorflow/tensorflow-engine.js')).tensorflowEngine, format: tensorflowFormat });
+// A SavedModel packaged with its frozen graph (tf-graph/) loads that: its bundle leaves out the SavedModel decoder.
+export const tensorflowGraphSupport: SupportLoader = async () => ({ engine: (await import('./tensorflow/saved-model-graph-engine.js')).savedModelGraphEngine, format: tensorflowFormat });
+
+// SavedModels run on TensorFlow.js's graph executor, frozen and inlined at load (unless packaged frozen).
+export const tensorflowSupport: SupportLoader = async (artifact) => {
+  if (await hasCurrentRewrite(artifact, SAVED_MODEL_GRAPH)) return tensorflowGraphSupport(artifact);
+  return { engine: (await import('./tensorflow/tensorflow-engine.js')).tensorflowEngine, format: tensorflowFormat };
+};
 
 // TF.js layers models are Keras models in another file layout; TF.js graph models are
 // frozen TensorFlow graphs, which the TensorFlow engine runs with its record format.
