@@ -29,14 +29,14 @@ export async function initLambdaHandler(engines: EngineTable) {
     log,
     metrics: observability.scoringMetrics,
   };
-  const bulk = bulkOptionsOf(config.bulk, () => traceClient(createStepFunctionsClient(config.connection)));
+  const bulk = bulkOptionsOf(config.bulk, async () => traceClient(await createStepFunctionsClient(config.connection)));
   const scorer = createStoredScorerWith(createModelLoader(engines), wiring, config.binding, config.modelDir, config.maxRecordBytes, bulk);
   // A failed status write must not fail the init (Lambda would retry it blindly): the first event loads again.
   await scorer.warmUp().catch((error: unknown) => log.error('model not loaded at init, retried on the first event', { reason: describeError(error) }));
   return createHandler(() => scorer).use(observability.middlewares);
 }
 
-function bulkOptionsOf(config: BulkConfig, client: () => SFNClient): BulkOptions {
+function bulkOptionsOf(config: BulkConfig, connect: () => Promise<SFNClient>): BulkOptions {
   const { fanOut, partBytes } = config;
-  return { ...(partBytes ? { partBytes } : {}), ...(fanOut ? { fanOut: createStepFunctionsFanOut(client(), fanOut.stateMachineArn, fanOut.fanOutBytes) } : {}) };
+  return { ...(partBytes ? { partBytes } : {}), ...(fanOut ? { fanOut: createStepFunctionsFanOut(connect, fanOut.stateMachineArn, fanOut.fanOutBytes) } : {}) };
 }

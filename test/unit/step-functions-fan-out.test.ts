@@ -19,7 +19,7 @@ beforeEach(() => sfn.reset());
 describe('Step Functions fan-out', () => {
   it('starts one execution named after the input version, with the version as its input', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'x' });
-    await createStepFunctionsFanOut(new SFNClient({}), ARN, 1).start(version);
+    await createStepFunctionsFanOut(async () => new SFNClient({}), ARN, 1).start(version);
     const [call] = sfn.commandCalls(StartExecutionCommand);
     expect(call!.args[0].input).toEqual({ stateMachineArn: ARN, name: executionNameFor(version), input: JSON.stringify({ input: version }) });
     expect(executionNameFor(version)).toMatch(/^[0-9a-f]{64}$/);
@@ -28,16 +28,26 @@ describe('Step Functions fan-out', () => {
 
   it('runs a version again under a new name when its name was used by an execution that ended', async () => {
     sfn.on(StartExecutionCommand).rejectsOnce(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} })).resolves({ executionArn: 'y' });
-    await createStepFunctionsFanOut(new SFNClient({}), ARN, 1).start(version);
+    await createStepFunctionsFanOut(async () => new SFNClient({}), ARN, 1).start(version);
     const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name!);
     expect(names).toHaveLength(2);
     expect(names[1]).toMatch(new RegExp(`^${executionNameFor(version).slice(0, 60)}-[0-9a-z]+$`));
     expect(names[1]!.length).toBeLessThanOrEqual(80);
   });
 
+  it('makes its client when the first file fans out, once', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x' });
+    let made = 0;
+    const fanOut = createStepFunctionsFanOut(async () => (made++, new SFNClient({})), ARN, 1);
+    expect(made).toBe(0);
+    await Promise.all([fanOut.start(version), fanOut.start({ ...version, key: 'other.jsonl' })]);
+    expect(made).toBe(1);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(2);
+  });
+
   it('lets any other failure through, for the event to be retried', async () => {
     sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(createStepFunctionsFanOut(new SFNClient({}), ARN, 1).start(version)).rejects.toThrow('Rate exceeded');
+    await expect(createStepFunctionsFanOut(async () => new SFNClient({}), ARN, 1).start(version)).rejects.toThrow('Rate exceeded');
   });
 
   it('is configured from the environment the stack sets, and refuses half a configuration', () => {

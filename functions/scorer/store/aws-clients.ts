@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 
 export interface AwsConnection {
   readonly region: string;
@@ -32,8 +32,9 @@ export function createDynamoDbClient(connection: AwsConnection): DynamoDBClient 
   return new DynamoDBClient({ cacheMiddleware: true, region: connection.region, endpoint: connection.endpoint, credentials: copyOf(connection.credentials) });
 }
 
-/** The bulk fan-out's starter (AWS only: the local stack runs parts in a worker pool). */
-export function createStepFunctionsClient(connection: AwsConnection): SFNClient {
+/** The bulk fan-out's starter (AWS only: the local stack runs parts in a worker pool); imported when first needed. */
+export async function createStepFunctionsClient(connection: AwsConnection): Promise<SFNClient> {
+  const { SFNClient } = await import('@aws-sdk/client-sfn');
   return new SFNClient({ region: connection.region, endpoint: connection.endpoint, credentials: copyOf(connection.credentials) });
 }
 

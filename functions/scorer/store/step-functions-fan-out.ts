@@ -7,13 +7,22 @@
  * outcome of its own (the scorer checked), so it runs again under a new name.
  */
 import { createHash } from 'node:crypto';
-import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { BulkFanOut } from '../domain/ports.js';
 
 type Version = Parameters<BulkFanOut['start']>[0];
 
-export function createStepFunctionsFanOut(client: SFNClient, stateMachineArn: string, minBytes: number): BulkFanOut {
-  const startAs = (name: string, input: Version) => client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ input }) }));
+/**
+ * `connect` makes the client when the first file fans out: most invocations
+ * fan out nothing, and the Step Functions SDK is left out of the cold start.
+ */
+export function createStepFunctionsFanOut(connect: () => Promise<SFNClient>, stateMachineArn: string, minBytes: number): BulkFanOut {
+  let client: Promise<SFNClient> | undefined;
+  const startAs = async (name: string, input: Version) => {
+    const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+    client ??= connect();
+    return (await client).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ input }) }));
+  };
   return {
     minBytes,
     async start(input) {
