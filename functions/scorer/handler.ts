@@ -9,7 +9,7 @@ import { describeError } from './domain/errors.js';
 import { createModelLoader, type EngineTable } from './engines/engine-registry.js';
 import { createHandler } from './event-handler.js';
 import { createLambdaObservability } from './observability.js';
-import { createDynamoDbClient, createS3Client, createStepFunctionsClient } from './store/aws-clients.js';
+import { createDynamoDbClient, createS3Client } from './store/aws-clients.js';
 import { createStepFunctionsFanOut } from './store/step-functions-fan-out.js';
 import { createStoredScorerWith } from './wiring.js';
 import type { BulkConfig } from './config.js';
@@ -29,7 +29,7 @@ export async function initLambdaHandler(engines: EngineTable) {
     log,
     metrics: observability.scoringMetrics,
   };
-  const bulk = bulkOptionsOf(config.bulk, async () => traceClient(await createStepFunctionsClient(config.connection)));
+  const bulk = bulkOptionsOf(config.bulk, async () => traceClient((await import('./store/step-functions-client.js')).createStepFunctionsClient(config.connection)));
   const scorer = createStoredScorerWith(createModelLoader(engines), wiring, config.binding, config.modelDir, config.maxRecordBytes, bulk);
   // A failed status write must not fail the init (Lambda would retry it blindly): the first event loads again.
   await scorer.warmUp().catch((error: unknown) => log.error('model not loaded at init, retried on the first event', { reason: describeError(error) }));

@@ -19,7 +19,7 @@ type Version = Parameters<BulkFanOut['start']>[0];
 export function createStepFunctionsFanOut(connect: () => Promise<SFNClient>, stateMachineArn: string, minBytes: number): BulkFanOut {
   let client: Promise<SFNClient> | undefined;
   const startAs = async (name: string, input: Version) => {
-    const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+    const { StartExecutionCommand } = await import('./step-functions-client.js');
     client ??= connect();
     return (await client).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ input }) }));
   };
