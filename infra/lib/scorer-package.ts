@@ -49,9 +49,8 @@ const PACKAGES: Readonly<Record<string, Pick<ScorerPackage, 'architecture' | 'on
 export function scorerPackageFor(framework: string, modelDir?: string, options: ScorerBuildOptions = { traceAwsCalls: false }): ScorerPackage {
   const pkg = PACKAGES[framework];
   if (!pkg) throw new Error(`no scorer is built for framework "${framework}" (known: ${Object.keys(PACKAGES).join(', ')})`);
-  const entry = framework === 'keras' && modelDir !== undefined && hasCurrentRewriteSync(modelDir, KERAS_GRAPH)
-    ? 'keras-graph'
-    : framework === 'tensorflow' && modelDir !== undefined && hasCurrentRewriteSync(modelDir, SAVED_MODEL_GRAPH) ? 'tensorflow-graph' : framework;
+  const rewrite = [KERAS_GRAPH, SAVED_MODEL_GRAPH].find((r) => r.framework === framework);
+  const entry = rewrite && modelDir !== undefined && hasCurrentRewriteSync(modelDir, rewrite) ? `${framework}-graph` : framework;
   return {
     entry: `functions/scorer/lambda/${entry}-scorer.ts`,
     ...pkg,

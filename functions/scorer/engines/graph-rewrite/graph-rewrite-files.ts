@@ -58,7 +58,7 @@ export function sourceDigest(modelDir: string, rewrite: GraphRewrite, artifactSh
   return hash.digest('hex');
 }
 
-export function recordedSource(modelJson: string, rewrite: GraphRewrite): RewriteSource | undefined {
+function recordedSource(modelJson: string, rewrite: GraphRewrite): RewriteSource | undefined {
   try {
     const source = (JSON.parse(modelJson) as { userDefinedMetadata?: Record<string, RewriteSource | undefined> }).userDefinedMetadata?.[rewrite.sourceKey];
     return typeof source?.sha256 === 'string' && typeof source.artifact === 'string' ? source : undefined;
