@@ -20,6 +20,8 @@ export interface ScorerPackage {
   readonly aliases: Readonly<Record<string, string>>;
   /** Packages left to run-time resolution. */
   readonly externalModules: readonly string[];
+  /** The graph rewrite's folder (keras-graph/, tf-graph/) a model of this framework could start from but has no current one of. */
+  readonly withoutRewrite?: string;
 }
 
 export interface ScorerBuildOptions {
@@ -50,9 +52,10 @@ export function scorerPackageFor(framework: string, modelDir?: string, options: 
   const pkg = PACKAGES[framework];
   if (!pkg) throw new Error(`no scorer is built for framework "${framework}" (known: ${Object.keys(PACKAGES).join(', ')})`);
   const rewrite = [KERAS_GRAPH, SAVED_MODEL_GRAPH].find((r) => r.framework === framework);
-  const entry = rewrite && modelDir !== undefined && hasCurrentRewriteSync(modelDir, rewrite) ? `${framework}-graph` : framework;
+  const rewritten = rewrite !== undefined && modelDir !== undefined && hasCurrentRewriteSync(modelDir, rewrite);
   return {
-    entry: `functions/scorer/lambda/${entry}-scorer.ts`,
+    entry: `functions/scorer/lambda/${rewritten ? `${framework}-graph` : framework}-scorer.ts`,
+    ...(rewrite && !rewritten ? { withoutRewrite: rewrite.dir } : {}),
     ...pkg,
     aliases: {
       // esbuild resolves every import before dropping unused engines: onnxruntime must resolve to the runtime's

@@ -4,6 +4,9 @@
  * safety, stable logical IDs of stateful resources, and cdk-nag passing.
  * Bundling is skipped here (see lambda-package.test.ts for the real bundle).
  */
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -25,10 +28,10 @@ const manifest = parseDeploymentsManifest(
 );
 
 // cdk.json's context (its feature flags), as `cdk synth` runs.
-function synth(localstack = false, options: { manifest?: DeploymentsManifest; stage?: string; alarmEmail?: string } = {}) {
+function synth(localstack = false, options: { manifest?: DeploymentsManifest; stage?: string; alarmEmail?: string; projectRoot?: string } = {}) {
   const { app, stack } = createDropscoreApp({
     manifest: options.manifest ?? manifest,
-    projectRoot: REPO_ROOT,
+    projectRoot: options.projectRoot ?? REPO_ROOT,
     localstack,
     env: { account: '123456789012', region: 'eu-west-1' },
     appProps: { context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } },
@@ -454,6 +457,26 @@ describe('cdk.json', () => {
     for (const [flag, value] of Object.entries(CURRENTLY_RECOMMENDED_FLAGS)) {
       if (LEFT_OUT.includes(flag)) expect(CDK_JSON_CONTEXT[flag]).toBeUndefined();
       else expect([flag, CDK_JSON_CONTEXT[flag]]).toEqual([flag, value]);
+    }
+  });
+});
+
+describe('graph rewrites', () => {
+  it('warns at synth about a Keras or TensorFlow model packaged without its current graph rewrite, and only then', () => {
+    expect(Annotations.fromStack(synth().stack).findWarning('*', Match.stringLikeRegexp('graph rewrite'))).toEqual([]);
+    // A project whose Keras model folder lost its keras-graph/ (copied by hand, say).
+    const project = mkdtempSync(join(tmpdir(), 'dropscore-project-'));
+    try {
+      for (const entry of ['functions', 'package.json', 'package-lock.json', 'node_modules']) symlinkSync(join(REPO_ROOT, entry), join(project, entry));
+      cpSync(join(REPO_ROOT, 'layers/models/mnist-keras'), join(project, 'layers/models/mnist-keras'), { recursive: true });
+      rmSync(join(project, 'layers/models/mnist-keras/keras-graph'), { recursive: true });
+      const keras = parseDeploymentsManifest({ deployments: [{ name: 'digits', model: 'mnist-keras', source: { bucket: 'acme-k-in' }, target: { bucket: 'acme-k-out' } }] }, 'm');
+      const warnings = Annotations.fromStack(synth(false, { manifest: keras, projectRoot: project }).stack).findWarning('*', Match.stringLikeRegexp('graph rewrite'));
+      expect(warnings.map((w) => String(w.entry.data))).toEqual([
+        expect.stringContaining("model mnist-keras has no current graph rewrite (keras-graph/): deployment digits's scorer builds the model at every cold start"),
+      ]);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
     }
   });
 });

@@ -84,7 +84,7 @@ describe('a rewrite of another version of the file', () => {
     // The user replaces the model file by hand, under the same name.
     copyFileSync(`${FIXTURES}/models/keras_h5/wml_mnist_cnn_keras213/mnistCNN.h5`, join(dir, 'mnist_model.h5'));
     expect(hasCurrentRewriteSync(dir, KERAS_GRAPH)).toBe(false);
-    expect(scorerPackageFor('keras', dir).entry).toBe('functions/scorer/lambda/keras-scorer.ts');
+    expect(scorerPackageFor('keras', dir)).toMatchObject({ entry: 'functions/scorer/lambda/keras-scorer.ts', withoutRewrite: 'keras-graph' });
     const refused = await loadGraphOnly(dir).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ModelLoadError);
     expect((refused as Error).message).toBe('model "rewrite-stale": keras-graph/ was made from other files than the folder holds; make it again (`dropscore models add` makes it; tools/graph-rewrite.ts for a folder changed by hand)');

@@ -6,7 +6,7 @@
  * least-privilege permissions, and its record in the deployments table.
  */
 import { join } from 'node:path';
-import { ArnFormat, CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission, FunctionUrlAuthType, Tracing, type FunctionUrl, type IFunction, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
@@ -96,6 +96,9 @@ export class BatchDeployment extends Construct {
     const fanOutName = `${Stack.of(this).stackName}-${spec.name}-bulk`;
     const fanOutArn = Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: fanOutName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const pkg = scorerPackageFor(props.framework, join(props.modelsRoot, spec.model), { traceAwsCalls: spec.cloud.traceAwsCalls && !props.localstack });
+    if (pkg.withoutRewrite) {
+      Annotations.of(this).addWarningV2('dropscore:no-graph-rewrite', `model ${spec.model} has no current graph rewrite (${pkg.withoutRewrite}/): deployment ${spec.name}'s scorer builds the model at every cold start (BENCHMARKS.md, "Cold start"). \`npx tsx tools/graph-rewrite.ts layers/models/${spec.model}\` makes it, or says why it cannot.`);
+    }
     const model = props.localstack ? undefined : new ModelLayer(this, 'Model', { modelsRoot: props.modelsRoot, modelName: spec.model });
     // What the LocalStack scorer carries beside its bundle: its model, and onnxruntime in node_modules where Node looks first.
     const carried = props.localstack ? [...modelFiles(props.modelsRoot, spec.model), ...(pkg.onnxRuntime ? runtimeFiles(props.nodeModules, 'node_modules') : [])] : [];
