@@ -36,7 +36,7 @@ import { build } from 'esbuild';
 import { KERAS_GRAPH } from '../functions/scorer/engines/graph-rewrite/graph-rewrite-files.js';
 import { createDropscoreApp } from '../infra/lib/dropscore-app.js';
 import { BUNDLE_OPTIONS } from '../infra/lib/constructs/node-function.js';
-import { TFJS_WASM_FILES } from '../infra/lib/scorer-package.js';
+import { scorerPackageFor, TFJS_WASM_FILES } from '../infra/lib/scorer-package.js';
 import { LOCAL_CREDENTIALS } from '../infra/local/auth/local-credentials.js';
 import { startLocalStack } from '../infra/local/local-stack.js';
 import { DEFAULT_TABLES, ensureBucket } from '../infra/local/provision.js';
@@ -101,10 +101,11 @@ async function buildFloor(floor: Floor): Promise<string> {
  * the keras entry bundled the same way, its layers without keras-graph/, so the Keras engine loads.
  */
 async function stageKerasEngine(staged: Staged, name: string): Promise<Staged> {
+  const kerasEngine = scorerPackageFor('keras'); // no model folder: the Keras engine's entry, as synth builds it
   const task = join(root, `task-${name}-keras-engine`);
   await build({
-    entryPoints: ['functions/scorer/lambda/keras-scorer.ts'], outfile: join(task, 'index.mjs'), ...BUNDLE_OPTIONS,
-    external: ['onnxruntime-node'], logLevel: 'error',
+    entryPoints: [kerasEngine.entry], outfile: join(task, 'index.mjs'), ...BUNDLE_OPTIONS,
+    external: [...kerasEngine.externalModules], alias: Object.fromEntries(Object.entries(kerasEngine.aliases).map(([from, to]) => [from, resolve(to)])), logLevel: 'error',
   });
   for (const file of TFJS_WASM_FILES) cpSync(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`, join(task, file));
   const opt = join(root, `opt-${name}-keras-engine`);
@@ -132,6 +133,7 @@ const event = { Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventNam
 const result = await handler(event, {});
 const invocationMs = performance.now();
 if (JSON.stringify(result) !== JSON.stringify({ results: [{ key: process.env.RECORD_KEY, result: 'scored' }] })) throw new Error('first invocation returned ' + JSON.stringify(result));
+if (firstOutcomeMs === undefined) throw new Error('no PUT to the target bucket was seen');
 const { readFileSync } = await import('node:fs');
 const peakKb = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 log(JSON.stringify({ modelLoadedMs, firstOutcomeMs, invocationMs, peakRssMb: Math.round(peakKb / 1024) }));
