@@ -180,6 +180,10 @@ describe('keys: any key S3 holds is stored byte-exact, and none escapes the data
     expect(await sdkError(stack.s3.send(new CompleteMultipartUploadCommand({ Bucket: 'sec-in', Key: 'parts.bin', UploadId: upload.UploadId, MultipartUpload: { Parts: parts } })))).toBe('EntityTooSmall');
     const streaming = await signedRequest(stack.endpoint, LOCAL_CREDENTIALS, { method: 'PUT', path: '/sec-in/chunked.json', headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' }, body: '{}' });
     expect([streaming.status, errorCode(streaming.body)]).toEqual([501, 'NotImplemented']);
+    // A body streamed with Transfer-Encoding: chunked and no Content-Length, which S3 refuses.
+    const unsized = await signedRequest(stack.endpoint, LOCAL_CREDENTIALS, { method: 'PUT', path: '/sec-in/unsized.json', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, body: Readable.from([Buffer.from('{"values":'), Buffer.from('[1]}')]) });
+    expect([unsized.status, errorCode(unsized.body)]).toEqual([411, 'MissingContentLength']);
+    expect(await exists(stack, 'sec-in', 'unsized.json')).toBe(false);
     expect(await exists(stack, 'sec-in', 'meta.json')).toBe(false);
     expect(await exists(stack, 'sec-in', 'parts.bin')).toBe(false);
   });

@@ -148,7 +148,8 @@ export function createS3Server(options: S3ServerOptions): Server {
   async function putObject(request: Request, bucket: string, key: string): Promise<void> {
     const { req, res } = request;
     const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
-    if (length === undefined && req.headers['transfer-encoding'] === undefined) throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
+    // As S3: a streamed (chunked) body without its length is refused too.
+    if (length === undefined) throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
     if (length !== undefined && length > MAX_PUT_BYTES) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
     if (req.headers['if-none-match'] === '*' && (await exists(bucket, key))) throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
     const written = await store.putObject(bucket, key, req, objectMetaOf(req), bodyExpectations(request));
