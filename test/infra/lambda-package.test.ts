@@ -134,6 +134,15 @@ describe('the Lambda package', () => {
     expect(code).toContain('tf-graph');
   });
 
+  it('of the deployment-record provider loads outside the project (its packages\' ES module builds)', async () => {
+    const [provider] = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties['Description']).includes('writes deployment records'));
+    const bundle = assetDir(provider!.Properties['Code']);
+    expect(readdirSync(bundle)).toEqual(['index.mjs']);
+    const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(bundle, 'index.mjs')).href)}); console.log(typeof handler);`;
+    const { stdout } = await promisify(execFile)('node', ['--input-type=module', '-e', script], { env: { PATH: process.env['PATH'], AWS_REGION: 'us-east-1', DEPLOYMENTS_TABLE: 'deployments', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, timeout: 60_000, cwd: tmpdir() });
+    expect(stdout.trim()).toBe('function');
+  });
+
   it('ships only linux-x64 native binaries', () => {
     const onnx = manifest.deployments.find((d) => ONNX_RUNTIME_FRAMEWORKS.includes(frameworkOf(d.name)))!;
     const runtime = scorerPackage(onnx.name).layers.find((dir) => readdirSync(dir).includes('nodejs'))!;
