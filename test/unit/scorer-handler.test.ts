@@ -166,13 +166,20 @@ describe('scorer handler', () => {
 
   it('counts a new input as received while its prediction is counted, not one round trip before', async () => {
     const order: string[] = [];
+    let predictionsCounted!: () => void;
+    const countingSeen = new Promise<void>((seen) => (predictionsCounted = seen));
+    // The received write answers once the predictions are being counted (or after 2 s, if they never are while it is pending).
     dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'SET modified_at = :now ADD received :received' }).callsFake(async () => {
       order.push('received sent');
-      await new Promise((later) => setTimeout(later, 30));
+      await Promise.race([countingSeen, new Promise((later) => setTimeout(later, 2000))]);
       order.push('received done');
       return {};
     });
-    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :count' }).callsFake(async () => (order.push('predictions counted'), {}));
+    dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'ADD predictions :count' }).callsFake(async () => {
+      order.push('predictions counted');
+      predictionsCounted();
+      return {};
+    });
     const report = await handlerFor()(s3Event('drop/a.json'));
     expect(report.results[0]!.result).toBe('scored');
     expect(order).toEqual(['received sent', 'predictions counted', 'received done']);
