@@ -155,11 +155,13 @@ export function createScorer(deps: ScorerDeps) {
     const firstOfKey = new Map<string, number>();
     const refs = all.filter((ref) => !firstOfKey.has(`${ref.bucket}/${ref.key}`) && firstOfKey.set(`${ref.bucket}/${ref.key}`, firstOfKey.size));
     // Bulk files take their own way (one outcome of many lines each); record files are scored together.
-    const isBulk = (ref: ObjectCreated) => bulkFormatOf(ref.key) !== undefined && isWatched(binding, ref.bucket, ref.key);
-    const records = refs.filter((ref) => !isBulk(ref));
-    const bulk = refs.filter(isBulk);
-    const [recordResults, bulkResults] = await Promise.all([scoreUniqueObjects(records, round), scoreBulkObjects(bulk, round)]);
-    const unique = refs.map((ref) => (isBulk(ref) ? bulkResults[bulk.indexOf(ref)]! : recordResults[records.indexOf(ref)]!));
+    const bulkAt: number[] = [];
+    const recordsAt: number[] = [];
+    refs.forEach((ref, i) => (bulkFormatOf(ref.key) !== undefined && isWatched(binding, ref.bucket, ref.key) ? bulkAt : recordsAt).push(i));
+    const [recordResults, bulkResults] = await Promise.all([scoreUniqueObjects(recordsAt.map((i) => refs[i]!), round), scoreBulkObjects(bulkAt.map((i) => refs[i]!), round)]);
+    const unique: ObjectOutcome[] = new Array(refs.length);
+    recordsAt.forEach((at, i) => (unique[at] = recordResults[i]!));
+    bulkAt.forEach((at, i) => (unique[at] = bulkResults[i]!));
     return all.map((ref) => {
       const first = firstOfKey.get(`${ref.bucket}/${ref.key}`)!;
       return refs[first] === ref ? unique[first]! : typeof unique[first] === 'object' ? unique[first]! : 'duplicate';
