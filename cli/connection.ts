@@ -46,7 +46,6 @@ export interface Connection {
   /** Set when this process runs the embedded stack itself. */
   readonly embedded?: LocalStack;
   readonly region: string;
-  readonly tables: TableNames;
   /** Local stacks: their data folder (the dead-letter files are in it). */
   readonly dataDir?: string;
   /** AWS only. */
@@ -101,7 +100,6 @@ export async function openConnection(options: ConnectionOptions): Promise<Connec
     db: embedded.db,
     embedded,
     region,
-    tables: DEFAULT_TABLES,
     dataDir: resolve(options.dataDir),
     scorerFor: (record) => inProcessInvoker(wiring, record, modelsRoot),
     describe: `an embedded stack on ${embedded.endpoint} (data in ${options.dataDir})`,
@@ -127,7 +125,6 @@ function fromClients(connection: AwsConnection, target: 'local' | 'aws', describ
     s3,
     db,
     region: connection.region,
-    tables,
     ...(dataDir ? { dataDir } : {}),
     ...(aws ? { sqs: aws.sqs } : {}),
     scorerFor: (record) => (aws ? lambdaInvoker(aws.lambda, record) : inProcessInvoker(wiring, record, modelsRoot)),

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { DropscoreError, InvalidRecordError, ModelLoadError, describeError } from '../functions/scorer/domain/errors.js';
+import { DropscoreError, InvalidRecordError, asModelLoadError, describeError } from '../functions/scorer/domain/errors.js';
 import { errorRecord } from '../functions/scorer/domain/outcome-object.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../functions/scorer/domain/record-bytes.js';
 import { scoreRecord } from '../functions/scorer/domain/score-record.js';
@@ -28,8 +28,7 @@ export async function predict(modelDir: string, recordPath: string, maxBytes = D
   try {
     loaded = await loadModel(resolve(modelDir));
   } catch (error) {
-    const loadError = error instanceof ModelLoadError ? error : new ModelLoadError(describeError(error), { cause: error });
-    return failed(loadError, { name: basename(resolve(modelDir)) });
+    return failed(asModelLoadError(error), { name: basename(resolve(modelDir)) });
   }
   const model = { name: loaded.artifact.meta.name, framework: loaded.artifact.meta.framework };
 

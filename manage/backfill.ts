@@ -8,15 +8,16 @@
  * scorer's ledger has the last word: an input it has finished, whose outcome
  * is its own, comes back as `duplicate` and is counted nowhere.
  */
-import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { describeNamedError } from '../functions/scorer/domain/errors.js';
-import { isWatched, outcomeKey } from '../functions/scorer/domain/outcome-object.js';
+import { isWatched, outcomeIsFor } from '../functions/scorer/domain/outcome-object.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import type { ObjectResult } from '../functions/scorer/domain/scorer.js';
-import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
+import { createS3ObjectStore, stripQuotes } from '../functions/scorer/store/s3-object-store.js';
 import { formEncodeKey } from '../infra/local/s3/s3-notification.js';
 import type { BatchProgress } from './batch-run.js';
 import type { ScorerInvoker } from './scorer-invoker.js';
+import { inParallel } from '../functions/scorer/domain/in-parallel.js';
 
 export interface BackfillOptions {
   readonly s3: S3Client;
@@ -70,8 +71,9 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
   const { s3, deployment } = options;
   const listed = await listWatched(s3, deployment, options.startAfter);
   const upToDate = new Set<Listed>();
-  await forEachLimited(listed, HEAD_CONCURRENCY, async (object) => {
-    if (await hasOwnOutcome(s3, deployment, object)) upToDate.add(object);
+  const outcomes = createS3ObjectStore(s3);
+  await inParallel(listed, HEAD_CONCURRENCY, async (object) => {
+    if (await outcomeIsFor(outcomes, deployment, object.key, object.eTag)) upToDate.add(object);
   });
   // In S3's key order, so that what is done is always a prefix of the listing plus what was up to date.
   const pending = listed.filter((object) => !upToDate.has(object));
@@ -93,7 +95,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
     options.onProgress?.({ total: pending.length, done, failed: results.failed + notDone.size, pending: left, ratePerSecond: rate, ...(rate > 0 ? { etaSeconds: left / rate } : {}) });
   };
   report();
-  await forEachLimited(batches, options.concurrency ?? 2, async (batch) => {
+  await inParallel(batches, options.concurrency ?? 2, async (batch) => {
     if (options.signal?.aborted) {
       for (const object of batch) notDone.set(object.key, 'not sent: stopped');
       return;
@@ -145,16 +147,6 @@ async function listWatched(s3: S3Client, deployment: DeploymentRecord, startAfte
   return objects;
 }
 
-async function hasOwnOutcome(s3: S3Client, deployment: DeploymentRecord, object: Listed): Promise<boolean> {
-  try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: deployment.target.bucket, Key: outcomeKey(deployment, object.key) }));
-    return head.Metadata?.['dropscore-input-etag'] === object.eTag;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
-    throw error;
-  }
-}
-
 /** An S3 ObjectCreated notification record, as S3 sends it (form-encoded key), marked as the backfill's. */
 function notificationOf(deployment: DeploymentRecord, object: Listed) {
   return {
@@ -169,11 +161,4 @@ function notificationOf(deployment: DeploymentRecord, object: Listed) {
       object: { key: formEncodeKey(object.key), size: object.size, eTag: object.eTag },
     },
   };
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }

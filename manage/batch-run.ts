@@ -15,6 +15,7 @@ import { describeNamedError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
 import { createBulkProgress } from './bulk-progress.js';
+import { inParallel } from '../functions/scorer/domain/in-parallel.js';
 
 export interface BatchProgress {
   readonly total: number;
@@ -78,7 +79,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
   const started = Date.now();
   const uploads: Upload[] = [];
   const failedUploads: Upload[] = unreadable.map(({ file, reason }) => ({ file, key: deployment.source.prefix + basename(file), eTag: '', state: 'not-uploaded', reason }));
-  await forEachLimited(files, options.concurrency ?? 8, async ({ file, relativeKey }) => {
+  await inParallel(files, options.concurrency ?? 8, async ({ file, relativeKey }) => {
     const key = deployment.source.prefix + relativeKey;
     try {
       const body = await readFile(file);
@@ -113,7 +114,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
     options.onProgress?.({ total: uploads.length, done, failed, pending, ratePerSecond: rate, ...(rate > 0 ? { etaSeconds: pending / rate } : {}), ...(bulk.length ? { bulk } : {}) });
   };
   for (;;) {
-    await forEachLimited(uploads.filter((u) => u.state === 'pending'), options.concurrency ?? 8, async (upload) => {
+    await inParallel(uploads.filter((u) => u.state === 'pending'), options.concurrency ?? 8, async (upload) => {
       await checkOutcome(s3, deployment, upload);
       if (upload.state !== 'pending' || !bulkFormatOf(upload.key) || !options.onProgress) return;
       const [progress] = await bulkProgress(deployment, { key: upload.key, eTag: upload.eTag }).catch(() => []);
@@ -212,11 +213,4 @@ async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? walk(join(dir, e.name)) : Promise.resolve(e.isFile() ? [join(dir, e.name)] : []))));
   return nested.flat().sort();
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }

@@ -76,5 +76,3 @@ export function createBulkProgress(s3: S3Client) {
     return progress.sort((a, b) => (a.inputKey < b.inputKey ? -1 : a.inputKey > b.inputKey ? 1 : 0));
   };
 }
-
-export type BulkProgressReader = ReturnType<typeof createBulkProgress>;

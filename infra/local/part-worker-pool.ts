@@ -23,14 +23,14 @@ export interface PartWorkerData {
   readonly microBatch?: number;
 }
 
+/** One part to score; a worker scores one at a time, so its reply is the answer to its request. */
 export interface PartWorkerRequest {
-  readonly id: number;
   readonly item: BulkPartItem;
 }
 
 export type PartWorkerReply =
-  | { readonly id: number; readonly result: BulkPartResult }
-  | { readonly id: number; readonly error: string; readonly changed?: { readonly bucket: string; readonly key: string; readonly eTag: string } };
+  | { readonly result: BulkPartResult }
+  | { readonly error: string; readonly changed?: { readonly bucket: string; readonly key: string; readonly eTag: string } };
 
 interface Job {
   readonly request: PartWorkerRequest;
@@ -46,7 +46,6 @@ export interface PartWorkerPool {
 export function createPartWorkerPool(data: PartWorkerData, size: number): PartWorkerPool {
   const queue: Job[] = [];
   const workers: { thread: Worker; job?: Job }[] = [];
-  let nextId = 0;
   let closed = false;
 
   function startWorker() {
@@ -89,7 +88,7 @@ export function createPartWorkerPool(data: PartWorkerData, size: number): PartWo
   return {
     runParts(items) {
       if (closed) return Promise.reject(new Error('the part worker pool is closed'));
-      const results = items.map((item) => new Promise<BulkPartResult>((resolve, reject) => queue.push({ request: { id: nextId++, item }, resolve, reject })));
+      const results = items.map((item) => new Promise<BulkPartResult>((resolve, reject) => queue.push({ request: { item }, resolve, reject })));
       pump();
       return Promise.all(results);
     },

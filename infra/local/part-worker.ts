@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BulkPartItem } from '../../functions/scorer/bulk/bulk-plan.js';
 import { scoreBulkPart } from '../../functions/scorer/bulk/score-part.js';
-import { ModelLoadError, ObjectChangedError, describeError } from '../../functions/scorer/domain/errors.js';
+import { ObjectChangedError, asModelLoadError, describeError } from '../../functions/scorer/domain/errors.js';
 import { loadModel } from '../../functions/scorer/engines/framework-engines.js';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
 import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
@@ -17,19 +17,19 @@ import type { PartWorkerData, PartWorkerReply, PartWorkerRequest } from './part-
 const data = workerData as PartWorkerData;
 const objects = createS3ObjectStore(createS3Client(data.s3));
 const usage = createDynamoDbUsageMeter(createDynamoDbClient(data.dynamoDb), data.deploymentsTable);
-const loaded = loadModel(data.modelDir).catch((error: unknown) => (error instanceof ModelLoadError ? error : new ModelLoadError(describeError(error), { cause: error })));
+const loaded = loadModel(data.modelDir).catch(asModelLoadError);
 
 parentPort!.on('message', (request: PartWorkerRequest) => {
-  void score(request.id, request.item);
+  void score(request.item);
 });
 
-async function score(id: number, item: BulkPartItem): Promise<void> {
+async function score(item: BulkPartItem): Promise<void> {
   let reply: PartWorkerReply;
   try {
     const result = await scoreBulkPart({ binding: data.binding, objects, usage, loaded: await loaded, maxRecordBytes: data.maxRecordBytes, microBatch: data.microBatch }, item);
-    reply = { id, result };
+    reply = { result };
   } catch (error) {
-    reply = { id, error: describeError(error), ...(error instanceof ObjectChangedError ? { changed: { bucket: error.bucket, key: error.key, eTag: error.eTag } } : {}) };
+    reply = { error: describeError(error), ...(error instanceof ObjectChangedError ? { changed: { bucket: error.bucket, key: error.key, eTag: error.eTag } } : {}) };
   }
   parentPort!.postMessage(reply);
 }

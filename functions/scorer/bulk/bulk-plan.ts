@@ -5,18 +5,14 @@
  * a fan-out reads its parts as items (bulkPartItems), locally a worker pool does.
  */
 import { ObjectChangedError } from '../domain/errors.js';
+import type { InputRef } from '../domain/outcome-object.js';
 import type { ObjectStore } from '../domain/ports.js';
 import type { BulkFormat } from './bulk-keys.js';
 import { isHeaderRow, splitCsvRow } from './csv-row.js';
 import { readLines } from './line-reader.js';
 
 /** One version of the input object. */
-export interface BulkInput {
-  readonly bucket: string;
-  readonly key: string;
-  readonly eTag: string;
-  readonly versionId?: string;
-}
+export type BulkInput = InputRef;
 
 export interface BulkPart {
   /** 0-based position in the file. */

@@ -7,6 +7,7 @@
  * it), one small result object per scored part, and the part objects.
  */
 import { ObjectChangedError, describeError, DropscoreError } from '../domain/errors.js';
+import { inParallel } from '../domain/in-parallel.js';
 import { errorRecord, inputOf, lineageMetadata, outcomeKey } from '../domain/outcome-object.js';
 import { assembleBulkOutcome, removeIntermediates, type AssemblyDeps, type BulkCounts } from './assemble-outcome.js';
 import { partListKey, partsFolder, type BulkFormat } from './bulk-keys.js';
@@ -14,6 +15,9 @@ import type { BulkInput, BulkPartItem, BulkPlan } from './bulk-plan.js';
 import type { PlanLocation } from './fan-out-events.js';
 import { planAndListParts } from './score-bulk-file.js';
 import { scoreBulkPart, type BulkPartResult, type PartScoringDeps } from './score-part.js';
+
+/** Part results read at once when a file is assembled or abandoned. */
+const PARALLEL_READS = 16;
 
 export interface FanOutStepDeps extends PartScoringDeps, AssemblyDeps {
   readonly partBytes?: number;
@@ -64,7 +68,7 @@ export async function assembleStep(deps: FanOutStepDeps, input: BulkInput, plann
   }
   const items = await readPartsList(deps, planned);
   const plan = planOf(input, items, planned);
-  const results = await Promise.all(items.map((item) => readPartResult(deps, input, item.part.index)));
+  const results = await readPartResults(deps, input, items);
   const missing = results.flatMap((r, i) => (r ? [] : [i]));
   if (missing.length > 0) throw new Error(`cannot assemble s3://${input.bucket}/${input.key}: part(s) ${missing.join(', ')} have no result`);
   const { counts } = await assembleBulkOutcome(deps, plan, results as BulkPartResult[]);
@@ -79,7 +83,7 @@ export async function assembleStep(deps: FanOutStepDeps, input: BulkInput, plann
 export async function abandonStep(deps: FanOutStepDeps, input: BulkInput, failure: { readonly Error?: string; readonly Cause?: string }): Promise<void> {
   const { binding, objects, log } = deps;
   const items = await readPartsList(deps, { planBucket: binding.target.bucket, planKey: partListKey(binding, input.key, input.eTag) }).catch(() => [] as BulkPartItem[]);
-  const results = await Promise.all(items.map((item) => readPartResult(deps, input, item.part.index)));
+  const results = await readPartResults(deps, input, items);
   const made = results.reduce((n, r) => n + (r?.scored ?? 0), 0);
   const records = items.reduce((n, item) => n + item.part.records, 0);
   const cleanUp = async () => {
@@ -120,14 +124,19 @@ function partResultKey(deps: FanOutStepDeps, input: BulkInput, index: number): s
 }
 
 async function readPartsList(deps: FanOutStepDeps, where: PlanLocation): Promise<BulkPartItem[]> {
-  const stream = await deps.objects.stream(where.planBucket, where.planKey);
-  if (!stream) throw new ObjectChangedError(where.planBucket, where.planKey, 'the parts list');
-  return JSON.parse(await text(stream.body)) as BulkPartItem[];
+  const list = await deps.objects.read(where.planBucket, where.planKey, Number.POSITIVE_INFINITY);
+  if (!list) throw new ObjectChangedError(where.planBucket, where.planKey, 'the parts list');
+  return JSON.parse(Buffer.from(list.body!).toString('utf8')) as BulkPartItem[];
 }
 
-async function readPartResult(deps: FanOutStepDeps, input: BulkInput, index: number): Promise<BulkPartResult | undefined> {
-  const stream = await deps.objects.stream(deps.binding.target.bucket, partResultKey(deps, input, index));
-  return stream ? (JSON.parse(await text(stream.body)) as BulkPartResult) : undefined;
+/** Each part's result (undefined where a part has none), a bounded number of reads at a time: a large file has thousands of parts. */
+async function readPartResults(deps: FanOutStepDeps, input: BulkInput, items: readonly BulkPartItem[]): Promise<(BulkPartResult | undefined)[]> {
+  const results: (BulkPartResult | undefined)[] = new Array(items.length);
+  await inParallel(items, PARALLEL_READS, async (item, i) => {
+    const result = await deps.objects.read(deps.binding.target.bucket, partResultKey(deps, input, item.part.index), Number.POSITIVE_INFINITY);
+    results[i] = result && (JSON.parse(Buffer.from(result.body!).toString('utf8')) as BulkPartResult);
+  });
+  return results;
 }
 
 async function removePartResults(deps: FanOutStepDeps, input: BulkInput, parts: number): Promise<void> {
@@ -146,8 +155,3 @@ function planOf(input: BulkInput, items: readonly BulkPartItem[], planned: Pick<
   };
 }
 
-async function text(chunks: AsyncIterable<Uint8Array>): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  return Buffer.concat(parts).toString('utf8');
-}

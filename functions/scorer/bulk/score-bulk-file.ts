@@ -5,7 +5,7 @@
  * ends in exactly one outcome, counted once, as a record file does.
  */
 import { ObjectChangedError, describeError } from '../domain/errors.js';
-import { outcomeKey } from '../domain/outcome-object.js';
+import { outcomeIsFor } from '../domain/outcome-object.js';
 import { partListKey, type BulkFormat } from './bulk-keys.js';
 import { assembleBulkOutcome, removeIntermediates, type AssemblyDeps, type BulkCounts } from './assemble-outcome.js';
 import { DEFAULT_PART_BYTES, bulkPartItems, planBulkFile, type BulkInput, type BulkPartItem, type BulkPlan } from './bulk-plan.js';
@@ -79,10 +79,7 @@ export async function claimBulkVersion(
   if (!current) return { kind: 'missing' };
   const version = { bucket: ref.bucket, key: ref.key, eTag: current.eTag, ...(current.versionId ? { versionId: current.versionId } : {}) };
   const claim = await ledger.claim(deps.scope, ref.key, version.eTag, 0);
-  if (claim === 'done') {
-    const outcome = await objects.head(binding.target.bucket, outcomeKey(binding, ref.key));
-    if (outcome?.metadata['dropscore-input-etag'] === version.eTag) return { kind: 'duplicate' };
-  }
+  if (claim === 'done' && (await outcomeIsFor(objects, binding, ref.key, version.eTag))) return { kind: 'duplicate' };
   return { kind: 'claimed', version, ...(current.size !== undefined ? { size: current.size } : {}) };
 }
 

@@ -23,6 +23,11 @@ export class ModelLoadError extends DropscoreError {
   }
 }
 
+/** A model load's failure as a ModelLoadError (a loader may throw anything). */
+export function asModelLoadError(error: unknown): ModelLoadError {
+  return error instanceof ModelLoadError ? error : new ModelLoadError(describeError(error), { cause: error });
+}
+
 /** The engine rejected a record that passed validation. */
 export class PredictionError extends DropscoreError {
   constructor(message: string, options?: { cause?: unknown }) {

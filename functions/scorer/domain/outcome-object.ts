@@ -5,7 +5,7 @@
  */
 import { isReservedKey } from '../bulk/bulk-keys.js';
 import type { DropscoreError } from './errors.js';
-import type { DeploymentBinding } from './ports.js';
+import type { DeploymentBinding, ObjectStore } from './ports.js';
 
 export function isWatched(binding: DeploymentBinding, bucket: string, key: string): boolean {
   if (bucket !== binding.source.bucket || !key.startsWith(binding.source.prefix) || !key.endsWith(binding.source.suffix ?? '')) return false;
@@ -80,4 +80,10 @@ export function lineageMetadata(lineage: Lineage): Record<string, string> {
   };
   if (lineage.input.versionId) metadata['dropscore-input-version-id'] = lineage.input.versionId;
   return metadata;
+}
+
+/** Whether the key's outcome is the one of input version `eTag` (its lineage says so). */
+export async function outcomeIsFor(objects: Pick<ObjectStore, 'head'>, deployment: DeploymentBinding, key: string, eTag: string): Promise<boolean> {
+  const outcome = await objects.head(deployment.target.bucket, outcomeKey(deployment, key));
+  return outcome?.metadata['dropscore-input-etag'] === eTag;
 }

@@ -14,9 +14,10 @@
  *   retries the event (and dead-letters it) instead of losing a file.
  */
 import type { LoadedModel, ModelLoader } from '../engines/engine-registry.js';
-import { ModelLoadError, describeError, predictionLimitReached } from './errors.js';
+import { ModelLoadError, asModelLoadError, describeError, predictionLimitReached } from './errors.js';
+import { inParallel } from './in-parallel.js';
 import { ledgerOwner, ledgerScope } from './ledger-scope.js';
-import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeKey, type ModelRef } from './outcome-object.js';
+import { errorRecord, fileNameOf, inputOf, isWatched, lineageMetadata, outcomeIsFor, outcomeKey, type ModelRef } from './outcome-object.js';
 import { scoreRecords } from './batch-scoring.js';
 import { bulkFormatOf } from '../bulk/bulk-keys.js';
 import { claimBulkVersion, scoreBulkFile, scoreClaimedBulkFile, type BulkFileResult, type PartRunner } from '../bulk/score-bulk-file.js';
@@ -90,11 +91,6 @@ export function createScorer(deps: ScorerDeps) {
     return ledgerScope(ledgerOwner(binding.id, generation), model, binding.target);
   }
 
-  async function outcomeIsFor(key: string, eTag: string): Promise<boolean> {
-    const outcome = await objects.head(binding.target.bucket, outcomeKey(binding, key));
-    return outcome?.metadata['dropscore-input-etag'] === eTag;
-  }
-
   /** Loads the model once; the deployment's status reports the result. */
   function ensureModel(): Promise<LoadedModel | ModelLoadError> {
     modelState ??= loadAndReport().catch((error: unknown) => {
@@ -109,7 +105,7 @@ export function createScorer(deps: ScorerDeps) {
     // The record's read overlaps the model's load: both are on the cold start's path.
     const [record, loaded] = await Promise.all([
       deployments.get(binding.id),
-      load(deps.modelDir).catch((error: unknown) => (error instanceof ModelLoadError ? error : new ModelLoadError(describeError(error), { cause: error }))),
+      load(deps.modelDir).catch(asModelLoadError),
     ]);
     // Deleted, and maybe about to be created again as its next generation: not this scorer's to score (retried).
     if (record?.status === 'DELETED') throw new Error(`deployment ${binding.name} is DELETED: its record must be created again before it scores`);
@@ -193,7 +189,7 @@ export function createScorer(deps: ScorerDeps) {
         }
         const claim = await ledger.claim(scope, ref.key, read.eTag);
         // A finished version can be back after another one (A, B, A): its outcome must be A's again.
-        if (claim === 'done' && (await outcomeIsFor(ref.key, read.eTag))) results[index] = 'duplicate';
+        if (claim === 'done' && (await outcomeIsFor(objects, binding, ref.key, read.eTag))) results[index] = 'duplicate';
         else work.push({ index, ref, read, claim });
       } catch (error) {
         results[index] = failure(ref, error);
@@ -440,12 +436,5 @@ async function succeeded<T>(result: Promise<PromiseSettledResult<T>>): Promise<T
   const outcome = await result;
   if (outcome.status === 'rejected') throw outcome.reason;
   return outcome.value;
-}
-
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
 }
 

@@ -3,6 +3,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { ObjectChangedError } from '../domain/errors.js';
 import type { ObjectRead, ObjectStore, ObjectStream } from '../domain/ports.js';
 import { writeInParts } from './s3-multipart-writer.js';
+import { inParallel } from '../domain/in-parallel.js';
 
 // Deletes in flight at once (one DeleteObject each: IAM grants s3:DeleteObject per key).
 const PARALLEL_DELETES = 8;
@@ -65,10 +66,7 @@ export function createS3ObjectStore(s3: S3Client): ObjectStore {
     writeStream: (bucket, key, body, metadata, contentType) => writeInParts(s3, { Bucket: bucket, Key: key, ContentType: contentType, Metadata: { ...metadata } }, body),
 
     async remove(bucket, keys) {
-      let next = 0;
-      await Promise.all(Array.from({ length: Math.min(PARALLEL_DELETES, keys.length) }, async () => {
-        while (next < keys.length) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: keys[next++]! }));
-      }));
+      await inParallel(keys, PARALLEL_DELETES, async (key) => void (await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))));
     },
   };
 }

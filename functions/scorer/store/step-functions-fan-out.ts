@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { FanOutInput } from '../bulk/fan-out-events.js';
 import type { BulkFanOut } from '../domain/ports.js';
 
 type Version = Parameters<BulkFanOut['start']>[0];
@@ -21,7 +22,8 @@ export function createStepFunctionsFanOut(connect: () => Promise<SFNClient>, sta
   const startAs = async (name: string, input: Version) => {
     const { StartExecutionCommand } = await import('./step-functions-client.js');
     client ??= connect();
-    return (await client).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ input }) }));
+    const execution: FanOutInput = { input };
+    return (await client).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(execution) }));
   };
   return {
     minBytes,
