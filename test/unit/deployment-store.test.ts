@@ -23,6 +23,19 @@ function unusedValues(input: ReturnType<typeof updates>[number]): string[] {
 }
 
 describe('the deployments table upsert', () => {
+  it('drops, on a deploy of a live record, the AWS resources the deployment no longer has; a write naming none leaves them', async () => {
+    dbMock.on(UpdateItemCommand).resolves({ Attributes: { id: { S: 'dep-1' }, status: { S: 'INITIALIZING' } } });
+    const store = createDynamoDbDeploymentStore(new DynamoDBClient({}), 'deployments');
+    // Moved from queued to direct delivery, without a function URL: no delivery queue, no scoring URL any more.
+    await store.upsert({ ...deployment, awsResources: { scorerFunction: 'scorer', deadLetterQueueUrl: 'https://sqs/dlq', deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:1:dlq' } });
+    await store.upsert(deployment); // e.g. the CLI rebinding it: it knows nothing of its AWS resources
+    const [deploy, rebind] = updates();
+    expect(deploy!.UpdateExpression).toMatch(/ REMOVE status_details, scoring_url, delivery_queue_arn$/);
+    expect(rebind!.UpdateExpression).toMatch(/ REMOVE status_details$/);
+    expect(updates().flatMap(unusedValues)).toEqual([]);
+  });
+
+
   it('starts the next generation of a DELETED record, after the live-record write was refused', async () => {
     dbMock.on(UpdateItemCommand).rejectsOnce(refused()).resolves({ Attributes: { id: { S: 'dep-1' }, generation: { N: '1' } } });
     expect((await createDynamoDbDeploymentStore(new DynamoDBClient({ region: 'us-east-1' }), 't').upsert(deployment)).generation).toBe(1);

@@ -45,7 +45,9 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
         try {
           // New, or live (a redeploy, a restart): counters, creation time and last error stay.
           const created = 'created_at = if_not_exists(created_at, :now), received = if_not_exists(received, :zero), scored = if_not_exists(scored, :zero), failed = if_not_exists(failed, :zero)';
-          return fromItem((await update(`${binding}, ${created} REMOVE status_details`, 'attribute_not_exists(id) OR #status <> :deleted')).Attributes!);
+          // A deploy names all of its AWS resources: one it no longer has (a delivery queue after queued → direct) goes.
+          const dropped = d.awsResources ? [...(d.scoringUrl ? [] : ['scoring_url']), ...Object.keys(RESOURCE_ATTRIBUTES).filter((a) => !(a in resources))] : [];
+          return fromItem((await update(`${binding}, ${created} REMOVE ${['status_details', ...dropped].join(', ')}`, 'attribute_not_exists(id) OR #status <> :deleted')).Attributes!);
         } catch (error) {
           if (!isConditionFailure(error)) throw error;
         }
