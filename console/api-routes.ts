@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { strToU8, zipSync } from 'fflate';
 import { ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, describeError } from '../functions/scorer/domain/errors.js';
-import { bulkFormatOf } from '../functions/scorer/bulk/bulk-keys.js';
+import { bulkFormatOf, inputContentTypeOf } from '../functions/scorer/bulk/bulk-keys.js';
 import { fileNameOf, outcomeKey } from '../functions/scorer/domain/outcome-object.js';
 import type { DeploymentRecord, DeploymentStore, Logger } from '../functions/scorer/domain/ports.js';
 import type { OnlineOutcome } from '../functions/scorer/domain/score-online.js';
@@ -177,9 +177,7 @@ export function createApi(deps: ApiDeps): Api {
         const record = await findDeployment(ctx, name!);
         const body = await readBody(request, MAX_UPLOAD_BYTES);
         const key = record.source.prefix + file;
-        const format = bulkFormatOf(key);
-        const contentType = format === 'jsonl' ? 'application/x-ndjson' : format === 'csv' ? 'text/csv' : 'application/json';
-        const put = await s3.send(new PutObjectCommand({ Bucket: record.source.bucket, Key: key, Body: body, ContentType: contentType }));
+        const put = await s3.send(new PutObjectCommand({ Bucket: record.source.bucket, Key: key, Body: body, ContentType: inputContentTypeOf(key) }));
         const uploaded: UploadedRecordView = { bucket: record.source.bucket, key, eTag: stripQuotes(put.ETag), outcomeKey: outcomeKey(record, key) };
         return ok(uploaded, 201);
       },

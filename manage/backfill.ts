@@ -18,6 +18,7 @@ import { formEncodeKey } from '../infra/local/s3/s3-notification.js';
 import type { BatchProgress } from './batch-run.js';
 import type { ScorerInvoker } from './scorer-invoker.js';
 import { inParallel } from '../functions/scorer/domain/in-parallel.js';
+import { pacer } from './pacer.js';
 
 export interface BackfillOptions {
   readonly s3: S3Client;
@@ -86,7 +87,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
   for (let i = 0; i < pending.length; i += size) batches.push(pending.slice(i, i + size));
   const notDone = new Map<string, string>();
   const started = Date.now();
-  let sent = 0;
+  const pace = pacer(options.ratePerSecond);
   let done = 0;
   const report = () => {
     const seconds = (Date.now() - started) / 1000;
@@ -100,12 +101,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
       for (const object of batch) notDone.set(object.key, 'not sent: stopped');
       return;
     }
-    // Paced: the n-th object goes no sooner than n / rate seconds after the start.
-    if (options.ratePerSecond) {
-      const due = started + (sent / options.ratePerSecond) * 1000;
-      sent += batch.length;
-      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-    }
+    await pace(batch.length);
     try {
       const answer = await options.invoke({ Records: batch.map((object) => notificationOf(deployment, object)) });
       const byKey = new Map(answer.results.map((r) => [r.key, r.result]));

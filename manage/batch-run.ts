@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { bulkFormatOf } from '../functions/scorer/bulk/bulk-keys.js';
+import { bulkFormatOf, inputContentTypeOf } from '../functions/scorer/bulk/bulk-keys.js';
 import { outcomeKey } from '../functions/scorer/domain/outcome-object.js';
 import { describeNamedError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
@@ -91,7 +91,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
         uploads.push(upload);
         return;
       }
-      const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: body, ContentType: contentTypeOf(key) }));
+      const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: body, ContentType: inputContentTypeOf(key) }));
       uploads.push({ ...upload, eTag: stripQuotes(response.ETag) });
     } catch (error) {
       // One unreadable file or refused upload does not stop the others; the summary names it.
@@ -134,11 +134,6 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
     ...(u.alreadyScored ? { alreadyScored: true } : {}),
     ...(u.records ? { records: u.records } : {}),
   }));
-}
-
-function contentTypeOf(key: string): string {
-  const format = bulkFormatOf(key);
-  return format === 'jsonl' ? 'application/x-ndjson' : format === 'csv' ? 'text/csv' : 'application/json';
 }
 
 /** Looks for the upload's outcome once; a failed look leaves it pending (with the reason) for the next round. */

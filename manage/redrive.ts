@@ -22,6 +22,7 @@ import {
 import { describeNamedError } from '../functions/scorer/domain/errors.js';
 import type { AwsResources } from '../functions/scorer/domain/ports.js';
 import type { ScorerInvoker } from './scorer-invoker.js';
+import { pacer } from './pacer.js';
 
 export interface RedriveReport {
   /** How the dead letters were given back: to the scorer, or moved to the delivery queue. */
@@ -126,14 +127,4 @@ export function originalEvent(body: string): unknown {
 async function depthOf(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
   return Number(Attributes['ApproximateNumberOfMessages'] ?? 0) + Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0);
-}
-
-function pacer(ratePerSecond: number | undefined): () => Promise<void> {
-  const started = Date.now();
-  let sent = 0;
-  return async () => {
-    if (!ratePerSecond) return;
-    const due = started + (sent++ / ratePerSecond) * 1000;
-    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-  };
 }

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { bulkFormatOf } from '../../functions/scorer/bulk/bulk-keys.js';
+import { bulkFormatOf, inputContentTypeOf } from '../../functions/scorer/bulk/bulk-keys.js';
 import { describeError } from '../../functions/scorer/domain/errors.js';
 import { outcomeKey } from '../../functions/scorer/domain/outcome-object.js';
 import type { DeploymentBinding, DeploymentRecord, Logger } from '../../functions/scorer/domain/ports.js';
@@ -94,8 +94,7 @@ async function dropSamples(spec: DeploymentSpec): Promise<void> {
   }
   for (const file of files) {
     const key = `${spec.source.prefix}${file}`;
-    const contentType = bulkFormatOf(file) === 'csv' ? 'text/csv' : bulkFormatOf(file) ? 'application/x-ndjson' : 'application/json';
-    await stack.s3.send(new PutObjectCommand({ Bucket: spec.source.bucket, Key: key, Body: readFileSync(join(dir, file)), ContentType: contentType }));
+    await stack.s3.send(new PutObjectCommand({ Bucket: spec.source.bucket, Key: key, Body: readFileSync(join(dir, file)), ContentType: inputContentTypeOf(file) }));
     console.log(`dropped s3://${spec.source.bucket}/${key}`);
   }
 }

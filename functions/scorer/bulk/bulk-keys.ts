@@ -23,6 +23,12 @@ export function bulkFormatOf(key: string): BulkFormat | undefined {
   return undefined;
 }
 
+/** The Content-Type a file dropped under `key` is uploaded with: its format's, else JSON (one record). */
+export function inputContentTypeOf(key: string): string {
+  const format = bulkFormatOf(key);
+  return format === 'jsonl' ? 'application/x-ndjson' : format === 'csv' ? 'text/csv' : 'application/json';
+}
+
 /**
  * A key with a `.dropscore-parts/` folder anywhere in its path is never scored: it is (or
  * could be) a bulk file's part, even for a deployment chained to another one's target.
