@@ -44,7 +44,16 @@ export function partsFolder(binding: DeploymentBinding, inputKey: string, eTag: 
 
 /** Zero-padded, so a listing returns the parts in order. */
 export function partKey(binding: DeploymentBinding, inputKey: string, eTag: string, index: number): string {
-  return `${partsFolder(binding, inputKey, eTag)}${String(index).padStart(6, '0')}.jsonl`;
+  return `${partsFolder(binding, inputKey, eTag)}${partNumber(index)}.jsonl`;
+}
+
+/** Where the fan-out keeps a part's result (its counts) until the file is assembled. */
+export function partResultKey(binding: DeploymentBinding, inputKey: string, eTag: string, index: number): string {
+  return `${partsFolder(binding, inputKey, eTag)}${partNumber(index)}.result.json`;
+}
+
+function partNumber(index: number): string {
+  return String(index).padStart(6, '0');
 }
 
 /** The parts list (a JSON array of BulkPartItem): what a fan-out reads its items from, and what progress reports read. */

@@ -10,7 +10,7 @@ import { ObjectChangedError, describeError, DropscoreError } from '../domain/err
 import { inParallel } from '../domain/in-parallel.js';
 import { errorRecord, inputOf, lineageMetadata, outcomeKey } from '../domain/outcome-object.js';
 import { assembleBulkOutcome, removeIntermediates, type AssemblyDeps, type BulkCounts } from './assemble-outcome.js';
-import { partListKey, partsFolder, type BulkFormat } from './bulk-keys.js';
+import { partListKey, partResultKey, type BulkFormat } from './bulk-keys.js';
 import type { BulkInput, BulkPartItem, BulkPlan } from './bulk-plan.js';
 import type { PlanLocation } from './fan-out-events.js';
 import { planAndListParts } from './score-bulk-file.js';
@@ -51,7 +51,7 @@ export async function partsStep(deps: FanOutStepDeps, items: readonly BulkPartIt
   const results: BulkPartResult[] = [];
   for (const item of items) {
     const result = await scoreBulkPart(deps, item);
-    await deps.objects.write(deps.binding.target.bucket, partResultKey(deps, item.input, item.part.index), JSON.stringify(result), {});
+    await deps.objects.write(deps.binding.target.bucket, partResultKey(deps.binding, item.input.key, item.input.eTag, item.part.index), JSON.stringify(result), {});
     results.push(result);
   }
   return results;
@@ -119,10 +119,6 @@ async function finishedOutcome(deps: FanOutStepDeps, input: BulkInput): Promise<
   return { records: count('records'), scored: count('scored'), failed: count('failed'), blank: count('blank') };
 }
 
-function partResultKey(deps: FanOutStepDeps, input: BulkInput, index: number): string {
-  return `${partsFolder(deps.binding, input.key, input.eTag)}${String(index).padStart(6, '0')}.result.json`;
-}
-
 async function readPartsList(deps: FanOutStepDeps, where: PlanLocation): Promise<BulkPartItem[]> {
   const list = await deps.objects.read(where.planBucket, where.planKey, Number.POSITIVE_INFINITY);
   if (!list) throw new ObjectChangedError(where.planBucket, where.planKey, 'the parts list');
@@ -133,14 +129,14 @@ async function readPartsList(deps: FanOutStepDeps, where: PlanLocation): Promise
 async function readPartResults(deps: FanOutStepDeps, input: BulkInput, items: readonly BulkPartItem[]): Promise<(BulkPartResult | undefined)[]> {
   const results: (BulkPartResult | undefined)[] = new Array(items.length);
   await inParallel(items, PARALLEL_READS, async (item, i) => {
-    const result = await deps.objects.read(deps.binding.target.bucket, partResultKey(deps, input, item.part.index), Number.POSITIVE_INFINITY);
+    const result = await deps.objects.read(deps.binding.target.bucket, partResultKey(deps.binding, input.key, input.eTag, item.part.index), Number.POSITIVE_INFINITY);
     results[i] = result && (JSON.parse(Buffer.from(result.body!).toString('utf8')) as BulkPartResult);
   });
   return results;
 }
 
 async function removePartResults(deps: FanOutStepDeps, input: BulkInput, parts: number): Promise<void> {
-  await deps.objects.remove(deps.binding.target.bucket, Array.from({ length: parts }, (_, i) => partResultKey(deps, input, i)));
+  await deps.objects.remove(deps.binding.target.bucket, Array.from({ length: parts }, (_, i) => partResultKey(deps.binding, input.key, input.eTag, i)));
 }
 
 function planOf(input: BulkInput, items: readonly BulkPartItem[], planned: Pick<PlannedFile, 'format' | 'lineCount' | 'records'>): BulkPlan {
