@@ -245,6 +245,18 @@ describe('assembleBulkOutcome and scoreBulkFile', () => {
     expect(outcomeLines('scored/f.jsonl')).toHaveLength(6);
   });
 
+  it('scores a file smaller than one part from one read of it, writing only its outcome (no parts list, no part objects)', async () => {
+    const eTag = s3.put('in', 'drop/f.jsonl', text);
+    s3.calls.length = 0;
+    expect(await scoreBulkFile(fileDeps(), { bucket: 'in', key: 'drop/f.jsonl' }, 'jsonl')).toMatchObject({ kind: 'scored', eTag, counts: { records: 6, scored: 4, failed: 2, blank: 1 } });
+    expect(s3.calls.map(({ op, bucket, key }) => `${op} ${bucket}/${key}`)).toEqual(['head in/drop/f.jsonl', 'stream in/drop/f.jsonl', 'writeStream out/scored/f.jsonl']);
+    expect(s3.get('out', 'scored/f.jsonl')!.metadata).toMatchObject({ 'dropscore-input-etag': eTag, 'dropscore-records': '6', 'dropscore-scored': '4', 'dropscore-failed': '2', 'dropscore-blank': '1' });
+    expect(deployments.counters.get('dep-1')).toMatchObject({ received: 6, scored: 4, failed: 2 });
+    expect(deployments.counters.get('dep-1')!.lastError).toMatch(/^drop\/f\.jsonl: line 6: SHAPE_MISMATCH/);
+    expect(usage.predictions()).toBe(4);
+    expect(s3.keys('out')).toEqual(['scored/f.jsonl']);
+  });
+
   it('an empty file gets an empty outcome saying it held no records', async () => {
     s3.put('in', 'drop/e.jsonl', '');
     expect(await scoreBulkFile(fileDeps(), { bucket: 'in', key: 'drop/e.jsonl' }, 'jsonl')).toMatchObject({ kind: 'scored', counts: { records: 0, scored: 0, failed: 0, blank: 0 } });

@@ -41,7 +41,6 @@ export interface Assembly {
 
 export async function assembleBulkOutcome(deps: AssemblyDeps, plan: BulkPlan, results: readonly BulkPartResult[], latencyMs = 0): Promise<Assembly> {
   const { binding, objects, log } = deps;
-  const metrics = deps.metrics ?? NO_METRICS;
   const { input } = plan;
   const byIndex = new Map(results.map((r) => [r.index, r]));
   const missing = plan.parts.filter((p) => !byIndex.has(p.index));
@@ -60,19 +59,35 @@ export async function assembleBulkOutcome(deps: AssemblyDeps, plan: BulkPlan, re
       yield* part.body;
     }
   }
-  const metadata = {
-    ...lineageMetadata({ outcome: 'result', input, deployment: binding, model: deps.modelRef, latencyMs }),
+  await objects.writeStream(binding.target.bucket, outcomeKey(binding, input.key), outcomeBody(), bulkOutcomeMetadata(deps, input, counts, latencyMs), BULK_CONTENT_TYPE);
+  const lastError = [...ordered].reverse().find((r) => r.lastError)?.lastError;
+  const completion = await completeBulkVersion(deps, input, counts, lastError);
+  await removeIntermediates(deps, plan).catch((error: unknown) => log.warn('bulk file parts not deleted', { key: input.key, reason: describeError(error) }));
+  return { counts, completion };
+}
+
+/** A bulk outcome's metadata: the lineage of any outcome, plus the file's line counts. */
+export function bulkOutcomeMetadata(deps: Pick<AssemblyDeps, 'binding' | 'modelRef'>, input: BulkPlan['input'], counts: BulkCounts, latencyMs: number): Record<string, string> {
+  return {
+    ...lineageMetadata({ outcome: 'result', input, deployment: deps.binding, model: deps.modelRef, latencyMs }),
     'dropscore-records': String(counts.records),
     'dropscore-scored': String(counts.scored),
     'dropscore-failed': String(counts.failed),
     'dropscore-blank': String(counts.blank),
   };
-  await objects.writeStream(binding.target.bucket, outcomeKey(binding, input.key), outcomeBody(), metadata, BULK_CONTENT_TYPE);
+}
 
+/**
+ * Once the outcome is written: finishes the version in the ledger, whose conditional
+ * write decides which delivery counts its records, and counts them (or, for the
+ * delivery that does not, gives its predictions back).
+ */
+export async function completeBulkVersion(deps: AssemblyDeps, input: BulkPlan['input'], counts: BulkCounts, lastError: string | undefined): Promise<Completion> {
+  const { binding, log } = deps;
+  const metrics = deps.metrics ?? NO_METRICS;
   const completion = await deps.ledger.complete(deps.scope, input.key, input.eTag, 'scored', { received: counts.records, scored: counts.scored, failed: counts.failed });
   if (completion.counted) {
     metrics.outcomesCounted(counts.scored, counts.failed);
-    const lastError = [...ordered].reverse().find((r) => r.lastError)?.lastError;
     try {
       await deps.deployments.addCounters(binding.id, { received: counts.records, scored: counts.scored, failed: counts.failed }, lastError && `${input.key}: ${lastError}`);
     } catch (error) {
@@ -83,8 +98,7 @@ export async function assembleBulkOutcome(deps: AssemblyDeps, plan: BulkPlan, re
     // Another delivery of this version counted its records: the predictions made here are given back.
     await deps.usage.refundPredictions(counts.scored).catch((error: unknown) => log.error('predictions not given back', { deployment: binding.name, count: counts.scored, reason: describeError(error) }));
   }
-  await removeIntermediates(deps, plan).catch((error: unknown) => log.warn('bulk file parts not deleted', { key: input.key, reason: describeError(error) }));
-  return { counts, completion };
+  return completion;
 }
 
 /** The part objects and the parts list of one planned input version. */

@@ -6,7 +6,7 @@
  */
 import { ObjectChangedError } from '../domain/errors.js';
 import type { InputRef } from '../domain/outcome-object.js';
-import type { ObjectStore } from '../domain/ports.js';
+import type { ObjectStore, ObjectStream } from '../domain/ports.js';
 import type { BulkFormat } from './bulk-keys.js';
 import { isHeaderRow, splitCsvRow } from './csv-row.js';
 import { readLines } from './line-reader.js';
@@ -54,8 +54,18 @@ const MAX_HEADER_BYTES = 1024 * 1024;
 
 /** Reads the input version once (pinned: a concurrent overwrite throws ObjectChangedError) and plans its parts. */
 export async function planBulkFile(objects: ObjectStore, input: BulkInput, format: BulkFormat, partBytes = DEFAULT_PART_BYTES): Promise<BulkPlan> {
+  return planBulkStream(await readWhole(objects, input), input, format, partBytes);
+}
+
+/** The whole input version, pinned: throws ObjectChangedError if the key holds another version now (or none). */
+export async function readWhole(objects: ObjectStore, input: BulkInput): Promise<ObjectStream> {
   const stream = await objects.stream(input.bucket, input.key, { version: input });
   if (!stream) throw new ObjectChangedError(input.bucket, input.key, input.eTag);
+  return stream;
+}
+
+/** Plans the parts of an input version from a whole read of it. */
+export async function planBulkStream(stream: ObjectStream, input: BulkInput, format: BulkFormat, partBytes = DEFAULT_PART_BYTES): Promise<BulkPlan> {
   const parts: BulkPart[] = [];
   let current: { start: number; firstLine: number; records: number } | undefined;
   let header: string[] | undefined;

@@ -5,11 +5,12 @@
  * ends in exactly one outcome, counted once, as a record file does.
  */
 import { ObjectChangedError, describeError } from '../domain/errors.js';
-import { outcomeIsFor } from '../domain/outcome-object.js';
+import { outcomeIsFor, outcomeKey } from '../domain/outcome-object.js';
+import type { ObjectStream } from '../domain/ports.js';
 import { partListKey, type BulkFormat } from './bulk-keys.js';
-import { assembleBulkOutcome, removeIntermediates, type AssemblyDeps, type BulkCounts } from './assemble-outcome.js';
-import { DEFAULT_PART_BYTES, bulkPartItems, planBulkFile, type BulkInput, type BulkPartItem, type BulkPlan } from './bulk-plan.js';
-import { scoreBulkPart, type BulkPartResult, type PartScoringDeps } from './score-part.js';
+import { assembleBulkOutcome, bulkOutcomeMetadata, completeBulkVersion, removeIntermediates, type AssemblyDeps, type BulkCounts } from './assemble-outcome.js';
+import { DEFAULT_PART_BYTES, bulkPartItems, planBulkFile, planBulkStream, readWhole, type BulkInput, type BulkPartItem, type BulkPlan } from './bulk-plan.js';
+import { BULK_CONTENT_TYPE, scoreBulkPart, scorePartLines, type BulkPartResult, type PartScoringDeps } from './score-part.js';
 
 /** Scores a file's parts, in any order or in parallel; results in the items' order. */
 export type PartRunner = (items: readonly BulkPartItem[]) => Promise<BulkPartResult[]>;
@@ -41,13 +42,21 @@ export async function scoreBulkFile(deps: BulkFileDeps, ref: { readonly bucket: 
   return claimed.kind === 'claimed' ? scoreClaimedBulkFile(deps, claimed.version, format) : claimed;
 }
 
-/** A claimed version's way to its outcome: plan, parts (on the part runner when there are several), assembly. */
+/**
+ * A claimed version's way to its outcome: one whole read of it, which plans its parts;
+ * then the parts (on the part runner when there are several) and the assembly. A file
+ * smaller than a part is scored from that read alone, in memory.
+ */
 export async function scoreClaimedBulkFile(deps: BulkFileDeps, version: BulkInput, format: BulkFormat): Promise<BulkFileResult> {
   const now = deps.now ?? (() => performance.now());
   const started = now();
+  const partBytes = deps.partBytes ?? DEFAULT_PART_BYTES;
   let plan: BulkPlan;
   try {
-    plan = await planAndListParts(deps, version, format);
+    const whole = await readWhole(deps.objects, version);
+    if (whole.size < partBytes) return await scoreFromOneRead(deps, whole, version, format, started);
+    plan = await planBulkStream(whole, version, format, partBytes);
+    await listParts(deps, plan);
   } catch (error) {
     if (error instanceof ObjectChangedError) return { kind: 'overwritten' };
     throw error;
@@ -63,6 +72,30 @@ export async function scoreClaimedBulkFile(deps: BulkFileDeps, version: BulkInpu
     return { kind: 'overwritten' };
   }
   return finishBulkFile(deps, plan, results, now() - started);
+}
+
+/**
+ * A file of one part (or none): its bytes are planned and scored from the one read,
+ * and its outcome is written directly. No parts list, no part objects: for the small
+ * files most drops are, 3 S3 requests instead of 9.
+ */
+async function scoreFromOneRead(deps: BulkFileDeps, whole: ObjectStream, version: BulkInput, format: BulkFormat, started: number): Promise<BulkFileResult> {
+  const now = deps.now ?? (() => performance.now());
+  const bytes = await bytesOf(whole.body);
+  const plan = await planBulkStream({ ...whole, body: toAsync([bytes]) }, version, format, Infinity);
+  const [item] = bulkPartItems(plan);
+  const lines: string[] = [];
+  let result: Omit<BulkPartResult, 'index'> = { records: 0, scored: 0, failed: 0, blank: 0 };
+  if (item) {
+    const scoring = scorePartLines(deps, item, toAsync([bytes]));
+    for await (const chunk of scoring.lines) lines.push(chunk);
+    result = scoring.result();
+  }
+  const counts = { records: result.records, scored: result.scored, failed: result.failed, blank: result.blank };
+  const { binding, objects } = deps;
+  await objects.writeStream(binding.target.bucket, outcomeKey(binding, version.key), toAsync(lines), bulkOutcomeMetadata(deps, plan.input, counts, now() - started), BULK_CONTENT_TYPE);
+  const completion = await completeBulkVersion(deps, plan.input, counts, result.lastError);
+  return { kind: 'scored', eTag: plan.input.eTag, counts, otherVersionClaimed: completion.otherVersionClaimed };
 }
 
 /**
@@ -83,15 +116,30 @@ export async function claimBulkVersion(
   return { kind: 'claimed', version, ...(current.size !== undefined ? { size: current.size } : {}) };
 }
 
-/** Plans the version (throws ObjectChangedError if it is gone) and writes its parts list: what a fan-out reads its items from, and what progress reports count. */
+/** Plans the version (throws ObjectChangedError if it is gone) and writes its parts list. */
 export async function planAndListParts(deps: Pick<BulkFileDeps, 'binding' | 'objects' | 'partBytes'>, version: BulkInput, format: BulkFormat): Promise<BulkPlan> {
   const plan = await planBulkFile(deps.objects, version, format, deps.partBytes ?? DEFAULT_PART_BYTES);
-  await deps.objects.write(deps.binding.target.bucket, partListKey(deps.binding, version.key, version.eTag), JSON.stringify(bulkPartItems(plan)), {});
+  await listParts(deps, plan);
   return plan;
+}
+
+/** The parts list: what a fan-out reads its items from, and what progress reports count. */
+async function listParts(deps: Pick<BulkFileDeps, 'binding' | 'objects'>, plan: BulkPlan): Promise<void> {
+  await deps.objects.write(deps.binding.target.bucket, partListKey(deps.binding, plan.input.key, plan.input.eTag), JSON.stringify(bulkPartItems(plan)), {});
 }
 
 /** The last step, once every part is scored: the outcome, counted once. */
 export async function finishBulkFile(deps: BulkFileDeps, plan: BulkPlan, results: readonly BulkPartResult[], latencyMs = 0): Promise<BulkFileResult> {
   const { counts, completion } = await assembleBulkOutcome(deps, plan, results, latencyMs);
   return { kind: 'scored', eTag: plan.input.eTag, counts, otherVersionClaimed: completion.otherVersionClaimed };
+}
+
+async function bytesOf(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+async function* toAsync<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
 }

@@ -42,12 +42,23 @@ export const DEFAULT_MICRO_BATCH = 128;
 export const BULK_CONTENT_TYPE = 'application/x-ndjson';
 
 export async function scoreBulkPart(deps: PartScoringDeps, item: BulkPartItem): Promise<BulkPartResult> {
-  const { binding, objects, loaded: model } = deps;
+  const { input, part } = item;
+  const stream = await deps.objects.stream(input.bucket, input.key, { version: input, range: { start: part.start, end: part.end } });
+  if (!stream) throw new ObjectChangedError(input.bucket, input.key, input.eTag);
+  const scoring = scorePartLines(deps, item, stream.body);
+  await deps.objects.writeStream(deps.binding.target.bucket, partKey(deps.binding, input.key, input.eTag, part.index), scoring.lines, {}, BULK_CONTENT_TYPE);
+  return scoring.result();
+}
+
+/**
+ * The outcome lines of a part, from its bytes (`body` starts at the part's first byte),
+ * generated micro-batch by micro-batch; `result()` tallies them once all were taken.
+ */
+export function scorePartLines(deps: PartScoringDeps, item: BulkPartItem, body: AsyncIterable<Uint8Array>): { readonly lines: AsyncGenerator<string>; result(): BulkPartResult } {
+  const { loaded: model } = deps;
   const maxBytes = deps.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const microBatch = deps.microBatch ?? DEFAULT_MICRO_BATCH;
   const { input, part } = item;
-  const stream = await objects.stream(input.bucket, input.key, { version: input, range: { start: part.start, end: part.end } });
-  if (!stream) throw new ObjectChangedError(input.bucket, input.key, input.eTag);
   const fileName = fileNameOf(input.key);
   const counts = { records: 0, scored: 0, failed: 0, blank: 0, lastError: undefined as string | undefined };
 
@@ -94,7 +105,7 @@ export async function scoreBulkPart(deps: PartScoringDeps, item: BulkPartItem): 
 
   async function* partLines(): AsyncGenerator<string> {
     let batch: Line[] = [];
-    for await (const line of readLines(stream!.body, { offset: part.start, firstLine: part.firstLine, keepBytes: maxBytes })) {
+    for await (const line of readLines(body, { offset: part.start, firstLine: part.firstLine, keepBytes: maxBytes })) {
       if (line.blank) counts.blank++;
       else if (line.number !== item.headerLine) batch.push(line);
       if (batch.length >= microBatch) {
@@ -105,7 +116,11 @@ export async function scoreBulkPart(deps: PartScoringDeps, item: BulkPartItem): 
     if (batch.length > 0) yield await scoreLines(batch);
   }
 
-  await objects.writeStream(binding.target.bucket, partKey(binding, input.key, input.eTag, part.index), partLines(), {}, BULK_CONTENT_TYPE);
-  const { lastError, ...totals } = counts;
-  return { index: part.index, ...totals, ...(lastError ? { lastError } : {}) };
+  return {
+    lines: partLines(),
+    result() {
+      const { lastError, ...totals } = counts;
+      return { index: part.index, ...totals, ...(lastError ? { lastError } : {}) };
+    },
+  };
 }
