@@ -3,8 +3,10 @@
  * deployment's source bucket, timed from drop to outcome (files/s, p50/p99
  * latency), against a floor loop in the same process that does only what
  * scoring physically needs: S3 get + bare predict + S3 put, on the same
- * servers, with the same concurrency. After a warm-up of both, they run twice
- * in the order floor, pipeline, pipeline, floor, and the ratio is of the means.
+ * servers, with the same concurrency; and against the same loop that first puts
+ * each file itself (the "drop floor": the pipeline's files arrive by a PUT the
+ * plain floor never makes). After a warm-up, they run twice in the order floor,
+ * drop floor, pipeline, pipeline, drop floor, floor; ratios are of the means.
  *
  * Two more figures explain the ratio: uploading alone (the live pipeline's
  * ceiling here, since the uploads share this machine's CPU with the scorer),
@@ -73,15 +75,20 @@ interface Run {
 /**
  * Get + bare predict + put for each of `count` files, nothing else. Each run writes
  * new objects into a bucket of its own, as the pipeline writes new outcomes (an
- * overwrite can cost less than a creation).
+ * overwrite can cost less than a creation). `dropFirst`: each file is also put
+ * first (into a bucket nobody watches), as the pipeline's files are dropped: the
+ * floor of a service whose input arrives by a PUT.
  */
-async function floorLoop(outBucket: string, count = N): Promise<Run> {
+async function floorLoop(outBucket: string, count = N, dropFirst = false): Promise<Run> {
   await ensureBucket(stack.s3, outBucket);
+  const inBucket = dropFirst ? `${outBucket}-in` : 'floor-in';
+  if (dropFirst) await ensureBucket(stack.s3, inBucket);
   const started = performance.now();
   const cpu = process.cpuUsage();
   const input = loaded.model.signature.inputs[0]!;
   await inParallel(keys.slice(0, count), CONCURRENCY, async (key) => {
-    const object = await stack.s3.send(new GetObjectCommand({ Bucket: 'floor-in', Key: key }));
+    if (dropFirst) await stack.s3.send(new PutObjectCommand({ Bucket: inBucket, Key: key, Body: record }));
+    const object = await stack.s3.send(new GetObjectCommand({ Bucket: inBucket, Key: key }));
     const body = JSON.parse(await object.Body!.transformToString()) as Record<string, unknown>;
     const values = (body[input.name] ?? body['values']) as unknown[];
     const flat = Float32Array.from((values as number[][]).flat(Infinity) as number[]);
@@ -115,13 +122,15 @@ await pipelineRun('warm-up-', Math.max(100, N / 5));
 // during a run, and the mirrored order cancels a steady drift.
 const CYCLES = 2;
 const floors: Run[] = [];
+const dropFloors: Run[] = [];
 const pipelines: (Run & { latencies: number[]; meanBatch: number })[] = [];
 const runOrder: number[] = [];
 for (let cycle = 0; cycle < CYCLES; cycle++) {
-  for (const side of ['floor', 'pipeline', 'pipeline', 'floor'] as const) {
+  for (const side of ['floor', 'drop floor', 'pipeline', 'pipeline', 'drop floor', 'floor'] as const) {
     if (side === 'floor') floors.push(await floorLoop(`floor-out-${floors.length}`));
+    else if (side === 'drop floor') dropFloors.push(await floorLoop(`drop-floor-out-${dropFloors.length}`, N, true));
     else pipelines.push(await pipelineRun(`p${pipelines.length}-`));
-    runOrder.push((side === 'floor' ? floors : pipelines).at(-1)!.rate);
+    runOrder.push((side === 'floor' ? floors : side === 'drop floor' ? dropFloors : pipelines).at(-1)!.rate);
   }
 }
 const counters = (await stack.deployments.get(spec!.id))!.counters; // warm-up included
@@ -160,7 +169,9 @@ console.log(JSON.stringify({
   pipelineFilesPerSecond: round(pipelineRate),
   floorFilesPerSecond: round(floorRate),
   ratioToFloor: round(pipelineRate / floorRate, 2),
-  // In run order: floor, pipeline, pipeline, floor, per cycle.
+  dropFloorFilesPerSecond: round(mean(dropFloors.map((r) => r.rate))),
+  ratioToDropFloor: round(pipelineRate / mean(dropFloors.map((r) => r.rate)), 2),
+  // In run order: floor, drop floor, pipeline, pipeline, drop floor, floor, per cycle.
   runs: runOrder.map((r) => round(r)),
   floorOverwritingFilesPerSecond: round(floorOverwriting.rate),
   uploadOnlyFilesPerSecond: round(uploadRate),
@@ -171,6 +182,7 @@ console.log(JSON.stringify({
   pipelineCpuMsPerFile: round(mean(pipelines.map((r) => r.cpuMsPerFile)), 2),
   drainCpuMsPerFile: round(drainCpuMs / N, 2),
   floorCpuMsPerFile: round(mean(floors.map((r) => r.cpuMsPerFile)), 2),
+  dropFloorCpuMsPerFile: round(mean(dropFloors.map((r) => r.cpuMsPerFile)), 2),
   p50Ms: round(pct(50)),
   p99Ms: round(pct(99)),
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
