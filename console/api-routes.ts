@@ -11,7 +11,7 @@ import { bulkFormatOf, inputContentTypeOf } from '../functions/scorer/bulk/bulk-
 import { fileNameOf, outcomeKey } from '../functions/scorer/domain/outcome-object.js';
 import type { DeploymentRecord, DeploymentStore, Logger } from '../functions/scorer/domain/ports.js';
 import type { OnlineOutcome } from '../functions/scorer/domain/score-online.js';
-import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
+import { stripQuotes } from '../functions/scorer/store/s3-etag.js';
 import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport, type AdminContext } from '../manage/deployment-admin.js';
 import { listModels } from '../manage/model-catalog.js';
 import { createBulkProgress } from '../manage/bulk-progress.js';

@@ -8,7 +8,7 @@ import { GetObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s
 import { isReservedKey } from '../functions/scorer/bulk/bulk-keys.js';
 import { listObjects } from '../functions/scorer/store/s3-listing.js';
 import type { DeploymentBinding } from '../functions/scorer/domain/ports.js';
-import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
+import { stripQuotes } from '../functions/scorer/store/s3-etag.js';
 import type { OutcomeView } from './api-types.js';
 import { digitPreview } from './record-preview.js';
 

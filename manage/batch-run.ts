@@ -5,15 +5,16 @@
  * while it is scored). Works the same against the local
  * stack and AWS: it only speaks S3.
  */
-import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { bulkFormatOf, inputContentTypeOf } from '../functions/scorer/bulk/bulk-keys.js';
 import { outcomeKey } from '../functions/scorer/domain/outcome-object.js';
 import { describeNamedError } from '../functions/scorer/domain/errors.js';
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
-import { stripQuotes } from '../functions/scorer/store/s3-object-store.js';
+import { eTagOfParts } from '../functions/scorer/store/s3-etag.js';
+import { PART_BYTES, writeInParts } from '../functions/scorer/store/s3-multipart-writer.js';
 import { createBulkProgress } from './bulk-progress.js';
 import { inParallel } from '../functions/scorer/domain/in-parallel.js';
 
@@ -82,8 +83,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
   await inParallel(files, options.concurrency ?? 8, async ({ file, relativeKey }) => {
     const key = deployment.source.prefix + relativeKey;
     try {
-      const body = await readFile(file);
-      const upload: Upload = { file, key, eTag: createHash('md5').update(body).digest('hex'), state: 'pending' };
+      // Hashed and uploaded as streams: a bulk file of any size never sits in memory whole.
+      const upload: Upload = { file, key, eTag: await eTagOfParts(createReadStream(file), PART_BYTES), state: 'pending' };
       // Same content as the input of the outcome there already: the scorer would not score it again, so say so.
       await readOutcome(s3, deployment, upload).catch(() => undefined); // a failed look just means: upload it
       if (upload.state !== 'pending') {
@@ -91,8 +92,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchFileResult[]
         uploads.push(upload);
         return;
       }
-      const response = await s3.send(new PutObjectCommand({ Bucket: deployment.source.bucket, Key: key, Body: body, ContentType: inputContentTypeOf(key) }));
-      uploads.push({ ...upload, eTag: stripQuotes(response.ETag) });
+      const eTag = await writeInParts(s3, { Bucket: deployment.source.bucket, Key: key, ContentType: inputContentTypeOf(key), Metadata: {} }, createReadStream(file));
+      uploads.push({ ...upload, eTag });
     } catch (error) {
       // One unreadable file or refused upload does not stop the others; the summary names it.
       failedUploads.push({ file, key, eTag: '', state: 'not-uploaded', reason: describeFileError(error) });

@@ -5,9 +5,9 @@
  * to scoring the same records as record files; large files run their parts on
  * the worker pool; redeliveries count nothing twice; overwrites replace.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObjectChangedError } from '../../functions/scorer/domain/errors.js';
 import { scoreRecord } from '../../functions/scorer/domain/score-record.js';
@@ -186,6 +186,25 @@ describe('bulk files on the embedded stack', () => {
     await drop(stack, 'bulk-out', 'pinned.txt', 'changed\n');
     await expect(objects.stream('bulk-out', 'pinned.txt', { version: { eTag }, range: { start: 0, end: 4 } })).rejects.toBeInstanceOf(ObjectChangedError);
   });
+
+  it('dropscore batch streams a file larger than a part up in parts (never whole in memory), and knows its outcome on the next run', async () => {
+    const { runBatch } = await import('../../manage/batch-run.js');
+    const { PART_BYTES } = await import('../../functions/scorer/store/s3-multipart-writer.js');
+    // Two records and enough whitespace-only lines (blank: skipped and counted) to pass two parts.
+    const blankLine = `${' '.repeat(1023)}\n`;
+    const blanks = Math.ceil((2 * PART_BYTES) / blankLine.length) + 1;
+    const file = join(root, 'big-for-batch.jsonl');
+    writeFileSync(file, `${imageRecord(11)}\n${blankLine.repeat(blanks)}${imageRecord(12)}\n`);
+    const deployment = (await stack.deployments.get(specs['bulk']!.id))!;
+    const [first] = await runBatch({ s3: stack.s3, deployment, paths: [file], pollMs: 50, timeoutMs: 60_000 });
+    expect(first).toMatchObject({ key: 'big-for-batch.jsonl', state: 'result', records: { records: 2, scored: 2, failed: 0 } });
+    const head = await stack.s3.send(new HeadObjectCommand({ Bucket: 'bulk-in', Key: 'big-for-batch.jsonl' }));
+    expect(head.ETag).toMatch(/-3"$/); // a multipart upload of three parts
+    expect(head.ContentLength).toBe(statSync(file).size);
+    // The same file again: its eTag, computed from the file, is the one its outcome names.
+    const [again] = await runBatch({ s3: stack.s3, deployment, paths: [file], pollMs: 50, timeoutMs: 60_000 });
+    expect(again).toMatchObject({ state: 'result', alreadyScored: true });
+  }, 120_000);
 
   it('follows the deployment\'s convention: Keras records give Keras rows', async () => {
     await drop(stack, 'bulk-keras-in', 'k.jsonl', `${imageRecord(1)}\n{"values": [1]}\n`);

@@ -8,6 +8,7 @@
  * a sequential loop of three calls.
  */
 import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { stripQuotes } from './s3-etag.js';
 
 // S3 takes parts of 5 MiB to 5 GiB (the last may be smaller), at most 10,000 of them: 8 MiB parts reach 78 GiB.
 export const PART_BYTES = 8 * 1024 * 1024;
@@ -19,17 +20,15 @@ export interface ObjectHeader {
   readonly Metadata: Record<string, string>;
 }
 
-export async function writeInParts(s3: S3Client, header: ObjectHeader, body: AsyncIterable<Uint8Array | string>, partBytes = PART_BYTES): Promise<void> {
-  const buffered: Buffer[] = [];
-  let bufferedBytes = 0;
+/**
+ * Returns the object's eTag (unquoted). Every part but the last is exactly `partBytes`, so
+ * the eTag S3 gives the object can be known from the bytes alone (s3-etag.ts).
+ */
+export async function writeInParts(s3: S3Client, header: ObjectHeader, body: AsyncIterable<Uint8Array | string>, partBytes = PART_BYTES): Promise<string> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let uploadId: string | undefined;
   const parts: { ETag: string; PartNumber: number }[] = [];
-  const take = (): Buffer => {
-    const joined = Buffer.concat(buffered, bufferedBytes);
-    buffered.length = 0;
-    bufferedBytes = 0;
-    return joined;
-  };
   const uploadPart = async (bytes: Buffer) => {
     uploadId ??= (await s3.send(new CreateMultipartUploadCommand(header))).UploadId!;
     const PartNumber = parts.length + 1;
@@ -39,18 +38,23 @@ export async function writeInParts(s3: S3Client, header: ObjectHeader, body: Asy
   try {
     for await (const chunk of body) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      buffered.push(bytes);
-      bufferedBytes += bytes.length;
-      if (bufferedBytes >= partBytes) await uploadPart(take());
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+      if (pendingBytes < partBytes) continue;
+      let joined = Buffer.concat(pending, pendingBytes);
+      for (; joined.length >= partBytes; joined = joined.subarray(partBytes)) await uploadPart(joined.subarray(0, partBytes));
+      pending = [joined];
+      pendingBytes = joined.length;
     }
+    const buffered = Buffer.concat(pending, pendingBytes);
     if (uploadId === undefined) {
-      const bytes = take();
       // Said explicitly: the SDK cannot tell an empty body's length (and warns).
-      await s3.send(new PutObjectCommand({ ...header, Body: bytes, ContentLength: bytes.length }));
-      return;
+      const { ETag } = await s3.send(new PutObjectCommand({ ...header, Body: buffered, ContentLength: buffered.length }));
+      return stripQuotes(ETag);
     }
-    if (bufferedBytes > 0) await uploadPart(take());
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: header.Bucket, Key: header.Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    if (buffered.length > 0) await uploadPart(buffered);
+    const { ETag } = await s3.send(new CompleteMultipartUploadCommand({ Bucket: header.Bucket, Key: header.Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    return stripQuotes(ETag);
   } catch (error) {
     if (uploadId !== undefined) {
       await s3.send(new AbortMultipartUploadCommand({ Bucket: header.Bucket, Key: header.Key, UploadId: uploadId })).catch(() => undefined);

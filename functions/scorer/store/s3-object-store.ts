@@ -3,6 +3,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { ObjectChangedError } from '../domain/errors.js';
 import type { ObjectRead, ObjectStore, ObjectStream } from '../domain/ports.js';
 import { writeInParts } from './s3-multipart-writer.js';
+import { stripQuotes } from './s3-etag.js';
 import { inParallel } from '../domain/in-parallel.js';
 
 // Deletes in flight at once (one DeleteObject each: IAM grants s3:DeleteObject per key).
@@ -63,7 +64,9 @@ export function createS3ObjectStore(s3: S3Client): ObjectStore {
       }
     },
 
-    writeStream: (bucket, key, body, metadata, contentType) => writeInParts(s3, { Bucket: bucket, Key: key, ContentType: contentType, Metadata: { ...metadata } }, body),
+    async writeStream(bucket, key, body, metadata, contentType) {
+      await writeInParts(s3, { Bucket: bucket, Key: key, ContentType: contentType, Metadata: { ...metadata } }, body);
+    },
 
     async remove(bucket, keys) {
       await inParallel(keys, PARALLEL_DELETES, async (key) => void (await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))));
@@ -73,10 +76,6 @@ export function createS3ObjectStore(s3: S3Client): ObjectStore {
 
 async function* emptyBody(): AsyncIterable<Uint8Array> {}
 
-/** S3 quotes ETags in headers but not in event notifications; compare them bare. */
-export function stripQuotes(eTag: string | undefined): string {
-  return (eTag ?? '').replace(/^"|"$/g, '');
-}
 
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
