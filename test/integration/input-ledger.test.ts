@@ -72,6 +72,17 @@ describe('DynamoDB input ledger', () => {
     expect(await ledger.claim('dep-bulk#m#t', 'big.jsonl', '"b1"', 0)).toBe('done');
   });
 
+  it('releases a claim still in flight (and what it counted), so the next claim is new; never one already finished', async () => {
+    expect(await ledger.claim('released#r', 'r.json', '"e1"')).toBe('new');
+    await ledger.release('released#r', 'r.json', '"e1"');
+    expect(await versionsStored('released#r', 'r.json')).toEqual([]);
+    expect(await ledger.claim('released#r', 'r.json', '"e1"')).toBe('new');
+    expect(await ledger.complete('released#r', 'r.json', '"e1"', 'scored')).toMatchObject({ counted: true });
+    await ledger.release('released#r', 'r.json', '"e1"');
+    expect(await ledger.claim('released#r', 'r.json', '"e1"')).toBe('done');
+    expect((await ledger.tallies()).get('released')).toEqual({ received: 1, scored: 1, failed: 0 });
+  });
+
   it('keeps scopes and keys apart', async () => {
     await ledger.claim('dep#c', 'one.json', '"same"');
     expect(await ledger.claim('dep#c', 'two.json', '"same"')).toBe('new');

@@ -104,6 +104,12 @@ export function createMemoryLedger(): InputLedger & { readonly totals: Map<strin
       }
       return state === 'received' ? 'claimed' : 'done';
     },
+    async release(scope, key, eTag) {
+      const { k, versions: v } = item(scope, key);
+      if (v.get(eTag) !== 'received') return;
+      v.delete(eTag);
+      add(k, { received: -1 });
+    },
     async complete(scope, key, eTag, outcome, tally): Promise<Completion> {
       const { k, versions: v } = item(scope, key);
       if (v.get(eTag) !== 'received') return { counted: false, otherVersionClaimed: true };

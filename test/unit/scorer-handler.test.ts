@@ -185,7 +185,7 @@ describe('scorer handler', () => {
     expect(order).toEqual(['received sent', 'predictions counted', 'received done']);
   });
 
-  it('gives back the predictions counted and retries the input when its received count fails', async () => {
+  it('gives back the predictions counted, releases its claim and retries the input when its received count fails', async () => {
     dbMock.on(UpdateItemCommand, { TableName: 'deployments', UpdateExpression: 'SET modified_at = :now ADD received :received' }).rejects(new Error('throttled'));
     await expect(handlerFor()(s3Event('drop/a.json'))).rejects.toThrow('1 of 1 object(s) not finished: drop/a.json: throttled');
     expect(putsTo('out')).toHaveLength(0);
@@ -193,6 +193,10 @@ describe('scorer handler', () => {
     expect(usage.map((u) => [u.UpdateExpression, u.ExpressionAttributeValues?.[':count'] ?? u.ExpressionAttributeValues?.[':minus']])).toEqual([
       ['ADD predictions :count', { N: '1' }],
       ['ADD predictions :minus', { N: '-1' }],
+    ]);
+    // Its claim is released, so that the retry claims it anew and counts it as received.
+    expect(ledgerUpdates().filter((u) => u.TableName === 'ledger' && u.UpdateExpression !== CLAIM)).toEqual([
+      expect.objectContaining({ UpdateExpression: 'REMOVE #version ADD n_received :minus_one', ConditionExpression: '#version = :received', ExpressionAttributeNames: { '#version': 'version etag-1' } }),
     ]);
   });
 

@@ -178,6 +178,12 @@ export interface InputLedger {
    */
   claim(scope: string, key: string, eTag: string, received?: number): Promise<ClaimState>;
   /**
+   * Undoes a record file's `new` claim still in `received` (and the one it counted), when its
+   * count could not be written: the retry then claims it anew and counts it. A no-op if any
+   * delivery finished the version meanwhile.
+   */
+  release(scope: string, key: string, eTag: string): Promise<void>;
+  /**
    * `tally`: what the version adds to the running totals (a bulk file counts its records);
    * by default one input, received before, ending `outcome`.
    */

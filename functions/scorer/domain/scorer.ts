@@ -199,7 +199,7 @@ export function createScorer(deps: ScorerDeps) {
 
     let model: ModelRef;
     try {
-      model = await scoreWork(work);
+      model = await scoreWork(work, scope);
     } catch (error) {
       for (const item of work) results[item.index] = failure(item.ref, error);
       return results;
@@ -298,11 +298,20 @@ export function createScorer(deps: ScorerDeps) {
   }
 
   /** Gives every work item its outcome; returns the model they were scored with, for their lineage. */
-  async function scoreWork(work: Work[]): Promise<ModelRef> {
+  async function scoreWork(work: Work[], scope: string): Promise<ModelRef> {
     const fresh = work.filter((item) => item.claim === 'new');
     // Counted while the records decode and their predictions are counted (another item, another
-    // round trip); the set fails, to be retried, if this write does.
-    const received = settled(fresh.length > 0 ? deployments.addCounters(binding.id, { received: fresh.length }) : Promise.resolve());
+    // round trip); the set fails, to be retried, if this write does, its claims released first:
+    // the retry would otherwise find them claimed and never count them.
+    const countReceived = async () => {
+      try {
+        await deployments.addCounters(binding.id, { received: fresh.length });
+      } catch (error) {
+        await releaseClaims(fresh, scope);
+        throw error;
+      }
+    };
+    const received = settled(fresh.length > 0 ? countReceived() : Promise.resolve());
     const loaded = await ensureModel();
     if (loaded instanceof ModelLoadError) {
       await succeeded(received);
@@ -336,6 +345,12 @@ export function createScorer(deps: ScorerDeps) {
     const result = outcome.kind === 'result' ? 'scored' : 'failed';
     item.completion = await ledger.complete(scope, item.ref.key, item.read.eTag, result);
     return result;
+  }
+
+  async function releaseClaims(items: readonly Work[], scope: string): Promise<void> {
+    await inParallel(items, PARALLEL_IO, async (item) => {
+      await ledger.release(scope, item.ref.key, item.read.eTag).catch((error: unknown) => log.error('claim not released: its received count stays short until a recount', { deployment: binding.name, key: item.ref.key, reason: describeError(error) }));
+    });
   }
 
   async function refund(count: number): Promise<void> {

@@ -87,6 +87,23 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
       return Item?.[version]?.S === RECEIVED ? 'claimed' : 'done';
     },
 
+    async release(scope, key, eTag) {
+      try {
+        await db.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: keyOf(scope, key),
+            UpdateExpression: 'REMOVE #version ADD n_received :minus_one',
+            ConditionExpression: '#version = :received',
+            ExpressionAttributeNames: { '#version': VERSION_PREFIX + eTag },
+            ExpressionAttributeValues: { ':received': { S: RECEIVED }, ':minus_one': { N: '-1' } },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+
     async complete(scope, key, eTag, outcome, tally): Promise<Completion> {
       const version = VERSION_PREFIX + eTag;
       // A bulk file adds its records' counts; a record file, one input.
