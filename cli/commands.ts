@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ConfigError, DropscoreError } from '../functions/scorer/domain/errors.js';
-import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
+import type { Counters, DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from '../functions/scorer/domain/record-bytes.js';
 import { scoreOnline } from '../functions/scorer/domain/score-online.js';
 import { loadModel } from '../functions/scorer/engines/framework-engines.js';
@@ -16,6 +16,7 @@ import { describeFileError, runBatch } from '../manage/batch-run.js';
 import { redriveDeadLetterFiles, redriveInvocations, redriveQueue, type RedriveReport } from '../manage/redrive.js';
 import { deleteDeployment, deploy, findDeployment, listDeployments, usageReport } from '../manage/deployment-admin.js';
 import { readManifest } from '../manage/manifest-editor.js';
+import { recount } from '../manage/recount.js';
 import { scoreRemotely } from '../manage/scoring-endpoint.js';
 import { addModel, listModels, showModel } from '../manage/model-catalog.js';
 import { listOutcomes, readOutcome, saveOutcome } from '../manage/outcome-download.js';
@@ -300,6 +301,26 @@ export const COMMANDS: Record<string, Handler> = {
     const files = [];
     for (const document of documents) files.push({ key: document.key, state: document.state, file: await saveOutcome(outDir, document) });
     return print(io, `${files.length} outcome(s) from s3://${record.target.bucket}/${record.target.prefix} saved under ${outDir}${files.length ? `:\n${files.map((f) => `  ${relative(process.cwd(), f.file)}${f.state === 'error' ? ' (error)' : ''}`).join('\n')}` : ''}`, files);
+  },
+
+  async recount(args, connection, io) {
+    const open = await connection();
+    const settle = Number(option(args, 'settle') ?? '5');
+    if (!(Number.isFinite(settle) && settle >= 0)) throw new UsageError(`--settle must be a number of seconds, got "${option(args, 'settle')}"`);
+    const report = await recount({ ledger: open.ledger, deployments: open.ctx.deployments, usage: open.ctx.usage, settleMs: settle * 1000, dryRun: Boolean(args.values['dry-run']) });
+    const counts = (c: Counters) => `received ${c.received}, scored ${c.scored}, failed ${c.failed}`;
+    const lines = [
+      ...report.deployments.map((d) => `${d.name}: counters ${counts(d.counters)}; ledger ${counts(d.ledger)}`),
+      ...(report.batchPredictions ? [`batch predictions: counted ${report.batchPredictions.counted}; ledger ${report.batchPredictions.ledger}`] : []),
+      {
+        agree: 'every counter agrees with the ledger',
+        differ: 'dry run: nothing corrected',
+        corrected: 'corrected to the ledger\'s counts',
+        busy: `not corrected: ${report.moved?.join(', ')} moved within ${settle} s (still scoring); run again when idle`,
+      }[report.outcome],
+    ];
+    print(io, lines.join('\n'), report);
+    return report.outcome === 'busy' ? 1 : 0;
   },
 
   async usage(_args, connection, io) {

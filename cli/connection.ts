@@ -13,9 +13,10 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, describeError } from '../functions/scorer/domain/errors.js';
-import type { DeploymentRecord, Logger } from '../functions/scorer/domain/ports.js';
+import type { DeploymentRecord, InputLedger, Logger } from '../functions/scorer/domain/ports.js';
 import { createDynamoDbClient, createS3Client, type AwsConnection } from '../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../functions/scorer/store/dynamodb-deployment-store.js';
+import { createDynamoDbInputLedger } from '../functions/scorer/store/dynamodb-input-ledger.js';
 import { createDynamoDbUsageMeter } from '../functions/scorer/store/dynamodb-usage-meter.js';
 import { LOCAL_CREDENTIALS } from '../infra/local/auth/local-credentials.js';
 import { startLocalStack, type LocalStack } from '../infra/local/local-stack.js';
@@ -43,6 +44,8 @@ export interface Connection {
   readonly ctx: AdminContext;
   readonly s3: S3Client;
   readonly db: DynamoDBClient;
+  /** The input ledger: what every delivery finished, the truth the counters are recounted from. */
+  readonly ledger: InputLedger;
   /** Set when this process runs the embedded stack itself. */
   readonly embedded?: LocalStack;
   readonly region: string;
@@ -98,6 +101,7 @@ export async function openConnection(options: ConnectionOptions): Promise<Connec
     ctx,
     s3: embedded.s3,
     db: embedded.db,
+    ledger: createDynamoDbInputLedger(embedded.db, DEFAULT_TABLES.ledgerTable),
     embedded,
     region,
     dataDir: resolve(options.dataDir),
@@ -124,6 +128,7 @@ function fromClients(connection: AwsConnection, target: 'local' | 'aws', describ
     ctx,
     s3,
     db,
+    ledger: createDynamoDbInputLedger(db, tables.ledgerTable),
     region: connection.region,
     ...(dataDir ? { dataDir } : {}),
     ...(aws ? { sqs: aws.sqs } : {}),

@@ -102,6 +102,9 @@ export function buildProgram(run: Action): Command {
     .option('--all', 'every outcome of the deployment (needs --out)')
     .option('--out <dir>', 'write outcomes under this folder, by their key');
 
+  leaf(program, 'recount', 'make the deployments\' counters and the prediction count agree with the input ledger again (after a crash between the two writes)')
+    .option('--settle <seconds>', 'how long nothing may move before anything is corrected', '5')
+    .option('--dry-run', 'show what differs; correct nothing');
   leaf(program, 'usage', 'models, deployments and predictions against the limits');
   leaf(program, 'completion <shell>', 'print a completion script: `source <(dropscore completion bash)`, or zsh');
   return program;

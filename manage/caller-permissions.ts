@@ -2,15 +2,15 @@
  * What an identity running the `dropscore` CLI against AWS must be allowed,
  * per command: the IAM statements for one deployment, in the shape of an
  * identity policy. README ("Deploy to AWS", "What a CLI caller needs") lists
- * the same; test/integration/iam-enforced-cli.test.ts runs `backfill` with
- * exactly these statements, evaluated as IAM evaluates them.
+ * the same; test/integration/iam-enforced-cli.test.ts runs `backfill` and
+ * `recount` with exactly their statements, evaluated as IAM evaluates them.
  */
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import type { TableNames } from '../infra/local/provision.js';
 
 export type CallerCommand =
   | 'deployments list' | 'deployments show' | 'deploy' | 'deployments delete' | 'usage'
-  | 'batch' | 'outcomes list' | 'outcomes get' | 'score' | 'backfill' | 'redrive';
+  | 'batch' | 'outcomes list' | 'outcomes get' | 'score' | 'backfill' | 'redrive' | 'recount';
 
 export interface CallerStatement {
   readonly Effect: 'Allow';
@@ -54,6 +54,13 @@ export function callerStatements(command: CallerCommand, scope: CallerScope): Ca
       return [records, { Effect: 'Allow', Action: ['lambda:InvokeFunctionUrl', 'lambda:InvokeFunction'], Resource: fn }];
     case 'backfill':
       return [records, listPrefix(source.bucket, source.prefix), readOutcomes, { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: fn }];
+    case 'recount':
+      // Instance-wide: every deployment's counters and the `__usage__` item, against the whole ledger (UpdateItem: not with --dry-run).
+      return [
+        records,
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: table },
+        { Effect: 'Allow', Action: ['dynamodb:Scan'], Resource: `arn:aws:dynamodb:${scope.region}:${scope.account}:table/${scope.tables.ledgerTable}` },
+      ];
     case 'redrive':
       if (awsResources?.deliveryQueueArn) {
         // SQS moves the messages with the caller's permissions: it receives and deletes them here, and sends them there.

@@ -153,6 +153,18 @@ describe('the dropscore CLI against a running local stack', () => {
     expect([unknown.code, unknown.stderr.trim()]).toEqual([1, 'dropscore deployments show: no deployment named "digitz"; deployments: digits']);
   });
 
+  it('recounts: counters a crash left short are set to the ledger\'s, only while nothing moves; agreeing ones are left alone', async () => {
+    const record = (await stack.deployments.list()).find((d) => d.name === 'digits')!;
+    // A delivery that died between its ledger write and its counter write.
+    await stack.deployments.setCounters(record.id, { received: 4, scored: 1, failed: 2 });
+    const dry = await cli('recount', '--dry-run');
+    expect([dry.code, dry.stdout.trim()]).toEqual([0, 'digits: counters received 4, scored 1, failed 2; ledger received 4, scored 2, failed 2\ndry run: nothing corrected']);
+    const fixed = await cli('recount', '--settle', '0.2');
+    expect([fixed.code, fixed.stdout.trim().split('\n').at(-1)]).toEqual([0, 'corrected to the ledger\'s counts']);
+    expect((await cli('deployments', 'show', 'digits')).stdout).toMatch(/counters:\s+received 4, scored 2, failed 2/);
+    expect((await cli('recount')).stdout.trim()).toBe('every counter agrees with the ledger');
+  });
+
   it('scores online rows and says what the model expects for a wrong payload', async () => {
     const payload = join(root, 'rows.json');
     writeFileSync(payload, JSON.stringify({ values: [Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => [0.5]))] }));

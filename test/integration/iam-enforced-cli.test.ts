@@ -7,6 +7,7 @@
  * are all it makes; the scorer it invokes runs with the policies `cdk synth`
  * gives its role, behind a stand-in for Lambda's Invoke API. Taking the
  * invoke permission away leaves the objects not done, with AWS's refusal.
+ * `dropscore recount` likewise, with its own statements.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,13 +20,16 @@ import type { DeploymentRecord, Logger } from '../../functions/scorer/domain/por
 import { createHandler } from '../../functions/scorer/event-handler.js';
 import { createDynamoDbClient, createS3Client } from '../../functions/scorer/store/aws-clients.js';
 import { createDynamoDbDeploymentStore } from '../../functions/scorer/store/dynamodb-deployment-store.js';
+import { createDynamoDbInputLedger } from '../../functions/scorer/store/dynamodb-input-ledger.js';
+import { createDynamoDbUsageMeter } from '../../functions/scorer/store/dynamodb-usage-meter.js';
 import { createStoredScorer } from '../../functions/scorer/wiring.js';
 import { createDropscoreApp } from '../../infra/lib/dropscore-app.js';
 import type { LocalStack } from '../../infra/local/local-stack.js';
 import { DEFAULT_TABLES, ensureBucket } from '../../infra/local/provision.js';
 import { parseDeploymentsManifest } from '../../infra/manifest/deployments-manifest.js';
 import { runBackfill } from '../../manage/backfill.js';
-import { callerStatements } from '../../manage/caller-permissions.js';
+import { callerStatements, type CallerCommand } from '../../manage/caller-permissions.js';
+import { recount } from '../../manage/recount.js';
 import { lambdaInvoker } from '../../manage/scorer-invoker.js';
 import { CDK_JSON_CONTEXT } from '../support/cdk-context.js';
 import { ACCOUNT, REGION, enforceIam, rolePoliciesFrom, type Enforcement, type PolicyDocument } from '../support/iam-enforcement.js';
@@ -77,9 +81,9 @@ function startLambdaApi(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** The CLI's clients, with exactly the caller statements for `backfill`, minus what `without` names. */
-function callerClients(without: string[] = []) {
-  const statements = callerStatements('backfill', { account: ACCOUNT, region: REGION, tables: DEFAULT_TABLES, deployment })
+/** The CLI's clients, with exactly the caller statements for `command` (default `backfill`), minus what `without` names. */
+function callerClients(without: string[] = [], command: CallerCommand = 'backfill') {
+  const statements = callerStatements(command, { account: ACCOUNT, region: REGION, tables: DEFAULT_TABLES, deployment })
     .map((s) => ({ ...s, Action: s.Action.filter((a) => !without.includes(a)) }))
     .filter((s) => s.Action.length > 0);
   const caller = enforcement([{ Version: '2012-10-17', Statement: statements as PolicyDocument['Statement'] }], `arn:aws:iam::${ACCOUNT}:user/operator`);
@@ -129,5 +133,18 @@ describe('dropscore backfill with the caller permissions README documents', () =
     expect(caller.decisions.filter((d) => !d.allowed)).toEqual([]);
     expect(new Set(caller.decisions.map((d) => d.action))).toEqual(new Set(['dynamodb:Scan', 's3:ListBucket', 's3:GetObject', 'lambda:InvokeFunction']));
     expect((await createDynamoDbDeploymentStore(stack.db, DEFAULT_TABLES.deploymentsTable).get(spec.id))!.counters).toEqual({ received: 3, scored: 3, failed: 0 });
+  });
+});
+
+describe('dropscore recount with the caller permissions README documents', () => {
+  it('sets counters a crash left short to the ledger\'s, making only the calls those permissions allow', async () => {
+    // After the backfill above: a delivery that died between its ledger write and its counter write.
+    await createDynamoDbDeploymentStore(stack.db, DEFAULT_TABLES.deploymentsTable).setCounters(spec.id, { received: 3, scored: 2, failed: 0 });
+    const { db, caller } = callerClients([], 'recount');
+    const report = await recount({ ledger: createDynamoDbInputLedger(db, DEFAULT_TABLES.ledgerTable), deployments: createDynamoDbDeploymentStore(db, DEFAULT_TABLES.deploymentsTable), usage: createDynamoDbUsageMeter(db, DEFAULT_TABLES.deploymentsTable), settleMs: 50 });
+    expect(report).toMatchObject({ outcome: 'corrected', deployments: [{ name: spec.name, counters: { received: 3, scored: 2, failed: 0 }, ledger: { received: 3, scored: 3, failed: 0 } }] });
+    expect((await stack.deployments.get(spec.id))!.counters).toEqual({ received: 3, scored: 3, failed: 0 });
+    expect(caller.decisions.filter((d) => !d.allowed)).toEqual([]);
+    expect(new Set(caller.decisions.map((d) => d.action))).toEqual(new Set(['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem']));
   });
 });

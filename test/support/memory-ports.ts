@@ -145,7 +145,7 @@ export function createMemoryUsage(limit?: number): UsageMeter & { readonly predi
       batch = n;
     },
     async read() {
-      return { predictions: batch, limits: limit === undefined ? {} : { predictionCount: limit } };
+      return { predictions: batch, onlinePredictions: 0, limits: limit === undefined ? {} : { predictionCount: limit } };
     },
     async setLimits() {},
   };

@@ -139,7 +139,8 @@ export interface UsageMeter {
   refundPredictions(count: number, options?: PredictionOptions): Promise<void>;
   /** Sets the count to the online predictions plus `batch`, recounted from the ledger (after a crash). */
   setBatchPredictions(batch: number): Promise<void>;
-  read(): Promise<{ readonly predictions: number; readonly limits: UsageLimits }>;
+  /** `predictions` counts all of them, `onlinePredictions` the online ones among them. */
+  read(): Promise<{ readonly predictions: number; readonly onlinePredictions: number; readonly limits: UsageLimits }>;
   setLimits(limits: UsageLimits): Promise<void>;
 }
 

@@ -51,7 +51,7 @@ export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string, 
       const value = number(item[attribute]);
       if (value !== undefined) limits[field] = value;
     }
-    return { predictions: number(item['predictions']) ?? 0, limits: limits as UsageLimits };
+    return { predictions: number(item['predictions']) ?? 0, onlinePredictions: number(item['online_predictions']) ?? 0, limits: limits as UsageLimits };
   }
 
   /** Adds `count` if the condition holds; the count after it, or undefined when refused. */
