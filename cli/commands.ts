@@ -316,7 +316,7 @@ export const COMMANDS: Record<string, Handler> = {
         agree: 'every counter agrees with the ledger',
         differ: 'dry run: nothing corrected',
         corrected: 'corrected to the ledger\'s counts',
-        busy: `not corrected: ${report.moved?.join(', ')} moved within ${settle} s (still scoring); run again when idle`,
+        busy: `not corrected: ${report.moved?.join(', ')} moved during the check (scoring is going on); run again when idle`,
       }[report.outcome],
     ];
     print(io, lines.join('\n'), report);

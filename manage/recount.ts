@@ -7,8 +7,9 @@
  *
  * Correcting while deliveries are between those two writes would count them
  * twice, so it corrects only what stayed still: two readings `settleMs`
- * apart must agree on every counter and every ledger total. Anything that
- * moved in between means scoring is going on: nothing is written then.
+ * apart must agree on every counter and every ledger total, and each write
+ * is conditional on its counter still holding what was read. Anything that
+ * moved means scoring is going on: nothing more is written then.
  */
 import { correctCounters, readCounters, sameCounters, type CounterReading } from '../functions/scorer/domain/recount-counters.js';
 import type { Counters, DeploymentStore, InputLedger, UsageMeter } from '../functions/scorer/domain/ports.js';
@@ -46,7 +47,9 @@ export async function recount(options: RecountOptions): Promise<RecountReport> {
   const second = await readCounters(ledger, deployments, usage);
   const moved = movedBetween(first, second);
   if (moved.length > 0) return { outcome: 'busy', ...differences, moved };
-  await correctCounters(second, deployments, usage);
+  // Each write only while its counter holds what was read: one that moved since is left alone.
+  const written = await correctCounters(second, deployments, usage, true);
+  if (written.moved.length > 0) return { outcome: 'busy', ...differences, moved: written.moved };
   return { outcome: 'corrected', ...differences };
 }
 

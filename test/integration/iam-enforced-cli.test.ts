@@ -140,10 +140,12 @@ describe('dropscore recount with the caller permissions README documents', () =>
   it('sets counters a crash left short to the ledger\'s, making only the calls those permissions allow', async () => {
     // After the backfill above: a delivery that died between its ledger write and its counter write.
     await createDynamoDbDeploymentStore(stack.db, DEFAULT_TABLES.deploymentsTable).setCounters(spec.id, { received: 3, scored: 2, failed: 0 });
+    await stack.usage.setBatchPredictions(2);
     const { db, caller } = callerClients([], 'recount');
     const report = await recount({ ledger: createDynamoDbInputLedger(db, DEFAULT_TABLES.ledgerTable), deployments: createDynamoDbDeploymentStore(db, DEFAULT_TABLES.deploymentsTable), usage: createDynamoDbUsageMeter(db, DEFAULT_TABLES.deploymentsTable), settleMs: 50 });
-    expect(report).toMatchObject({ outcome: 'corrected', deployments: [{ name: spec.name, counters: { received: 3, scored: 2, failed: 0 }, ledger: { received: 3, scored: 3, failed: 0 } }] });
+    expect(report).toMatchObject({ outcome: 'corrected', deployments: [{ name: spec.name, counters: { received: 3, scored: 2, failed: 0 }, ledger: { received: 3, scored: 3, failed: 0 } }], batchPredictions: { counted: 2, ledger: 3 } });
     expect((await stack.deployments.get(spec.id))!.counters).toEqual({ received: 3, scored: 3, failed: 0 });
+    expect((await stack.usage.read()).predictions).toBe(3);
     expect(caller.decisions.filter((d) => !d.allowed)).toEqual([]);
     expect(new Set(caller.decisions.map((d) => d.action))).toEqual(new Set(['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem']));
   });

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InputLedger } from '../../functions/scorer/domain/ports.js';
 import { createDynamoDbClient } from '../../functions/scorer/store/aws-clients.js';
@@ -81,6 +81,15 @@ describe('DynamoDB input ledger', () => {
     await ledger.release('released#r', 'r.json', '"e1"');
     expect(await ledger.claim('released#r', 'r.json', '"e1"')).toBe('done');
     expect((await ledger.tallies()).get('released')).toEqual({ received: 1, scored: 1, failed: 0 });
+  });
+
+  it('keeps its items for good (their totals are what a recount sums): a claim takes away an expiry an older release set', async () => {
+    const key = { deployment_id: { S: 'kept#k' }, input: { S: 'k.json' } };
+    await db.send(new UpdateItemCommand({ TableName: DEFAULT_TABLES.ledgerTable, Key: key, UpdateExpression: 'SET expires_at = :soon ADD n_received :one', ExpressionAttributeValues: { ':soon': { N: '1700000000' }, ':one': { N: '1' } } }));
+    expect(await ledger.claim('kept#k', 'k.json', '"e2"')).toBe('new');
+    const { Item } = await db.send(new GetItemCommand({ TableName: DEFAULT_TABLES.ledgerTable, Key: key }));
+    expect(Item?.['expires_at']).toBeUndefined();
+    expect(Item?.['n_received']).toEqual({ N: '2' });
   });
 
   it('keeps scopes and keys apart', async () => {

@@ -141,8 +141,10 @@ export function createMemoryUsage(limit?: number): UsageMeter & { readonly predi
     async refundPredictions(count) {
       batch -= count;
     },
-    async setBatchPredictions(n) {
+    async setBatchPredictions(n, onlyIf) {
+      if (onlyIf !== undefined && onlyIf !== batch) return false;
       batch = n;
+      return true;
     },
     async read() {
       return { predictions: batch, onlinePredictions: 0, limits: limit === undefined ? {} : { predictionCount: limit } };

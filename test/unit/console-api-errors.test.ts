@@ -26,7 +26,7 @@ const store: DeploymentStore = {
   list: async () => records,
   setStatus: async () => {},
   addCounters: async () => {},
-  setCounters: async () => {},
+  setCounters: async () => true,
 };
 // deploy() and findDeployment() never touch the usage meter.
 const usage = {} as UsageMeter;

@@ -17,17 +17,21 @@ function stackOf(counters: Record<string, Counters>, tallies: Record<string, Led
   const state = { counters, tallies, batchPredictions };
   const deployments = {
     list: async () => Object.entries(state.counters).map(([id, c]) => record(id, c)),
-    async setCounters(id: string, c: Counters) {
+    async setCounters(id: string, c: Counters, onlyIf?: Counters) {
+      if (onlyIf && JSON.stringify(onlyIf) !== JSON.stringify(state.counters[id])) return false;
       writes.push(`counters ${id}`);
       state.counters = { ...state.counters, [id]: c };
+      return true;
     },
   } as unknown as DeploymentStore;
   const ledger = { tallies: async () => new Map(Object.entries(state.tallies)) } as unknown as InputLedger;
   const usage = {
     read: async () => ({ predictions: state.batchPredictions + 3, onlinePredictions: 3, limits: {} }),
-    async setBatchPredictions(n: number) {
+    async setBatchPredictions(n: number, onlyIf?: number) {
+      if (onlyIf !== undefined && onlyIf !== state.batchPredictions + 3) return false;
       writes.push(`predictions ${n}`);
       state.batchPredictions = n;
+      return true;
     },
   } as unknown as UsageMeter;
   return { deployments, ledger, usage, writes, state };
@@ -51,6 +55,21 @@ describe('recount', () => {
     } });
     expect(report).toMatchObject({ outcome: 'busy', moved: ['name-a'] });
     expect(s.writes).toEqual([]);
+  });
+
+  it('leaves a counter written between its second reading and the correction alone (each write is conditional on what was read)', async () => {
+    const s = stackOf({ a: { received: 5, scored: 3, failed: 1 } }, { a: { received: 6, scored: 5, failed: 1 } }, 5);
+    const read = s.deployments.list.bind(s.deployments);
+    let readings = 0;
+    s.deployments.list = async () => {
+      const records = await read();
+      // Right after the second reading, a delivery's counter write lands.
+      if (++readings === 2) s.state.counters = { a: { received: 6, scored: 4, failed: 1 } };
+      return records;
+    };
+    expect(await recount({ ...s, settleMs: 10, sleep: async () => {} })).toMatchObject({ outcome: 'busy', moved: ['name-a'] });
+    expect(s.writes).toEqual([]);
+    expect(s.state.counters['a']).toEqual({ received: 6, scored: 4, failed: 1 });
   });
 
   it('only reports with dryRun, and waits for nothing when every counter agrees', async () => {

@@ -50,7 +50,7 @@ function putsTo(bucket: string) {
 }
 
 // The ledger's two writes (one item per input key, an attribute per version), and what it holds.
-const CLAIM = 'SET #version = :received, expires_at = :expires ADD n_received :one';
+const CLAIM = 'SET #version = :received REMOVE expires_at ADD n_received :one';
 const COMPLETE = 'SET #version = :outcome ADD n_scored :one';
 const versionsOf = (versions: Record<string, string>) => Object.fromEntries(Object.entries(versions).map(([eTag, state]) => [`version ${eTag}`, { S: state }]));
 function ledgerItem(versions: Record<string, string>) {

@@ -107,8 +107,11 @@ export interface DeploymentStore {
   list(): Promise<DeploymentRecord[]>;
   setStatus(id: string, status: DeploymentStatus, details?: string): Promise<void>;
   addCounters(id: string, delta: Partial<Counters>, lastError?: string): Promise<void>;
-  /** Overwrites the counters with values recounted from the ledger (after a crash). */
-  setCounters(id: string, counters: Counters): Promise<void>;
+  /**
+   * Overwrites the counters with values recounted from the ledger (after a crash). With
+   * `onlyIf`, only while they still hold those values: false when they moved meanwhile.
+   */
+  setCounters(id: string, counters: Counters, onlyIf?: Counters): Promise<boolean>;
 }
 
 export interface UsageLimits {
@@ -137,8 +140,11 @@ export interface UsageMeter {
   consumePredictions(count: number, options?: PredictionOptions): Promise<PredictionQuota>;
   /** Gives back predictions counted but not made (the engine failed). */
   refundPredictions(count: number, options?: PredictionOptions): Promise<void>;
-  /** Sets the count to the online predictions plus `batch`, recounted from the ledger (after a crash). */
-  setBatchPredictions(batch: number): Promise<void>;
+  /**
+   * Sets the count to the online predictions plus `batch`, recounted from the ledger (after a
+   * crash). With `onlyIf`, only while the count is still that: false when it moved meanwhile.
+   */
+  setBatchPredictions(batch: number, onlyIf?: number): Promise<boolean>;
   /** `predictions` counts all of them, `onlinePredictions` the online ones among them. */
   read(): Promise<{ readonly predictions: number; readonly onlinePredictions: number; readonly limits: UsageLimits }>;
   setLimits(limits: UsageLimits): Promise<void>;

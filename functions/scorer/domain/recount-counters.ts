@@ -15,16 +15,21 @@ export interface CounterReading {
   readonly deployments: readonly { readonly id: string; readonly name: string; readonly counters: Counters; readonly truth: Counters }[];
   /** The usage counter's predictions less its online ones, and the ledger's scored inputs (one prediction each). */
   readonly batchPredictions: { readonly counted: number; readonly truth: number };
+  /** The usage counter's whole count (online ones too), as read. */
+  readonly predictions: number;
 }
 
 export async function readCounters(ledger: InputLedger, deployments: DeploymentStore, usage: UsageMeter): Promise<CounterReading> {
-  const [tallies, records, used] = await Promise.all([ledger.tallies(), deployments.list(), usage.read()]);
+  // The ledger first: a delivery writes it before its counters, so counters read after it are never ahead of it.
+  const tallies = await ledger.tallies();
+  const [records, used] = await Promise.all([deployments.list(), usage.read()]);
   // Deleted deployments' predictions still count.
   let truth = 0;
   for (const tally of tallies.values()) truth += tally.scored;
   return {
     deployments: records.map((record) => ({ id: record.id, name: record.name, counters: record.counters, truth: tallies.get(ledgerOwner(record.id, record.generation)) ?? NONE })),
     batchPredictions: { counted: used.predictions - used.onlinePredictions, truth },
+    predictions: used.predictions,
   };
 }
 
@@ -32,20 +37,28 @@ export function sameCounters(a: Counters, b: Counters): boolean {
   return a.received === b.received && a.scored === b.scored && a.failed === b.failed;
 }
 
-/** Writes the ledger's counts where they differ; returns the names of the deployments corrected. */
-export async function correctCounters(reading: CounterReading, deployments: DeploymentStore, usage: UsageMeter): Promise<string[]> {
+/**
+ * Writes the ledger's counts where they differ. `onlyIfUnchanged`: each write only while
+ * its counter still holds what was read (one written meanwhile is left alone, and named).
+ */
+export async function correctCounters(reading: CounterReading, deployments: DeploymentStore, usage: UsageMeter, onlyIfUnchanged = false): Promise<{ readonly corrected: string[]; readonly moved: string[] }> {
   const corrected: string[] = [];
+  const moved: string[] = [];
   for (const { id, name, counters, truth } of reading.deployments) {
     if (sameCounters(counters, truth)) continue;
-    await deployments.setCounters(id, truth);
-    corrected.push(name);
+    const written = await deployments.setCounters(id, truth, onlyIfUnchanged ? counters : undefined);
+    (written ? corrected : moved).push(name);
   }
   const { counted, truth } = reading.batchPredictions;
-  if (counted !== truth) await usage.setBatchPredictions(truth);
-  return corrected;
+  if (counted !== truth) {
+    const written = await usage.setBatchPredictions(truth, onlyIfUnchanged ? reading.predictions : undefined);
+    (written ? corrected : moved).push('predictions');
+  }
+  return { corrected, moved };
 }
 
-/** Reads and corrects at once: for a stack nothing else writes to yet (the local stack's start). */
+/** Reads and corrects at once, for a stack nothing else writes to yet (the local stack's start); names the deployments corrected. */
 export async function recountCounters(ledger: InputLedger, deployments: DeploymentStore, usage: UsageMeter): Promise<string[]> {
-  return correctCounters(await readCounters(ledger, deployments, usage), deployments, usage);
+  const { corrected } = await correctCounters(await readCounters(ledger, deployments, usage), deployments, usage);
+  return corrected.filter((name) => name !== 'predictions');
 }

@@ -4,7 +4,7 @@
  * (`status_details`, `created_at`).
  */
 import { GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isConditionFailure } from './dynamodb-errors.js';
+import { isConditionFailure, unchangedNumber } from './dynamodb-conditions.js';
 import type { AwsResources, Counters, DeploymentRecord, DeploymentStatus, DeploymentStore, NewDeployment } from '../domain/ports.js';
 
 // Rounds of "live or new" then "deleted" before giving up (each lost only to a concurrent delete or create).
@@ -116,16 +116,27 @@ export function createDynamoDbDeploymentStore(db: DynamoDBClient, tableName: str
       );
     },
 
-    async setCounters(id: string, counters: Counters) {
-      await db.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: { id: { S: id } },
-          UpdateExpression: 'SET received = :received, scored = :scored, failed = :failed',
-          ConditionExpression: 'attribute_exists(id)',
-          ExpressionAttributeValues: { ':received': { N: String(counters.received) }, ':scored': { N: String(counters.scored) }, ':failed': { N: String(counters.failed) } },
-        }),
-      );
+    async setCounters(id: string, counters: Counters, onlyIf?: Counters) {
+      const fields = ['received', 'scored', 'failed'] as const;
+      const unchanged = onlyIf ? fields.map((f) => unchangedNumber(f, `:was_${f}`, onlyIf[f])) : [];
+      try {
+        await db.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { id: { S: id } },
+            UpdateExpression: 'SET received = :received, scored = :scored, failed = :failed',
+            ConditionExpression: ['attribute_exists(id)', ...unchanged].join(' AND '),
+            ExpressionAttributeValues: {
+              ...Object.fromEntries(fields.map((f) => [`:${f}`, { N: String(counters[f]) }])),
+              ...(onlyIf ? Object.fromEntries(fields.map((f) => [`:was_${f}`, { N: String(onlyIf[f]) }])) : {}),
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (onlyIf && isConditionFailure(error)) return false;
+        throw error;
+      }
     },
   };
 }

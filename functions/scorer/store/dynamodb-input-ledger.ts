@@ -14,12 +14,10 @@
  * fell between a ledger write and a counter write.
  */
 import { GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isConditionFailure } from './dynamodb-errors.js';
+import { isConditionFailure } from './dynamodb-conditions.js';
 import { ownerOfScope } from '../domain/ledger-scope.js';
 import type { ClaimState, Completion, InputLedger, LedgerTally } from '../domain/ports.js';
 
-// Redeliveries come within hours; a month of memory is ample, and TTL keeps the table small.
-const RETENTION_SECONDS = 30 * 24 * 3600;
 const VERSION_PREFIX = 'version ';
 const RECEIVED = 'received';
 /**
@@ -36,7 +34,7 @@ const PRUNE_FROM_VERSIONS = 16;
 
 type Item = Record<string, AttributeValue>;
 
-export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string, clock: () => Date = () => new Date()): InputLedger {
+export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string): InputLedger {
   const keyOf = (scope: string, key: string) => ({ deployment_id: { S: scope }, input: { S: key } });
 
   /** Best effort: a failure leaves the versions for the next claim to forget. */
@@ -68,13 +66,14 @@ export function createDynamoDbInputLedger(db: DynamoDBClient, tableName: string,
           new UpdateItemCommand({
             TableName: tableName,
             Key: keyOf(scope, key),
-            UpdateExpression: 'SET #version = :received, expires_at = :expires ADD n_received :one',
+            // Items are kept for good: their totals are what a recount sums, and a TTL would take them away.
+            // An item written when claims still set an expiry (`expires_at`) loses it when claimed again.
+            UpdateExpression: 'SET #version = :received REMOVE expires_at ADD n_received :one',
             ConditionExpression: 'attribute_not_exists(#version)',
             ExpressionAttributeNames: { '#version': version },
             ExpressionAttributeValues: {
               ':received': { S: RECEIVED },
               ':one': { N: String(received) },
-              ':expires': { N: String(Math.floor(clock().getTime() / 1000) + RETENTION_SECONDS) },
             },
           }),
         );

@@ -14,7 +14,7 @@
  * what fits, backing off with jitter when the writes keep being refused.
  */
 import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isConditionFailure } from './dynamodb-errors.js';
+import { isConditionFailure, unchangedNumber } from './dynamodb-conditions.js';
 import type { PredictionOptions, PredictionQuota, UsageLimits, UsageMeter } from '../domain/ports.js';
 
 export const USAGE_ITEM_ID = '__usage__';
@@ -112,15 +112,22 @@ export function createDynamoDbUsageMeter(db: DynamoDBClient, tableName: string, 
       );
     },
 
-    async setBatchPredictions(batch: number) {
-      await db.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: key,
-          UpdateExpression: 'SET predictions = if_not_exists(online_predictions, :zero) + :batch',
-          ExpressionAttributeValues: { ':zero': { N: '0' }, ':batch': { N: String(batch) } },
-        }),
-      );
+    async setBatchPredictions(batch: number, onlyIf?: number) {
+      try {
+        await db.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: key,
+            UpdateExpression: 'SET predictions = if_not_exists(online_predictions, :zero) + :batch',
+            ...(onlyIf === undefined ? {} : { ConditionExpression: unchangedNumber('predictions', ':was', onlyIf) }),
+            ExpressionAttributeValues: { ':zero': { N: '0' }, ':batch': { N: String(batch) }, ...(onlyIf === undefined ? {} : { ':was': { N: String(onlyIf) } }) },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (onlyIf !== undefined && isConditionFailure(error)) return false;
+        throw error;
+      }
     },
 
     async setLimits(limits: UsageLimits) {

@@ -35,6 +35,7 @@ export class DeploymentTables extends Construct {
       partitionKey: { name: 'deployment_id', type: AttributeType.STRING },
       sortKey: { name: 'input', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
+      // Current items never expire (a recount sums their totals); items of older releases carry `expires_at`.
       timeToLiveAttribute: 'expires_at',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy,
