@@ -46,7 +46,8 @@ export function callerStatements(command: CallerCommand, scope: CallerScope): Ca
       // The `__usage__` item holds the prediction count and limits.
       return [records, { Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: table }];
     case 'batch':
-      return [records, { Effect: 'Allow', Action: ['s3:PutObject'], Resource: `arn:aws:s3:::${source.bucket}/${source.prefix}*` }, readOutcomes];
+      // A file of 8 MiB or more goes up as a multipart upload (s3:PutObject covers its parts), aborted if it fails.
+      return [records, { Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `arn:aws:s3:::${source.bucket}/${source.prefix}*` }, readOutcomes];
     case 'outcomes list':
     case 'outcomes get':
       return [records, listPrefix(target.bucket, target.prefix), readOutcomes];

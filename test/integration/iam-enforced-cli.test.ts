@@ -7,11 +7,11 @@
  * are all it makes; the scorer it invokes runs with the policies `cdk synth`
  * gives its role, behind a stand-in for Lambda's Invoke API. Taking the
  * invoke permission away leaves the objects not done, with AWS's refusal.
- * `dropscore recount` likewise, with its own statements.
+ * `dropscore recount` and `batch` likewise, with their own statements.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -30,6 +30,8 @@ import { parseDeploymentsManifest } from '../../infra/manifest/deployments-manif
 import { runBackfill } from '../../manage/backfill.js';
 import { callerStatements, type CallerCommand } from '../../manage/caller-permissions.js';
 import { recount } from '../../manage/recount.js';
+import { runBatch } from '../../manage/batch-run.js';
+import { PART_BYTES, writeInParts } from '../../functions/scorer/store/s3-multipart-writer.js';
 import { lambdaInvoker } from '../../manage/scorer-invoker.js';
 import { CDK_JSON_CONTEXT } from '../support/cdk-context.js';
 import { ACCOUNT, REGION, enforceIam, rolePoliciesFrom, type Enforcement, type PolicyDocument } from '../support/iam-enforcement.js';
@@ -148,5 +150,23 @@ describe('dropscore recount with the caller permissions README documents', () =>
     expect((await stack.usage.read()).predictions).toBe(3);
     expect(caller.decisions.filter((d) => !d.allowed)).toEqual([]);
     expect(new Set(caller.decisions.map((d) => d.action))).toEqual(new Set(['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:UpdateItem']));
+  });
+});
+
+describe('dropscore batch with the caller permissions README documents', () => {
+  it('uploads a file of several parts, and may abort a multipart upload that broke off', async () => {
+    const { s3, caller } = callerClients([], 'batch');
+    const file = join(root, 'big.jsonl');
+    writeFileSync(file, `${' '.repeat(PART_BYTES + 10)}\n`);
+    // No scorer runs for this deployment here: the upload is what is checked, its outcome stays pending.
+    const [result] = await runBatch({ s3, deployment, paths: [file], timeoutMs: 50, pollMs: 10 });
+    expect(result).toMatchObject({ key: 'in/big.jsonl', state: 'pending' });
+    async function* breaksOff() {
+      yield Buffer.alloc(PART_BYTES, 0x20);
+      throw new Error('the file went away');
+    }
+    await expect(writeInParts(s3, { Bucket: 'ib-in', Key: 'in/broken.jsonl', ContentType: 'application/x-ndjson', Metadata: {} }, breaksOff())).rejects.toThrow('the file went away');
+    expect(caller.decisions.filter((d) => !d.allowed)).toEqual([]);
+    expect(caller.decisions.map((d) => d.action)).toContain('s3:AbortMultipartUpload');
   });
 });

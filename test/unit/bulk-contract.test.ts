@@ -257,6 +257,54 @@ describe('assembleBulkOutcome and scoreBulkFile', () => {
     expect(s3.keys('out')).toEqual(['scored/f.jsonl']);
   });
 
+  it('takes the one-read path for a file one byte under a part, and plans parts from a file of a part\'s size', async () => {
+    const line = `${imageRecord(1)}\n`;
+    const partBytes = Buffer.byteLength(line) * 2;
+    s3.put('in', 'drop/under.jsonl', `${line}${line.slice(0, -2)}\n`);
+    s3.put('in', 'drop/whole.jsonl', `${line}${line}`);
+    for (const key of ['drop/under.jsonl', 'drop/whole.jsonl']) await scoreBulkFile(fileDeps(onnx, { partBytes }), { bucket: 'in', key }, 'jsonl');
+    const listed = s3.calls.filter((c) => c.op === 'write' && c.key.endsWith('parts.json')).map((c) => c.key);
+    expect(listed).toEqual([partListKey(binding, 'drop/whole.jsonl', s3.get('in', 'drop/whole.jsonl')!.eTag)]);
+  });
+
+  it('writes an outcome that outgrows the one-read limit (many short bad lines) through a part object, the same bytes in bounded memory', async () => {
+    const text = `${imageRecord(2)}\n${'1\n'.repeat(400)}`;
+    s3.put('in', 'drop/small.jsonl', text);
+    await scoreBulkFile(fileDeps(), { bucket: 'in', key: 'drop/small.jsonl' }, 'jsonl');
+    const inMemory = s3.get('out', 'scored/small.jsonl')!.body.toString();
+    expect(s3.calls.some((c) => c.key.includes('.dropscore-parts/'))).toBe(false);
+
+    s3.put('in', 'drop/tight.jsonl', text);
+    const partBytes = Buffer.byteLength(text) + 1; // still one part, but its outcome (400 error lines) is far larger
+    expect(await scoreBulkFile(fileDeps(onnx, { partBytes }), { bucket: 'in', key: 'drop/tight.jsonl' }, 'jsonl')).toMatchObject({ kind: 'scored', counts: { records: 401, scored: 1, failed: 400, blank: 0 } });
+    // Read once; parts list, part object; the outcome streamed from the part object; both removed.
+    expect(s3.calls.filter((c) => c.key.endsWith('tight.jsonl') || c.key.includes('/tight.jsonl/')).map((c) => `${c.op} ${c.key.replace(/\/[0-9a-f]{32}\//, '/<eTag>/')}`)).toEqual([
+      'head drop/tight.jsonl',
+      'stream drop/tight.jsonl',
+      'write scored/.dropscore-parts/tight.jsonl/<eTag>/parts.json',
+      'writeStream scored/.dropscore-parts/tight.jsonl/<eTag>/000000.jsonl',
+      'writeStream scored/tight.jsonl',
+      'stream scored/.dropscore-parts/tight.jsonl/<eTag>/000000.jsonl',
+      'remove scored/.dropscore-parts/tight.jsonl/<eTag>/000000.jsonl',
+      'remove scored/.dropscore-parts/tight.jsonl/<eTag>/parts.json',
+    ]);
+    expect(s3.get('out', 'scored/tight.jsonl')!.body.toString()).toBe(inMemory.replaceAll('small.jsonl#', 'tight.jsonl#'));
+    expect(s3.keys('out')).toEqual(['scored/small.jsonl', 'scored/tight.jsonl']);
+    expect(deployments.counters.get('dep-1')).toMatchObject({ received: 802, scored: 2, failed: 800 });
+  });
+
+  it('reports a small file overwritten between its look and its read', async () => {
+    s3.put('in', 'drop/f.jsonl', text);
+    const head = s3.store.head.bind(s3.store);
+    s3.store.head = async (bucket, key) => {
+      const seen = await head(bucket, key);
+      s3.put('in', 'drop/f.jsonl', `${imageRecord(9)}\n`);
+      return seen;
+    };
+    expect(await scoreBulkFile(fileDeps(), { bucket: 'in', key: 'drop/f.jsonl' }, 'jsonl')).toEqual({ kind: 'overwritten' });
+    expect(s3.keys('out')).toEqual([]);
+  });
+
   it('an empty file gets an empty outcome saying it held no records', async () => {
     s3.put('in', 'drop/e.jsonl', '');
     expect(await scoreBulkFile(fileDeps(), { bucket: 'in', key: 'drop/e.jsonl' }, 'jsonl')).toMatchObject({ kind: 'scored', counts: { records: 0, scored: 0, failed: 0, blank: 0 } });

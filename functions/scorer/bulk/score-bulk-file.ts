@@ -4,10 +4,12 @@
  * worker pool, or on AWS a fan-out), assemble the outcome. One file version
  * ends in exactly one outcome, counted once, as a record file does.
  */
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { ObjectChangedError, describeError } from '../domain/errors.js';
 import { outcomeIsFor, outcomeKey } from '../domain/outcome-object.js';
 import type { ObjectStream } from '../domain/ports.js';
-import { partListKey, type BulkFormat } from './bulk-keys.js';
+import { partKey, partListKey, type BulkFormat } from './bulk-keys.js';
 import { assembleBulkOutcome, bulkOutcomeMetadata, completeBulkVersion, removeIntermediates, type AssemblyDeps, type BulkCounts } from './assemble-outcome.js';
 import { DEFAULT_PART_BYTES, bulkPartItems, planBulkFile, planBulkStream, readWhole, type BulkInput, type BulkPartItem, type BulkPlan } from './bulk-plan.js';
 import { BULK_CONTENT_TYPE, scoreBulkPart, scorePartLines, type BulkPartResult, type PartScoringDeps } from './score-part.js';
@@ -44,8 +46,8 @@ export async function scoreBulkFile(deps: BulkFileDeps, ref: { readonly bucket: 
 
 /**
  * A claimed version's way to its outcome: one whole read of it, which plans its parts;
- * then the parts (on the part runner when there are several) and the assembly. A file
- * smaller than a part is scored from that read alone, in memory.
+ * then the parts (on the part runner when there are several) and the assembly. A small
+ * file is scored from that read alone, in memory.
  */
 export async function scoreClaimedBulkFile(deps: BulkFileDeps, version: BulkInput, format: BulkFormat): Promise<BulkFileResult> {
   const now = deps.now ?? (() => performance.now());
@@ -54,7 +56,7 @@ export async function scoreClaimedBulkFile(deps: BulkFileDeps, version: BulkInpu
   let plan: BulkPlan;
   try {
     const whole = await readWhole(deps.objects, version);
-    if (whole.size < partBytes) return await scoreFromOneRead(deps, whole, version, format, started);
+    if (whole.size < oneReadBytesOf(deps)) return await scoreFromOneRead(deps, whole, version, format, () => now() - started);
     plan = await planBulkStream(whole, version, format, partBytes);
     await listParts(deps, plan);
   } catch (error) {
@@ -74,28 +76,43 @@ export async function scoreClaimedBulkFile(deps: BulkFileDeps, version: BulkInpu
   return finishBulkFile(deps, plan, results, now() - started);
 }
 
+// Most drops are small files: below this size (and below a part) one is read into memory whole.
+const ONE_READ_BYTES = 8 * 1024 * 1024;
+
+/** How large a file (and its outcome, held until its counts are known) may be to be scored from one read. */
+function oneReadBytesOf(deps: Pick<BulkFileDeps, 'partBytes'>): number {
+  return Math.min(deps.partBytes ?? DEFAULT_PART_BYTES, ONE_READ_BYTES);
+}
+
 /**
- * A file of one part (or none): its bytes are planned and scored from the one read,
- * and its outcome is written directly. No parts list, no part objects: for the small
- * files most drops are, 3 S3 requests instead of 9.
+ * A file smaller than a part (so of one part, or none): its bytes are planned and scored
+ * from the one read, and its outcome written directly, once its counts are known: no
+ * parts list, no part objects, 3 S3 requests instead of 9. An outcome that outgrows
+ * the file's size limit (many short bad lines make long error lines) goes through a
+ * part object and the assembly instead, so memory stays bounded.
  */
-async function scoreFromOneRead(deps: BulkFileDeps, whole: ObjectStream, version: BulkInput, format: BulkFormat, started: number): Promise<BulkFileResult> {
-  const now = deps.now ?? (() => performance.now());
-  const bytes = await bytesOf(whole.body);
-  const plan = await planBulkStream({ ...whole, body: toAsync([bytes]) }, version, format, Infinity);
-  const [item] = bulkPartItems(plan);
-  const lines: string[] = [];
-  let result: Omit<BulkPartResult, 'index'> = { records: 0, scored: 0, failed: 0, blank: 0 };
-  if (item) {
-    const scoring = scorePartLines(deps, item, toAsync([bytes]));
-    for await (const chunk of scoring.lines) lines.push(chunk);
-    result = scoring.result();
-  }
-  const counts = { records: result.records, scored: result.scored, failed: result.failed, blank: result.blank };
+async function scoreFromOneRead(deps: BulkFileDeps, whole: ObjectStream, version: BulkInput, format: BulkFormat, elapsed: () => number): Promise<BulkFileResult> {
   const { binding, objects } = deps;
-  await objects.writeStream(binding.target.bucket, outcomeKey(binding, version.key), toAsync(lines), bulkOutcomeMetadata(deps, plan.input, counts, now() - started), BULK_CONTENT_TYPE);
-  const completion = await completeBulkVersion(deps, plan.input, counts, result.lastError);
-  return { kind: 'scored', eTag: plan.input.eTag, counts, otherVersionClaimed: completion.otherVersionClaimed };
+  const bytes = await buffer(whole.body);
+  const plan = await planBulkStream({ ...whole, body: Readable.from([bytes]) }, version, format, Infinity);
+  const { input } = plan;
+  const [item] = bulkPartItems(plan);
+  const scoring = item && scorePartLines(deps, item, Readable.from([bytes]));
+  const lines: string[] = [];
+  let lineBytes = 0;
+  for await (const chunk of scoring?.lines ?? []) {
+    lines.push(chunk);
+    lineBytes += Buffer.byteLength(chunk);
+    if (lineBytes >= oneReadBytesOf(deps)) {
+      await listParts(deps, plan);
+      await objects.writeStream(binding.target.bucket, partKey(binding, input.key, input.eTag, item!.part.index), concat(lines, scoring!.lines), {}, BULK_CONTENT_TYPE);
+      return finishBulkFile(deps, plan, [scoring!.result()], elapsed());
+    }
+  }
+  const { lastError, ...counts }: Omit<BulkPartResult, 'index'> = scoring ? scoring.result() : { records: 0, scored: 0, failed: 0, blank: 0 };
+  await objects.writeStream(binding.target.bucket, outcomeKey(binding, input.key), Readable.from(lines), bulkOutcomeMetadata(deps, input, counts, elapsed()), BULK_CONTENT_TYPE);
+  const completion = await completeBulkVersion(deps, input, counts, lastError);
+  return { kind: 'scored', eTag: input.eTag, counts, otherVersionClaimed: completion.otherVersionClaimed };
 }
 
 /**
@@ -134,12 +151,7 @@ export async function finishBulkFile(deps: BulkFileDeps, plan: BulkPlan, results
   return { kind: 'scored', eTag: plan.input.eTag, counts, otherVersionClaimed: completion.otherVersionClaimed };
 }
 
-async function bytesOf(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
-async function* toAsync<T>(items: readonly T[]): AsyncGenerator<T> {
-  yield* items;
+async function* concat<T>(first: readonly T[], rest: AsyncIterable<T>): AsyncGenerator<T> {
+  yield* first;
+  yield* rest;
 }

@@ -76,7 +76,6 @@ export function createS3ObjectStore(s3: S3Client): ObjectStore {
 
 async function* emptyBody(): AsyncIterable<Uint8Array> {}
 
-
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   if (e?.name === 'NoSuchBucket') return false; // a misconfiguration, not a vanished object
