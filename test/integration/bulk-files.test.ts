@@ -206,6 +206,22 @@ describe('bulk files on the embedded stack', () => {
     expect(again).toMatchObject({ state: 'result', alreadyScored: true });
   }, 120_000);
 
+  it('knows the eTag S3 gives a file written in parts, at the edges: empty, one byte under a part, one part, two parts and a byte', async () => {
+    const { writeInParts } = await import('../../functions/scorer/store/s3-multipart-writer.js');
+    const { eTagOfParts } = await import('../../functions/scorer/store/s3-etag.js');
+    const partBytes = 5 * 1024 * 1024; // S3's smallest part
+    for (const size of [0, partBytes - 1, partBytes, 2 * partBytes + 1]) {
+      const bytes = Buffer.alloc(size, size % 251);
+      const chunks = async function* () {
+        for (let at = 0; at < size; at += 700_001) yield bytes.subarray(at, at + 700_001);
+      };
+      const written = await writeInParts(stack.s3, { Bucket: 'bulk-out', Key: `etag/${size}.bin`, ContentType: 'application/octet-stream', Metadata: {} }, chunks(), partBytes);
+      const head = await stack.s3.send(new HeadObjectCommand({ Bucket: 'bulk-out', Key: `etag/${size}.bin` }));
+      expect([written, head.ContentLength]).toEqual([head.ETag!.replaceAll('"', ''), size]);
+      expect(await eTagOfParts(chunks(), partBytes)).toBe(written);
+    }
+  }, 60_000);
+
   it('follows the deployment\'s convention: Keras records give Keras rows', async () => {
     await drop(stack, 'bulk-keras-in', 'k.jsonl', `${imageRecord(1)}\n{"values": [1]}\n`);
     const { lines } = await bulkOutcome('bulk-keras-out', 'k.jsonl');
