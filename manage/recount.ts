@@ -26,13 +26,13 @@ export interface RecountOptions {
 }
 
 export interface RecountReport {
-  /** `busy`: something moved during the settle time, nothing was corrected. */
+  /** `busy`: counters or ledger totals moved during the check (scoring going on); those were not corrected. */
   readonly outcome: 'agree' | 'corrected' | 'differ' | 'busy';
   /** The deployments whose counters differ from the ledger's (before correcting). */
   readonly deployments: readonly { readonly name: string; readonly counters: Counters; readonly ledger: Counters }[];
   /** Set when the batch prediction count differs from the ledger's scored inputs. */
   readonly batchPredictions?: { readonly counted: number; readonly ledger: number };
-  /** `busy`: what moved. */
+  /** `busy`: what moved (deployment names, and `predictions` for the prediction count). */
   readonly moved?: readonly string[];
 }
 
@@ -49,7 +49,8 @@ export async function recount(options: RecountOptions): Promise<RecountReport> {
   if (moved.length > 0) return { outcome: 'busy', ...differences, moved };
   // Each write only while its counter holds what was read: one that moved since is left alone.
   const written = await correctCounters(second, deployments, usage, true);
-  if (written.moved.length > 0) return { outcome: 'busy', ...differences, moved: written.moved };
+  const movedSince = [...written.moved, ...(written.predictions === 'moved' ? ['predictions'] : [])];
+  if (movedSince.length > 0) return { outcome: 'busy', ...differences, moved: movedSince };
   return { outcome: 'corrected', ...differences };
 }
 

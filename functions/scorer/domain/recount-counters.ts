@@ -37,11 +37,18 @@ export function sameCounters(a: Counters, b: Counters): boolean {
   return a.received === b.received && a.scored === b.scored && a.failed === b.failed;
 }
 
+/** Which deployments' counters a correction wrote, which it left because they moved, and how the prediction count went. */
+export interface Correction {
+  readonly corrected: readonly string[];
+  readonly moved: readonly string[];
+  readonly predictions: 'agreed' | 'corrected' | 'moved';
+}
+
 /**
  * Writes the ledger's counts where they differ. `onlyIfUnchanged`: each write only while
  * its counter still holds what was read (one written meanwhile is left alone, and named).
  */
-export async function correctCounters(reading: CounterReading, deployments: DeploymentStore, usage: UsageMeter, onlyIfUnchanged = false): Promise<{ readonly corrected: string[]; readonly moved: string[] }> {
+export async function correctCounters(reading: CounterReading, deployments: DeploymentStore, usage: UsageMeter, onlyIfUnchanged = false): Promise<Correction> {
   const corrected: string[] = [];
   const moved: string[] = [];
   for (const { id, name, counters, truth } of reading.deployments) {
@@ -50,15 +57,13 @@ export async function correctCounters(reading: CounterReading, deployments: Depl
     (written ? corrected : moved).push(name);
   }
   const { counted, truth } = reading.batchPredictions;
-  if (counted !== truth) {
-    const written = await usage.setBatchPredictions(truth, onlyIfUnchanged ? reading.predictions : undefined);
-    (written ? corrected : moved).push('predictions');
-  }
-  return { corrected, moved };
+  if (counted === truth) return { corrected, moved, predictions: 'agreed' };
+  const written = await usage.setBatchPredictions(truth, onlyIfUnchanged ? reading.predictions : undefined);
+  return { corrected, moved, predictions: written ? 'corrected' : 'moved' };
 }
 
 /** Reads and corrects at once, for a stack nothing else writes to yet (the local stack's start); names the deployments corrected. */
-export async function recountCounters(ledger: InputLedger, deployments: DeploymentStore, usage: UsageMeter): Promise<string[]> {
+export async function recountCounters(ledger: InputLedger, deployments: DeploymentStore, usage: UsageMeter): Promise<readonly string[]> {
   const { corrected } = await correctCounters(await readCounters(ledger, deployments, usage), deployments, usage);
-  return corrected.filter((name) => name !== 'predictions');
+  return corrected;
 }
