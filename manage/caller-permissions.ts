@@ -2,8 +2,8 @@
  * What an identity running the `dropscore` CLI against AWS must be allowed,
  * per command: the IAM statements for one deployment, in the shape of an
  * identity policy. README ("Deploy to AWS", "What a CLI caller needs") lists
- * the same; test/integration/iam-enforced-cli.test.ts runs `backfill` and
- * `recount` with exactly their statements, evaluated as IAM evaluates them.
+ * the same; test/integration/iam-enforced-cli.test.ts runs `backfill`,
+ * `recount` and `batch` with exactly their statements, evaluated as IAM does.
  */
 import type { DeploymentRecord } from '../functions/scorer/domain/ports.js';
 import type { TableNames } from '../infra/local/provision.js';
