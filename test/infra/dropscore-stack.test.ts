@@ -237,16 +237,6 @@ describe('bulk fan-out', () => {
     expect(() => parseDeploymentsManifest(over, 'm')).toThrow(/bulk\.maxConcurrency .*at most reservedConcurrency, 10/);
   });
 
-  it('hands a timed-out execution to its scorer through EventBridge (a Catch cannot see the machine\'s own timeout), so its file gets its error outcome', () => {
-    const rules = Object.values(template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
-    const machineRef = { Ref: machineOf('digits')[0] };
-    const rule = rules.find((r) => JSON.stringify(r.EventPattern.detail.stateMachineArn) === JSON.stringify([machineRef]))!;
-    expect(rule.EventPattern).toEqual({ source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { status: ['TIMED_OUT'], stateMachineArn: [machineRef] } });
-    expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^DeploymentdigitsScorerFunction/), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8 } })]);
-    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeploymentdigitsScorerFunction'), 'Arn'] } });
-    expect(rules.filter((r) => r.EventPattern?.source?.[0] === 'aws.states')).toHaveLength(2);
-  });
-
   it('lets the scorer start only its own machine, and the machine invoke only its scorer and read only its plans', () => {
     const arn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:123456789012:stateMachine:Dropscore-digits-bulk']] };
     template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('deployment digits '), Environment: { Variables: Match.objectLike({ BULK_STATE_MACHINE_ARN: arn }) } });

@@ -365,31 +365,4 @@ describe('the item-batch handler contract', () => {
     await expect(handleInvocation(scorer, { dropscore: 'bulk-parts', items: foreign })).rejects.toThrow(/not a bulk file deployment mnist scores/);
     await expect(handleInvocation(scorer, { dropscore: 'bulk-parts' })).rejects.toThrow(/needs an "items" array/);
   });
-
-  it('gives the file of a timed-out execution its error outcome when EventBridge says so (a Catch cannot see the machine\'s own timeout)', async () => {
-    const { createScorer } = await import('../../functions/scorer/domain/scorer.js');
-    const { handleInvocation } = await import('../../functions/scorer/domain/invocation.js');
-    const scorer = createScorer({ binding, modelDir: 'unused', load: async () => onnx, objects: s3.store, deployments, ledger, usage, log: quietLog });
-    const eTag = s3.put('in', 'drop/huge.jsonl', `${imageRecord(1)}\n${imageRecord(2)}\n`);
-    const plan = await planBulkFile(s3.store, { bucket: 'in', key: 'drop/huge.jsonl', eTag }, 'jsonl', 2000);
-    s3.put('out', partListKey(binding, 'drop/huge.jsonl', eTag), JSON.stringify(bulkPartItems(plan)));
-    // Claimed as the scorer claims a version it fans out.
-    const { ledgerOwner, ledgerScope } = await import('../../functions/scorer/domain/ledger-scope.js');
-    await ledger.claim(ledgerScope(ledgerOwner(binding.id, 0), onnx.artifact.sha256.slice(0, 16), binding.target), 'drop/huge.jsonl', eTag, 0);
-    // The shape EventBridge delivers for a Standard execution's status change; `input` is the execution's input, as a string.
-    const notice = {
-      version: '0', source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change',
-      detail: { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:mnist-bulk:abc', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:mnist-bulk', name: 'abc', status: 'TIMED_OUT', input: JSON.stringify({ input: { bucket: 'in', key: 'drop/huge.jsonl', eTag } }) },
-    };
-    await handleInvocation(scorer, notice);
-    const outcome = JSON.parse(s3.get('out', 'scored/huge.jsonl')!.body.toString());
-    expect(outcome.error).toMatchObject({ code: 'BULK_FILE_FAILED' });
-    expect(outcome.error.message).toMatch(/States\.Timeout/);
-    expect(deployments.counters.get('dep-1')).toMatchObject({ received: 2, scored: 0, failed: 2 });
-    expect(s3.keys('out')).toEqual(['scored/huge.jsonl']);
-    // Another status (a failed execution gave its outcome through its Catch) is no step: nothing is scored or written.
-    const writes = s3.calls.length;
-    expect(await handleInvocation(scorer, { ...notice, detail: { ...notice.detail, status: 'FAILED' } })).toEqual({ results: [] });
-    expect(s3.calls.length).toBe(writes);
-  });
 });

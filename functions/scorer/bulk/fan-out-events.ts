@@ -3,8 +3,7 @@
  * deployment) sends the scorer, one per step: plan the file's parts, score a
  * batch of parts, assemble the ordered outcome — or, when a step failed for
  * good, give the file its error outcome. The scorer tells them apart by
- * `dropscore`, like its warm-up event. One more comes from EventBridge: an
- * execution that timed out, whose file then gets its error outcome too.
+ * `dropscore`, like its warm-up event.
  */
 import type { InputRef } from '../domain/outcome-object.js';
 import type { BulkPartItem } from './bulk-plan.js';
@@ -52,18 +51,4 @@ export function fanOutStepOf(event: unknown): FanOutStepEvent | undefined {
     throw new Error(`a ${step} event needs the input version {bucket, key, eTag}`);
   }
   return event as FanOutStepEvent;
-}
-
-export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
-
-/**
- * EventBridge's notice that a fan-out execution timed out, as the abandon step of its file
- * (a Catch cannot see the state machine's own timeout); `undefined` for any other event.
- */
-export function timedOutFanOutOf(event: unknown): FanOutStepEvent | undefined {
-  const notice = event as { source?: unknown; 'detail-type'?: unknown; detail?: { status?: unknown; name?: unknown; input?: unknown } } | null;
-  if (notice?.source !== 'aws.states' || notice['detail-type'] !== EXECUTION_STATUS_CHANGE || notice.detail?.status !== 'TIMED_OUT') return undefined;
-  const execution = JSON.parse(String(notice.detail.input)) as Partial<FanOutInput>;
-  const failure = { Error: 'States.Timeout', Cause: `execution ${String(notice.detail.name)} ran past the state machine's timeout` };
-  return fanOutStepOf({ dropscore: BULK_STEP.abandon, input: execution.input, failure });
 }

@@ -8,11 +8,10 @@
  *   deployment's status leaves INITIALIZING without waiting for a record;
  * - a step of a bulk file's fan-out (AWS Step Functions: `bulk-plan`,
  *   `bulk-parts` with an item batch of parts, `bulk-assemble`, `bulk-abandon`),
- *   its result returned as the state machine's task result; and EventBridge's
- *   notice of a timed-out execution, which is that file's `bulk-abandon`;
+ *   its result returned as the state machine's task result;
  * - an HTTPS request to the function URL (IAM auth): online scoring of rows.
  */
-import { fanOutStepOf, timedOutFanOutOf } from '../bulk/fan-out-events.js';
+import { fanOutStepOf } from '../bulk/fan-out-events.js';
 import type { FanOutStepResult } from '../bulk/fan-out-steps.js';
 import { describeError } from './errors.js';
 import { parseS3Event, type ObjectCreated } from './s3-event.js';
@@ -38,7 +37,7 @@ export async function handleInvocation(scorer: Scorer, event: unknown): Promise<
     return { warmedUp: true };
   }
   // The state machine takes the step's result as it is (its tasks keep the payload only).
-  const step = fanOutStepOf(event) ?? timedOutFanOutOf(event);
+  const step = fanOutStepOf(event);
   if (step) return scorer.runFanOutStep(step);
   const http = event as { requestContext?: { http?: { method?: string } }; body?: string; isBase64Encoded?: boolean };
   if (http?.requestContext?.http) return handleHttp(scorer, http);

@@ -15,8 +15,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -38,7 +36,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { BULK_STEP, EXECUTION_STATUS_CHANGE, type BulkStep } from '../../../functions/scorer/bulk/fan-out-events.js';
+import { BULK_STEP, type BulkStep } from '../../../functions/scorer/bulk/fan-out-events.js';
 
 export interface BulkFanOutProps {
   readonly deploymentName: string;
@@ -63,8 +61,8 @@ export interface BulkFanOutProps {
 // jittered backoff, before the file is given up; the scorer's steps are idempotent.
 const STEP_RETRIES = { maxAttempts: 4, interval: Duration.seconds(2), backoffRate: 2, jitterStrategy: JitterType.FULL };
 const THROTTLED = ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
-// Well past the largest file's work at the default part size. A Catch cannot see the machine's own timeout:
-// EventBridge hands a timed-out execution to the scorer, which gives its file the error outcome.
+// Well past the largest file's work at the default part size. A timed-out execution leaves its file without an
+// outcome (an alarm fires; `dropscore backfill` scores it again), as a Catch cannot see the machine's own timeout.
 const EXECUTION_TIMEOUT = Duration.hours(24);
 
 export class BulkFanOut extends Construct {
@@ -120,14 +118,8 @@ export class BulkFanOut extends Construct {
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({ actions: ['s3:GetObject'], resources: [`arn:${props.partition}:s3:::${props.planBucket}/${props.planPrefix}*`] }),
     );
-    new Rule(this, 'TimedOutToScorer', {
-      description: `${props.stateMachineName}: a timed-out execution's file gets its error outcome from the scorer`,
-      eventPattern: { source: ['aws.states'], detailType: [EXECUTION_STATUS_CHANGE], detail: { status: ['TIMED_OUT'], stateMachineArn: [this.stateMachine.stateMachineArn] } },
-      // An asynchronous invocation: Lambda's retries follow (and, for direct delivery, the dead-letter queue).
-      targets: [new LambdaFunction(props.scorer, { retryAttempts: 8 })],
-    });
     this.alarm('FanOutFailed', this.stateMachine.metricFailed({ period: Duration.minutes(5) }), props, 'a bulk file fan-out failed: the file has an error outcome saying why (see the execution)');
-    this.alarm('FanOutTimedOut', this.stateMachine.metricTimedOut({ period: Duration.minutes(5) }), props, `a bulk file fan-out ran over ${EXECUTION_TIMEOUT.toHours()} hours and was stopped: its file gets an error outcome saying so`);
+    this.alarm('FanOutTimedOut', this.stateMachine.metricTimedOut({ period: Duration.minutes(5) }), props, `a bulk file fan-out ran over ${EXECUTION_TIMEOUT.toHours()} hours and was stopped: its file has no outcome (run dropscore backfill)`);
   }
 
   private alarm(id: string, metric: ReturnType<StateMachine['metricFailed']>, props: BulkFanOutProps, what: string): void {
