@@ -47,4 +47,26 @@ describe('the prediction counter on DynamoDB', () => {
     }));
     expect((await stack.usage.read()).predictions).toBe(500);
   });
+
+  it('sets the count (a recount) only while it still holds what was read, when asked to; a deployment\'s counters likewise', async () => {
+    const { createDynamoDbDeploymentStore } = await import('../../functions/scorer/store/dynamodb-deployment-store.js');
+    const meter = createDynamoDbUsageMeter(stack.db, DEFAULT_TABLES.deploymentsTable);
+    const { predictions } = await meter.read();
+    expect(await meter.setBatchPredictions(7, predictions + 1)).toBe(false);
+    expect((await meter.read()).predictions).toBe(predictions);
+    expect(await meter.setBatchPredictions(7, predictions)).toBe(true);
+    const online = (await meter.read()).onlinePredictions;
+    expect((await meter.read()).predictions).toBe(online + 7);
+
+    const store = createDynamoDbDeploymentStore(stack.db, DEFAULT_TABLES.deploymentsTable);
+    const record = await store.upsert({ id: 'dep-recount', name: 'recount', model: 'm', description: '', framework: 'onnx', source: { bucket: 'rc-in', prefix: '' }, target: { bucket: 'rc-out', prefix: '' } });
+    expect(record.counters).toEqual({ received: 0, scored: 0, failed: 0 });
+    // Counters never written read as 0, and hold as such.
+    expect(await store.setCounters(record.id, { received: 2, scored: 2, failed: 0 }, { received: 1, scored: 0, failed: 0 })).toBe(false);
+    expect((await store.get(record.id))!.counters).toEqual({ received: 0, scored: 0, failed: 0 });
+    expect(await store.setCounters(record.id, { received: 2, scored: 2, failed: 0 }, { received: 0, scored: 0, failed: 0 })).toBe(true);
+    await store.addCounters(record.id, { received: 1 });
+    expect(await store.setCounters(record.id, { received: 9, scored: 9, failed: 0 }, { received: 2, scored: 2, failed: 0 })).toBe(false);
+    expect((await store.get(record.id))!.counters).toEqual({ received: 3, scored: 2, failed: 0 });
+  });
 });

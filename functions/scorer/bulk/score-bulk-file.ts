@@ -104,6 +104,7 @@ async function scoreFromOneRead(deps: BulkFileDeps, whole: ObjectStream, version
     lines.push(chunk);
     lineBytes += Buffer.byteLength(chunk);
     if (lineBytes >= oneReadBytesOf(deps)) {
+      // `scoring.lines` is one generator: this write drains the lines the loop has not taken yet.
       await listParts(deps, plan);
       await objects.writeStream(binding.target.bucket, partKey(binding, input.key, input.eTag, item!.part.index), concat(lines, scoring!.lines), {}, BULK_CONTENT_TYPE);
       return finishBulkFile(deps, plan, [scoring!.result()], elapsed());

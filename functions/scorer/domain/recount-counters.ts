@@ -20,7 +20,8 @@ export interface CounterReading {
 }
 
 export async function readCounters(ledger: InputLedger, deployments: DeploymentStore, usage: UsageMeter): Promise<CounterReading> {
-  // The ledger first: a delivery writes it before its counters, so counters read after it are never ahead of it.
+  // The ledger first, then the counters, as deliveries write them. The scan takes time and is no snapshot:
+  // a delivery it overlaps can leave this reading inconsistent, which the caller's second reading catches.
   const tallies = await ledger.tallies();
   const [records, used] = await Promise.all([deployments.list(), usage.read()]);
   // Deleted deployments' predictions still count.

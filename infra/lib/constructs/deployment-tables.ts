@@ -35,8 +35,7 @@ export class DeploymentTables extends Construct {
       partitionKey: { name: 'deployment_id', type: AttributeType.STRING },
       sortKey: { name: 'input', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
-      // Current items never expire (a recount sums their totals); items of older releases carry `expires_at`.
-      timeToLiveAttribute: 'expires_at',
+      // No TTL: an item that expired would take its totals with it, and a recount would then lower counters.
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy,
     });
