@@ -23,16 +23,16 @@ import { writeInParts } from '../functions/scorer/store/s3-multipart-writer.js';
 import { startLocalStack } from '../infra/local/local-stack.js';
 import { ensureBucket } from '../infra/local/provision.js';
 import { parseDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';
+import { sampleRecordPath } from './sample-records.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const M = Number(process.argv[3] ?? 5000);
 const MODEL = process.argv[4] ?? 'mnist-cnn-onnx';
-const SAMPLE: Record<string, string> = { 'mnist-cnn-onnx': 'samples/mnist-onnx/seven-drawn.json', 'mnist-keras': 'samples/mnist-keras/seven-drawn.json' };
 const quiet: Logger = { info: () => {}, warn: () => {}, error: (m, f) => console.error(m, f) };
 const MiB = 1024 * 1024;
 
 const root = mkdtempSync(join(tmpdir(), 'dropscore-bulk-bench-'));
-const line = JSON.stringify(JSON.parse(readFileSync(SAMPLE[MODEL]!, 'utf8')));
+const line = JSON.stringify(JSON.parse(readFileSync(sampleRecordPath(MODEL), 'utf8')));
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);

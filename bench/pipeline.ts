@@ -24,15 +24,15 @@ import { loadModel } from '../functions/scorer/engines/framework-engines.js';
 import { startLocalStack } from '../infra/local/local-stack.js';
 import { ensureBucket } from '../infra/local/provision.js';
 import { parseDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';
+import { sampleRecordPath } from './sample-records.js';
 
 const N = Number(process.argv[2] ?? 1000);
 const MODEL = process.argv[3] ?? 'mnist-cnn-onnx';
 const CONCURRENCY = Number(process.argv[4] ?? 8);
-const SAMPLE: Record<string, string> = { 'mnist-cnn-onnx': 'samples/mnist-onnx/seven-drawn.json', 'mnist-keras': 'samples/mnist-keras/seven-drawn.json' };
 
 const quiet: Logger = { info: () => {}, warn: () => {}, error: (m, f) => console.error(m, f) };
 const dataDir = mkdtempSync(join(tmpdir(), 'dropscore-bench-'));
-const record = readFileSync(SAMPLE[MODEL]!);
+const record = readFileSync(sampleRecordPath(MODEL));
 
 /** Drop time per key of the pipeline run being timed, and its outcomes as they come. */
 let timing: { dropped: Map<string, number>; latencies: number[]; deliveries: number; lastOutcome: number } | undefined;

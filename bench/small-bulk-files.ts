@@ -16,16 +16,16 @@ import type { Logger } from '../functions/scorer/domain/ports.js';
 import { inParallel } from '../functions/scorer/domain/in-parallel.js';
 import { startLocalStack } from '../infra/local/local-stack.js';
 import { parseDeploymentsManifest } from '../infra/manifest/deployments-manifest.js';
+import { sampleRecordPath } from './sample-records.js';
 
 const N = Number(process.argv[2] ?? 400);
 const L = Number(process.argv[3] ?? 10);
 const MODEL = process.argv[4] ?? 'mnist-cnn-onnx';
 const ROUNDS = Number(process.argv[5] ?? 3);
-const SAMPLE: Record<string, string> = { 'mnist-cnn-onnx': 'samples/mnist-onnx/seven-drawn.json', 'mnist-keras': 'samples/mnist-keras/seven-drawn.json' };
 const quiet: Logger = { info: () => {}, warn: () => {}, error: (m, f) => console.error(m, f) };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'dropscore-small-bulk-'));
-const line = JSON.stringify(JSON.parse(readFileSync(SAMPLE[MODEL]!, 'utf8')));
+const line = JSON.stringify(JSON.parse(readFileSync(sampleRecordPath(MODEL), 'utf8')));
 const file = `${Array.from({ length: L }, () => line).join('\n')}\n`;
 
 const stack = await startLocalStack({ dataDir, edgePort: 0, modelsRoot: 'layers/models', log: quiet });

@@ -11,6 +11,7 @@
  * is conditional on its counter still holding what was read. Anything that
  * moved means scoring is going on: nothing more is written then.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { correctCounters, readCounters, sameCounters, type CounterReading } from '../functions/scorer/domain/recount-counters.js';
 import type { Counters, DeploymentStore, InputLedger, UsageMeter } from '../functions/scorer/domain/ports.js';
 
@@ -38,7 +39,7 @@ export interface RecountReport {
 
 export async function recount(options: RecountOptions): Promise<RecountReport> {
   const { ledger, deployments, usage } = options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const first = await readCounters(ledger, deployments, usage);
   const differences = differencesOf(first);
   if (differences.deployments.length === 0 && !differences.batchPredictions) return { outcome: 'agree', ...differences };

@@ -100,10 +100,11 @@ async function scoreFromOneRead(deps: BulkFileDeps, whole: ObjectStream, version
   const scoring = item && scorePartLines(deps, item, Readable.from([bytes]));
   const lines: string[] = [];
   let lineBytes = 0;
+  const maxLineBytes = oneReadBytesOf(deps);
   for await (const chunk of scoring?.lines ?? []) {
     lines.push(chunk);
     lineBytes += Buffer.byteLength(chunk);
-    if (lineBytes >= oneReadBytesOf(deps)) {
+    if (lineBytes >= maxLineBytes) {
       // `scoring.lines` is one generator: this write drains the lines the loop has not taken yet.
       await listParts(deps, plan);
       await objects.writeStream(binding.target.bucket, partKey(binding, input.key, input.eTag, item!.part.index), concat(lines, scoring!.lines), {}, BULK_CONTENT_TYPE);
