@@ -163,6 +163,8 @@ describe('the dropscore CLI against a running local stack', () => {
     expect([fixed.code, fixed.stdout.trim().split('\n').at(-1)]).toEqual([0, 'corrected to the ledger\'s counts']);
     expect((await cli('deployments', 'show', 'digits')).stdout).toMatch(/counters:\s+received 4, scored 2, failed 2/);
     expect((await cli('recount')).stdout.trim()).toBe('every counter agrees with the ledger');
+    const wrong = await cli('recount', '--settle', 'soon');
+    expect([wrong.code, wrong.stderr]).toEqual([2, expect.stringContaining('--settle must be a number of seconds, got "soon"')]);
   });
 
   it('scores online rows and says what the model expects for a wrong payload', async () => {
